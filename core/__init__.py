@@ -1,0 +1,1 @@
+"""Sync Preview: everything that is not UI. Never imports Streamlit."""

@@ -1,0 +1,145 @@
+"""One settings object, read from the environment, `.env` and `.streamlit/secrets.toml`.
+
+Every setting has a default and one line of help; the README lists them all (a test checks
+that it does). Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """What an operator can set. Environment variables use the upper-case field names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        toml_file=".streamlit/secrets.toml",
+        case_sensitive=False,
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the embedded SQLite database and generated keys."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; empty means an SQLite file in DATA_DIR. "
+        "PostgreSQL: postgresql+psycopg2://user@host:5432/db",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://127.0.0.1:6379/0) so that app processes share "
+        "rate-limit counts; empty keeps them in memory.",
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts connector credentials; generated once into "
+        "DATA_DIR/secret.key (mode 0600) when empty.",
+    )
+    cookie_key: str | None = Field(
+        None,
+        description="Key (>= 32 bytes) that signs the login cookie; generated once into "
+        "DATA_DIR/cookie.key when empty. Changing it signs everyone out.",
+    )
+    preview_ttl_seconds: int = Field(
+        3600, ge=1, description="How long a computed preview is served from the cache."
+    )
+    rate_limit: str = Field(
+        "10/minute", description="Fresh preview computations allowed per organization."
+    )
+    external_timeout_seconds: float = Field(
+        30.0, gt=0, description="Hard wall-time limit of one call to WooCommerce or Odoo."
+    )
+    refresh_deadline_seconds: float = Field(
+        600.0, gt=0, description="Overall time limit of one preview refresh."
+    )
+    fetch_concurrency: int = Field(
+        6, ge=1, le=32, description="Pages fetched at once from an external system."
+    )
+    single_flight_wait_seconds: float = Field(
+        120.0, gt=0, description="How long a caller waits for a refresh another caller runs."
+    )
+    login_sleep_seconds: float = Field(
+        0.7, ge=0, description="Pause on each failed or anonymous login run (slows guessing)."
+    )
+    cookie_expiry_days: float = Field(
+        7.0, ge=0, description="How long 'stay signed in' lasts."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL to connect to (the embedded SQLite file by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'syncpreview.db').resolve()}"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when running on the embedded SQLite default."""
+        return not self.database_url
+
+
+def _key_file(data_dir: Path, name: str, make: Any) -> str:
+    """Read a generated key from DATA_DIR, creating it (mode 0600) on first use."""
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value: str = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings and fill in generated keys for the embedded default."""
+    settings = Settings(**overrides)
+    if not settings.secret_key:
+        settings.secret_key = _key_file(
+            settings.data_dir, "secret.key", lambda: Fernet.generate_key().decode()
+        )
+    if not settings.cookie_key:
+        settings.cookie_key = _key_file(
+            settings.data_dir, "cookie.key", lambda: secrets.token_urlsafe(48)
+        )
+    try:
+        Fernet(settings.secret_key.encode())
+    except ValueError as exc:
+        raise ConfigError(
+            "SECRET_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes)."
+        ) from exc
+    if len(settings.cookie_key) < 32:
+        raise ConfigError("COOKIE_KEY must be at least 32 characters long.")
+    return settings
