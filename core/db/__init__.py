@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, migrations, org-scoped repositories, the credentials vault."""

@@ -1,0 +1,273 @@
+"""The tables of Sync Preview (SQLAlchemy 2 typed models).
+
+Every table that holds an organization's data derives from :class:`TenantMixin` (an
+``org_id`` column); `core.db.tenancy` makes every ORM query of such a table filter by the
+session's organization.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from core.db.clock import utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+Money = Numeric(14, 2, asdecimal=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone: naive means UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonType}
+
+
+class TenantMixin:
+    """An organization's data: every query of it is filtered by ``org_id``."""
+
+    @declared_attr
+    def org_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr signature
+        return mapped_column(
+            ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(TenantMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))  # admin | editor | viewer
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntegrationConnector(TenantMixin, Base):
+    __tablename__ = "integration_connector"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))  # woocommerce | odoo
+    name: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(String(500))
+    credentials_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LocalRecordMixin(TenantMixin):
+    """A record in the organization's own database, linked to one external source."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Customer(LocalRecordMixin, Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("org_id", "source", "external_id"),)
+
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    company: Mapped[str | None] = mapped_column(String(300))
+    address_1: Mapped[str | None] = mapped_column(String(300))
+    address_2: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str | None] = mapped_column(String(64))
+    postcode: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(8))
+
+
+class Product(LocalRecordMixin, Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("org_id", "source", "external_id"),)
+
+    sku: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(300))
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    regular_price: Mapped[Decimal | None] = mapped_column(Money)
+    sale_price: Mapped[Decimal | None] = mapped_column(Money)
+    stock_quantity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(32))
+    type: Mapped[str | None] = mapped_column(String(32))
+
+
+class Order(LocalRecordMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("org_id", "source", "external_id"),)
+
+    number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str | None] = mapped_column(String(8))
+    total: Mapped[Decimal | None] = mapped_column(Money)
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime | None] = mapped_column()
+    lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+
+
+LOCAL_MODELS: dict[str, type[Customer] | type[Product] | type[Order]] = {
+    "customers": Customer,
+    "products": Product,
+    "orders": Order,
+}
+
+
+class PreviewCache(TenantMixin, Base):
+    """One computed (or failed) preview of one (source, entity); the newest ready one is served."""
+
+    __tablename__ = "sync_preview_cache"
+    __table_args__ = (Index("ix_preview_cache_lookup", "org_id", "sync_type", "entity_type", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # ready | failed
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    duplicates_collapsed: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    hash_version: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PreviewRecord(TenantMixin, Base):
+    """One new/updated/deleted record of a snapshot."""
+
+    __tablename__ = "sync_preview_record"
+    __table_args__ = (Index("ix_preview_record_page", "cache_id", "kind", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cache_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_preview_cache.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # new | updated | deleted
+    position: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str] = mapped_column(String(64))
+    search_text: Mapped[str] = mapped_column(Text)  # lower-cased e-mail, name, sku, number
+    record: Mapped[dict[str, Any]] = mapped_column()
+    changes: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+
+
+class PreviewLock(TenantMixin, Base):
+    """Single-flight: a row exists while one process computes one (org, source, entity)."""
+
+    __tablename__ = "sync_preview_lock"
+    __table_args__ = (UniqueConstraint("org_id", "sync_type", "entity_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime] = mapped_column()
+
+
+class SelectiveConfig(TenantMixin, Base):
+    __tablename__ = "sync_selective_config"
+    __table_args__ = (UniqueConstraint("org_id", "sync_type", "entity_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    include_new: Mapped[bool] = mapped_column(Boolean, default=True)
+    include_updated: Mapped[bool] = mapped_column(Boolean, default=True)
+    include_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ActivityLog(TenantMixin, Base):
+    __tablename__ = "sync_activity_log"
+    __table_args__ = (Index("ix_activity_org_time", "org_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    sync_type: Mapped[str | None] = mapped_column(String(16))
+    entity_type: Mapped[str | None] = mapped_column(String(16))
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    cache_hit: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | failed | denied
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+TENANT_MODELS: tuple[type[Base], ...] = (
+    User,
+    IntegrationConnector,
+    Customer,
+    Product,
+    Order,
+    PreviewCache,
+    PreviewRecord,
+    PreviewLock,
+    SelectiveConfig,
+    ActivityLog,
+)

@@ -1,0 +1,99 @@
+"""Tenant isolation in one place: every ORM statement on a tenant table filters by org.
+
+A session opened with :func:`tenant_session` carries its organization in ``session.info``.
+Every ORM SELECT/UPDATE/DELETE it runs gets ``org_id = <that org>`` added to each tenant
+table it touches, and every tenant row it flushes must belong to that org. A session without
+an org refuses to touch tenant tables at all, unless the statement says
+``execution_options(cross_org=True)`` (used by the login lookup and by nothing that shows
+data). Forgetting the filter is therefore impossible to do by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+
+from core.db.models import TenantMixin
+from core.errors import StoreError
+
+ORG_KEY = "org_id"
+
+
+def _touches_tenant_table(state: ORMExecuteState) -> bool:
+    return any(
+        isinstance(m.class_, type) and issubclass(m.class_, TenantMixin)
+        for m in state.all_mappers
+    )
+
+
+def _filter_by_org(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("cross_org", False):
+        return
+    org_id = state.session.info.get(ORG_KEY)
+    if org_id is None:
+        if _touches_tenant_table(state):
+            raise StoreError(
+                "Internal error: a query of organization data was made without an organization."
+            )
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantMixin,
+            lambda cls: cls.org_id == org_id,
+            include_aliases=True,
+            track_closure_variables=False,
+        )
+    )
+
+
+def _check_new_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    org_id = session.info.get(ORG_KEY)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantMixin):
+            continue
+        if org_id is None:
+            if session.info.get("allow_cross_org_writes"):
+                continue
+            raise StoreError(
+                "Internal error: organization data was written without an organization."
+            )
+        if getattr(obj, "org_id", None) is None:
+            obj.org_id = org_id
+        elif obj.org_id != org_id:
+            raise StoreError("Internal error: a row of another organization was written.")
+
+
+def install_tenancy(factory: sessionmaker[Session]) -> None:
+    """Attach the org filter and the write check to every session of ``factory``."""
+    event.listen(factory, "do_orm_execute", _filter_by_org)
+    event.listen(factory, "before_flush", _check_new_rows)
+
+
+@contextmanager
+def tenant_session(factory: sessionmaker[Session], org_id: int) -> Iterator[Session]:
+    """A session (and transaction) that sees and writes only ``org_id``'s data."""
+    if not isinstance(org_id, int) or isinstance(org_id, bool):
+        raise StoreError("Internal error: an organization id must be an integer.")
+    with factory() as session:
+        session.info[ORG_KEY] = org_id
+        with session.begin():
+            yield session
+
+
+@contextmanager
+def system_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for data that belongs to no single org (organizations, the login lookup).
+
+    Tenant tables stay refused unless a statement opts in with ``cross_org=True``; new
+    tenant rows may be written (each carries its own ``org_id``).
+    """
+    with factory() as session:
+        session.info["allow_cross_org_writes"] = True
+        with session.begin():
+            yield session
