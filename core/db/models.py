@@ -26,9 +26,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from core.db.clock import utcnow
 
@@ -205,6 +205,7 @@ class PreviewRecord(TenantMixin, Base):
     cache_id: Mapped[int] = mapped_column(
         ForeignKey("sync_preview_cache.id", ondelete="CASCADE"), nullable=False
     )
+    cache: Mapped[PreviewCache] = relationship()
     kind: Mapped[str] = mapped_column(String(8))  # new | updated | deleted
     position: Mapped[int] = mapped_column(Integer)
     external_id: Mapped[str] = mapped_column(String(64))

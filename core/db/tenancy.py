@@ -25,8 +25,7 @@ ORG_KEY = "org_id"
 
 def _touches_tenant_table(state: ORMExecuteState) -> bool:
     return any(
-        isinstance(m.class_, type) and issubclass(m.class_, TenantMixin)
-        for m in state.all_mappers
+        isinstance(m.class_, type) and issubclass(m.class_, TenantMixin) for m in state.all_mappers
     )
 
 

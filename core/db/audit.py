@@ -1,0 +1,132 @@
+"""The activity log and the selective-sync settings of one organization."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db.clock import utcnow
+from core.db.models import ActivityLog, SelectiveConfig
+from core.db.scope import current_org
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """What the activity screen filters by; None means any."""
+
+    action: str | None = None
+    sync_type: str | None = None
+    entity_type: str | None = None
+    user: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ActivityStore:
+    """Append and read the session organization's activity log."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        action: str,
+        *,
+        user: str | None,
+        sync_type: str | None = None,
+        entity_type: str | None = None,
+        counts: Mapping[str, int] | None = None,
+        duration_ms: int | None = None,
+        cache_hit: bool | None = None,
+        status: str = "ok",
+        error: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> ActivityLog:
+        row = ActivityLog(
+            org_id=current_org(self.session),
+            user=user,
+            action=action,
+            sync_type=sync_type,
+            entity_type=entity_type,
+            counts=dict(counts) if counts is not None else None,
+            duration_ms=duration_ms,
+            cache_hit=cache_hit,
+            status=status,
+            error=error,
+            details=dict(details) if details is not None else None,
+            created_at=at or utcnow(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def list(
+        self, flt: ActivityFilter = ActivityFilter(), *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[ActivityLog], int]:
+        """Newest first, with the total matching count."""
+        stmt = select(ActivityLog)
+        for col, value in (
+            (ActivityLog.action, flt.action),
+            (ActivityLog.sync_type, flt.sync_type),
+            (ActivityLog.entity_type, flt.entity_type),
+            (ActivityLog.user, flt.user),
+            (ActivityLog.status, flt.status),
+        ):
+            if value:
+                stmt = stmt.where(col == value)
+        if flt.since:
+            stmt = stmt.where(ActivityLog.created_at >= flt.since)
+        if flt.until:
+            stmt = stmt.where(ActivityLog.created_at < flt.until)
+        total = int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        rows = self.session.scalars(
+            stmt.order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return list(rows), total
+
+
+class SelectiveStore:
+    """Per (source, entity): which kinds of change a sync may include."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, sync_type: str, entity_type: str) -> SelectiveConfig | None:
+        return self.session.scalars(
+            select(SelectiveConfig).where(
+                SelectiveConfig.sync_type == sync_type, SelectiveConfig.entity_type == entity_type
+            )
+        ).first()
+
+    def save(
+        self,
+        sync_type: str,
+        entity_type: str,
+        *,
+        include_new: bool,
+        include_updated: bool,
+        include_deleted: bool,
+        updated_by: str | None,
+    ) -> SelectiveConfig:
+        row = self.get(sync_type, entity_type)
+        if row is None:
+            row = SelectiveConfig(
+                org_id=current_org(self.session), sync_type=sync_type, entity_type=entity_type
+            )
+            self.session.add(row)
+        row.include_new = include_new
+        row.include_updated = include_updated
+        row.include_deleted = include_deleted
+        row.updated_by = updated_by
+        row.updated_at = utcnow()
+        self.session.flush()
+        return row

@@ -1,0 +1,281 @@
+"""Local records, stored previews, the activity log and accounts on real databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.db.accounts import OrganizationRepo, UserLookup, UserRepo, check_password
+from core.db.audit import ActivityFilter, ActivityStore, SelectiveStore
+from core.db.local_records import LocalRecords
+from core.db.previews import PreviewStore, StoredRecord
+from core.db.tenancy import system_session, tenant_session
+from core.errors import InvalidRequest, NotFoundError
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def org_id(session_factory) -> int:
+    with system_session(session_factory) as s:
+        return OrganizationRepo(s).create("Acme", "acme").id
+
+
+def test_upsert_then_load_frame_round_trips_values(session_factory, org_id):
+    orders = [
+        {
+            "external_id": "1",
+            "number": "1001",
+            "status": "processing",
+            "currency": "EUR",
+            "total": "10.50",
+            "customer_email": "a@x.io",
+            "created_at": "2024-05-01T10:00:00Z",
+            "lines": [{"sku": "A", "quantity": 2, "total": "10.50"}],
+        },
+        {
+            "external_id": "2",
+            "number": "1002",
+            "status": None,
+            "currency": None,
+            "total": None,
+            "customer_email": None,
+            "created_at": None,
+            "lines": [],
+        },
+    ]
+    with tenant_session(session_factory, org_id) as s:
+        assert LocalRecords(s).upsert("woocommerce", "orders", orders) == 2
+        # a second upsert replaces, not duplicates
+        LocalRecords(s).upsert("woocommerce", "orders", [{**orders[0], "total": "11"}])
+    with tenant_session(session_factory, org_id) as s:
+        store = LocalRecords(s)
+        assert store.count("woocommerce", "orders") == 2
+        assert store.count("odoo", "orders") == 0
+        frame = store.load_frame("woocommerce", "orders").sort("external_id")
+        rows = list(store.iter_rows("woocommerce", "orders"))
+    assert frame.columns == [
+        "external_id",
+        "number",
+        "status",
+        "currency",
+        "total",
+        "customer_email",
+        "created_at",
+        "lines",
+    ]
+    first = frame.row(0, named=True)
+    assert float(first["total"]) == 11.0
+    assert first["created_at"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    assert '"sku"' in first["lines"]
+    assert rows[0]["lines"] == [{"sku": "A", "quantity": 2, "total": "10.50"}]
+    assert frame.row(1, named=True)["total"] is None
+
+
+def test_delete_local_records(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        LocalRecords(s).upsert("odoo", "customers", [{"external_id": str(i)} for i in range(10)])
+        assert LocalRecords(s).delete("odoo", "customers", ["1", "2", "99"]) == 2
+        assert LocalRecords(s).count("odoo", "customers") == 8
+
+
+def _records(n: int) -> list[StoredRecord]:
+    out = [
+        StoredRecord(
+            "new",
+            str(i),
+            {"external_id": str(i), "email": f"new{i}@x.io", "name": f"New {i}"},
+            None,
+        )
+        for i in range(n)
+    ]
+    out.append(
+        StoredRecord(
+            "updated",
+            "u1",
+            {
+                "external_id": "u1",
+                "before": {"email": "b@x.io"},
+                "after": {"email": "Alice@X.io", "name": "Alice"},
+            },
+            [{"field": "email", "old": "b@x.io", "new": "alice@x.io"}],
+        )
+    )
+    return out
+
+
+def test_snapshot_pages_and_search(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        snap = PreviewStore(s).add_ready(
+            sync_type="woocommerce",
+            entity_type="customers",
+            counts={"new": 120, "updated": 1, "deleted": 0, "unchanged": 5},
+            duplicates_collapsed=0,
+            computed_at=NOW,
+            expires_at=NOW + timedelta(hours=1),
+            hash_version=1,
+            duration_ms=12,
+            created_by="admin",
+            records=_records(120),
+        )
+        snap_id = snap.id
+    with tenant_session(session_factory, org_id) as s:
+        store = PreviewStore(s)
+        page, total = store.page(snap_id, "new", limit=50, offset=100)
+        assert [r.external_id for r in page] == [str(i) for i in range(100, 120)]
+        assert total is None
+        hits, total = store.page(snap_id, "new", search="NEW11")
+        assert total == 11 and {r.external_id for r in hits} == {
+            "11",
+            *(str(110 + i) for i in range(10)),
+        }
+        hits, total = store.page(snap_id, "updated", search="alice")
+        assert total == 1 and hits[0].changes[0]["field"] == "email"
+        assert store.page(snap_id, "new", search="50%")[1] == 0  # wildcards are literal
+        assert store.latest("woocommerce", "customers").id == snap_id
+        assert store.latest("odoo", "customers") is None
+
+
+def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        store = PreviewStore(s)
+        for sync, ent in (
+            ("woocommerce", "customers"),
+            ("woocommerce", "orders"),
+            ("odoo", "customers"),
+        ):
+            store.add_ready(
+                sync_type=sync,
+                entity_type=ent,
+                counts={},
+                duplicates_collapsed=0,
+                computed_at=NOW,
+                expires_at=NOW + timedelta(hours=1),
+                hash_version=1,
+                duration_ms=1,
+                created_by=None,
+                records=[],
+            )
+        store.add_failed(
+            sync_type="woocommerce",
+            entity_type="customers",
+            at=NOW,
+            hash_version=1,
+            duration_ms=5,
+            error="WooCommerce did not answer within 30 s.",
+            created_by=None,
+        )
+    with tenant_session(session_factory, org_id) as s:
+        store = PreviewStore(s)
+        assert store.latest("woocommerce", "customers").status == "ready"
+        assert store.latest("woocommerce", "customers", status=None).status == "failed"
+        assert store.invalidate(NOW, sync_type="woocommerce", entity_type="customers") == 1
+        assert store.invalidate(NOW, sync_type="woocommerce") == 1
+        assert store.latest("odoo", "customers").expires_at > NOW
+        assert store.invalidate(NOW) == 1
+
+
+def test_prune_keeps_the_newest_snapshots(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        store = PreviewStore(s)
+        ids = [
+            store.add_ready(
+                sync_type="odoo",
+                entity_type="products",
+                counts={},
+                duplicates_collapsed=0,
+                computed_at=NOW,
+                expires_at=NOW,
+                hash_version=1,
+                duration_ms=1,
+                created_by=None,
+                records=_records(3),
+            ).id
+            for _ in range(4)
+        ]
+        store.prune("odoo", "products", keep_ready=2)
+        assert store.page(ids[0], "new")[0] == []
+        assert len(store.page(ids[3], "new")[0]) == 3
+        assert store.previous_ready(store.latest("odoo", "products")).id == ids[2]
+
+
+def test_lock_is_exclusive_until_released_or_expired(session_factory, org_id):
+    lease = timedelta(minutes=5)
+    with tenant_session(session_factory, org_id) as s:
+        assert PreviewStore(s).try_lock("woocommerce", "customers", "p1", NOW, lease)
+    with tenant_session(session_factory, org_id) as s:
+        assert not PreviewStore(s).try_lock("woocommerce", "customers", "p2", NOW, lease)
+        assert PreviewStore(s).try_lock("woocommerce", "orders", "p2", NOW, lease)
+    with tenant_session(session_factory, org_id) as s:  # an expired lease is taken over
+        assert PreviewStore(s).try_lock("woocommerce", "customers", "p3", NOW + lease * 2, lease)
+        PreviewStore(s).unlock("woocommerce", "customers", "p3")
+    with tenant_session(session_factory, org_id) as s:
+        assert PreviewStore(s).try_lock("woocommerce", "customers", "p4", NOW, lease)
+
+
+def test_activity_filters_and_paging(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        log = ActivityStore(s)
+        for i in range(30):
+            log.add(
+                "refresh" if i % 3 else "view",
+                user="ann" if i % 2 else "bob",
+                sync_type="woocommerce",
+                entity_type="customers",
+                status="failed" if i == 7 else "ok",
+                at=NOW + timedelta(minutes=i),
+            )
+    with tenant_session(session_factory, org_id) as s:
+        log = ActivityStore(s)
+        rows, total = log.list(limit=10)
+        assert total == 30 and rows[0].created_at == NOW + timedelta(minutes=29)
+        assert log.list(ActivityFilter(action="view"))[1] == 10
+        assert log.list(ActivityFilter(user="ann", status="failed"))[1] == 1
+        assert log.list(ActivityFilter(since=NOW + timedelta(minutes=25)))[1] == 5
+        assert len(log.list(limit=10, offset=25)[0]) == 5
+
+
+def test_selective_config_is_one_row_per_source_and_entity(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        store = SelectiveStore(s)
+        assert store.get("odoo", "orders") is None
+        store.save(
+            "odoo",
+            "orders",
+            include_new=True,
+            include_updated=False,
+            include_deleted=True,
+            updated_by="ann",
+        )
+        row = store.save(
+            "odoo",
+            "orders",
+            include_new=False,
+            include_updated=False,
+            include_deleted=True,
+            updated_by="bob",
+        )
+        assert (row.include_new, row.updated_by) == (False, "bob")
+
+
+def test_accounts(session_factory, org_id):
+    with tenant_session(session_factory, org_id) as s:
+        users = UserRepo(s)
+        users.create("Ann", "Ann A", "ANN@x.io", "correct horse", "admin")
+        with pytest.raises(InvalidRequest, match="taken"):
+            users.create("ann", "Other", "o@x.io", "password1", "viewer")
+        with pytest.raises(InvalidRequest, match="Invalid role"):
+            users.create("carl", "Carl", "c@x.io", "password1", "root")
+        with pytest.raises(InvalidRequest, match="8 characters"):
+            users.create("dora", "Dora", "d@x.io", "short", "viewer")
+        users.set_password("ann", "new password")
+    with system_session(session_factory) as s:
+        user = UserLookup(s).find("ANN")
+        assert user is not None and check_password("new password", user.password_hash)
+        assert not check_password("correct horse", user.password_hash)
+        assert user.password_hash.startswith("$2")
+        assert OrganizationRepo(s).get("acme").id == org_id
+        assert OrganizationRepo(s).get(str(org_id)).slug == "acme"
+        with pytest.raises(NotFoundError):
+            OrganizationRepo(s).get("nope")
