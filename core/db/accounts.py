@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import bcrypt
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,7 +86,7 @@ class UserLookup:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _select(self) -> select:  # type: ignore[valid-type]
+    def _select(self) -> Select[tuple[User]]:
         return select(User).execution_options(cross_org=True)
 
     def any_user(self) -> bool:
