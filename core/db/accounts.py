@@ -86,7 +86,7 @@ class UserLookup:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _select(self) -> Select[tuple[User]]:
+    def _select(self) -> Select[User]:
         return select(User).execution_options(cross_org=True)
 
     def any_user(self) -> bool:
