@@ -1,0 +1,183 @@
+"""Scalar normalizers: one function per field kind, shared by the record and columnar paths.
+
+Each returns the canonical JSON-serializable value or raises ``Unreadable``.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from core.delta.fields import Kind
+
+_CENT = Decimal("0.01")
+_ONE = Decimal(1)
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class Unreadable(ValueError):
+    """A raw value that cannot be mapped to its field kind."""
+
+
+def text(value: Any) -> str | None:
+    """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Unreadable(value)
+    result = unicodedata.normalize("NFC", str(value)).strip()
+    return result or None
+
+
+def email(value: Any) -> str | None:
+    """Text, lower-cased."""
+    result = text(value)
+    return None if result is None else result.lower()
+
+
+def code(value: Any) -> str | None:
+    """Text, upper-cased (country, state and currency codes)."""
+    result = text(value)
+    return None if result is None else result.upper()
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value is False:
+        return None
+    if isinstance(value, bool):
+        raise Unreadable(value)
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return None
+        try:
+            number = Decimal(stripped)
+        except InvalidOperation as exc:
+            raise Unreadable(value) from exc
+    else:
+        raise Unreadable(value)
+    if not number.is_finite():
+        raise Unreadable(value)
+    return number
+
+
+def money(value: Any) -> str | None:
+    """A string with exactly two decimals, rounded half up; "-0.00" becomes "0.00"."""
+    number = _decimal(value)
+    if number is None:
+        return None
+    try:
+        cents = number.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise Unreadable(value) from exc
+    if cents.is_zero():
+        return "0.00"
+    return f"{cents:f}"
+
+
+def integer(value: Any) -> int | None:
+    """An int; numbers with a fraction are rounded half up."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = _decimal(value)
+    if number is None:
+        return None
+    try:
+        return int(number.quantize(_ONE, rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:
+        raise Unreadable(value) from exc
+
+
+def quantity(value: Any) -> int | str | None:
+    """An int when integral, otherwise the shortest decimal string ("1.5")."""
+    number = _decimal(value)
+    if number is None:
+        return None
+    if number == number.to_integral_value():
+        return int(number)
+    return f"{number.normalize():f}"
+
+
+def timestamp(value: Any) -> str | None:
+    """ISO-8601 UTC to the second ("2024-05-01T10:00:00Z"); naive values are UTC."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return None
+        try:
+            moment = datetime.fromisoformat(stripped)
+        except ValueError as exc:
+            raise Unreadable(value) from exc
+    else:
+        raise Unreadable(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(_TS_FORMAT)
+
+
+def _line_key(line: dict[str, Any]) -> tuple[Any, ...]:
+    sku, qty, total = line["sku"], line["quantity"], line["total"]
+    return (
+        sku is not None,
+        sku or "",
+        qty is not None,
+        Decimal(qty) if qty is not None else _ONE,
+        total is not None,
+        Decimal(total) if total is not None else _ONE,
+    )
+
+
+def lines(value: Any) -> list[dict[str, Any]]:
+    """Order lines ``{"sku", "quantity", "total"}`` sorted by sku (``None`` first), quantity."""
+    if value is None or value is False or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise Unreadable(value) from exc
+    if not isinstance(value, list | tuple):
+        raise Unreadable(value)
+    result = []
+    for line in value:
+        if not isinstance(line, dict):
+            raise Unreadable(line)
+        result.append(
+            {
+                "sku": text(line.get("sku")),
+                "quantity": quantity(line.get("quantity")),
+                "total": money(line.get("total")),
+            }
+        )
+    result.sort(key=_line_key)
+    return result
+
+
+def lines_json(value: list[dict[str, Any]]) -> str:
+    """The canonical serialization of normalized lines (the columnar form stores this)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+NORMALIZERS: dict[Kind, Callable[[Any], Any]] = {
+    "text": text,
+    "email": email,
+    "code": code,
+    "money": money,
+    "int": integer,
+    "timestamp": timestamp,
+    "lines": lines,
+}
