@@ -77,9 +77,7 @@ class Settings(BaseSettings):
     login_sleep_seconds: float = Field(
         0.7, ge=0, description="Pause on each failed or anonymous login run (slows guessing)."
     )
-    cookie_expiry_days: float = Field(
-        7.0, ge=0, description="How long 'stay signed in' lasts."
-    )
+    cookie_expiry_days: float = Field(7.0, ge=0, description="How long 'stay signed in' lasts.")
 
     @classmethod
     def settings_customise_sources(

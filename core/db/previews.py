@@ -259,3 +259,12 @@ class PreviewStore:
             )
             .execution_options(synchronize_session=False)
         )
+
+    def lock_held(self, sync_type: str, entity_type: str, now: datetime) -> bool:
+        """True while an unexpired computation lock exists."""
+        stmt = select(func.count(PreviewLock.id)).where(
+            PreviewLock.sync_type == sync_type,
+            PreviewLock.entity_type == entity_type,
+            PreviewLock.lease_until >= now,
+        )
+        return bool(self.session.scalar(stmt))

@@ -1,0 +1,95 @@
+"""build_services(settings): the one place that wires the concrete parts together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Settings, load_settings
+from core.connectors import Connector, ConnectorConfig, build_connector
+from core.db.connector_store import ConnectorSecretConfig
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade_to_head
+from core.db.vault import Vault
+from core.services.accounts import AccountService
+from core.services.activity import ActivityService
+from core.services.connectors import ConnectorService
+from core.services.demo import DemoService, SandboxPool
+from core.services.previews import Clock, DeltaDetectionService
+from core.services.ratelimit import RefreshLimiter
+from core.services.selective import SelectiveSyncService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every use case, sharing one engine; built once per process, holds no per-user state."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    accounts: AccountService
+    connectors: ConnectorService
+    previews: DeltaDetectionService
+    selective: SelectiveSyncService
+    activity: ActivityService
+    demo: DemoService
+    sandboxes: SandboxPool
+
+    def close(self) -> None:
+        """Stop in-process sandboxes and release database connections."""
+        self.sandboxes.close()
+        self.engine.dispose()
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    rate_limit_namespace: str = "syncpreview",
+) -> Services:
+    """Connect to the database (migrating it), and build every service."""
+    settings = settings or load_settings()
+    assert settings.secret_key is not None
+    if migrate:
+        upgrade_to_head(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    sessions = make_session_factory(engine)
+    vault = Vault(settings.secret_key)
+    sandboxes = SandboxPool()
+
+    def connect(config: ConnectorSecretConfig, deadline: float | None) -> Connector:
+        base_url = config.base_url
+        if config.options.get("sandbox"):
+            base_url = sandboxes.url_for(config.options)
+        return build_connector(
+            ConnectorConfig(config.sync_type, base_url, config.credentials, config.options),
+            timeout=settings.external_timeout_seconds,
+            deadline=deadline,
+            concurrency=settings.fetch_concurrency,
+        )
+
+    limiter = RefreshLimiter(settings.rate_limit, settings.redis_url, rate_limit_namespace)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        accounts=AccountService(sessions),
+        connectors=ConnectorService(sessions, vault, connect),
+        previews=DeltaDetectionService(
+            sessions,
+            vault,
+            connect,
+            limiter,
+            ttl_seconds=settings.preview_ttl_seconds,
+            refresh_deadline_seconds=settings.refresh_deadline_seconds,
+            wait_seconds=settings.single_flight_wait_seconds,
+            clock=clock,
+        ),
+        selective=SelectiveSyncService(sessions),
+        activity=ActivityService(sessions),
+        demo=DemoService(sessions, vault, connect),
+        sandboxes=sandboxes,
+    )

@@ -1,0 +1,1 @@
+"""Use cases: previews (cache, single-flight, rate limit), selective sync, activity, accounts."""

@@ -1,0 +1,115 @@
+"""The audit trail: filtered reading, and the figures operators watch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.audit import ActivityFilter, ActivityStore
+from core.db.tenancy import tenant_session
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """One row of the activity log, as shown and exported."""
+
+    id: int
+    at: datetime
+    user: str | None
+    action: str
+    sync_type: str | None
+    entity_type: str | None
+    status: str
+    cache_hit: bool | None
+    duration_ms: int | None
+    counts: dict[str, int] | None
+    error: str | None
+    details: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class OperationalStats:
+    """Cache hit ratio, refresh durations, failures and timeouts over a period."""
+
+    views: int
+    cache_hits: int
+    refreshes: int
+    failures: int
+    timeouts: int
+    p50_ms: int | None
+    p95_ms: int | None
+    failures_by_source: dict[str, int]
+    timeouts_by_source: dict[str, int]
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        total = self.cache_hits + self.refreshes
+        return None if total == 0 else self.cache_hits / total
+
+
+def _percentile(values: list[int], q: float) -> int | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class ActivityService:
+    """Reads the organization's activity log."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def list_activity(
+        self, org_id: int, flt: ActivityFilter | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[ActivityEvent], int]:
+        """Newest first; the total of matching rows for paging."""
+        with tenant_session(self.sessions, org_id) as s:
+            rows, total = ActivityStore(s).list(
+                flt or ActivityFilter(), limit=max(1, min(limit, 10_000)), offset=max(0, offset)
+            )
+            events = [
+                ActivityEvent(
+                    r.id,
+                    r.created_at,
+                    r.user,
+                    r.action,
+                    r.sync_type,
+                    r.entity_type,
+                    r.status,
+                    r.cache_hit,
+                    r.duration_ms,
+                    r.counts,
+                    r.error,
+                    r.details,
+                )
+                for r in rows
+            ]
+        return events, total
+
+    def stats(self, org_id: int, flt: ActivityFilter | None = None) -> OperationalStats:
+        """The operational figures for the filtered period."""
+        events, _ = self.list_activity(org_id, flt, limit=10_000)
+        hits = [e for e in events if e.action == "view" and e.cache_hit]
+        refreshes = [e for e in events if e.action == "refresh"]
+        ok = [e.duration_ms for e in refreshes if e.status == "ok" and e.duration_ms is not None]
+        failed = [e for e in refreshes if e.status == "failed"]
+        timeouts = [e for e in failed if (e.details or {}).get("error_type") == "ExternalTimeout"]
+        by_source = lambda rows: {  # noqa: E731
+            src: sum(1 for e in rows if e.sync_type == src)
+            for src in {e.sync_type or "" for e in rows}
+        }
+        return OperationalStats(
+            views=len([e for e in events if e.action == "view"]),
+            cache_hits=len(hits),
+            refreshes=len(refreshes),
+            failures=len(failed),
+            timeouts=len(timeouts),
+            p50_ms=_percentile(ok, 0.5),
+            p95_ms=_percentile(ok, 0.95),
+            failures_by_source=by_source(failed),
+            timeouts_by_source=by_source(timeouts),
+        )
