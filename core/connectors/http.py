@@ -1,0 +1,341 @@
+"""Shared HTTP plumbing: a hard wall-time limit per call, bounded retries, typed errors.
+
+Every call runs in a short-lived worker thread that streams the body and checks a monotonic
+deadline between reads; the caller waits for it at most until that deadline, so no call can
+outlast ``timeout`` even against a server that trickles one byte a second (or stalls while
+resolving, connecting or sending headers).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from core.errors import BadResponse, ConnectorError, ExternalTimeout, RateLimited, Unreachable
+
+log = logging.getLogger("core.connectors.http")
+
+MAX_BODY_BYTES = 512 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """One complete HTTP answer."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class ServerError(BadResponse):
+    """The external system answered 5xx (retried, then raised)."""
+
+
+Signer = Callable[[str, str], tuple[str, dict[str, str]]]
+
+
+class HttpClient:
+    """Performs calls to one external system within per-call and overall time limits."""
+
+    def __init__(
+        self,
+        *,
+        system: str,
+        shown_url: str,
+        timeout: float,
+        deadline: float | None = None,
+        session: requests.Session | None = None,
+        max_attempts: int = 5,
+        max_retry_seconds: float = 60.0,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        max_retry_after: float = 30.0,
+        pool_size: int = 8,
+    ) -> None:
+        self.system = system
+        self.shown_url = shown_url
+        self.timeout = timeout
+        self.deadline = deadline
+        self.max_attempts = max_attempts
+        self.max_retry_seconds = max_retry_seconds
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_retry_after = max_retry_after
+        self._own_session = session is None
+        self.session = session or requests.Session()
+        if self._own_session:
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0
+            )
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        """Close the session if this client created it."""
+        if self._own_session:
+            self.session.close()
+
+    # -- errors -------------------------------------------------------------------------
+    def timeout_error(self) -> ExternalTimeout:
+        """The error for a call that hit the per-call limit."""
+        return ExternalTimeout(
+            f"{self.system} at {self.shown_url} did not answer within {self.timeout:g} s."
+        )
+
+    def deadline_error(self) -> ExternalTimeout:
+        """The error for an iteration that hit the overall deadline."""
+        return ExternalTimeout(
+            f"Reading from {self.system} at {self.shown_url} took longer than the overall "
+            "time limit of this refresh; try again later or raise REFRESH_DEADLINE_SECONDS."
+        )
+
+    def check_deadline(self) -> None:
+        """Raise if the overall deadline has passed."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise self.deadline_error()
+
+    # -- calls --------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        auth: Any = None,
+        sign: Signer | None = None,
+        check: Callable[[HttpResult], None] | None = None,
+    ) -> HttpResult:
+        """One logical call, retried on 429/5xx/connection errors; `check` maps statuses.
+
+        `sign(method, url_with_query)` returns the URL and extra headers to send; it runs
+        again for every attempt (OAuth nonces must not repeat).
+        """
+        started = time.monotonic()
+
+        def stop(state: RetryCallState) -> bool:
+            if stop_after_attempt(self.max_attempts)(state):
+                return True
+            pause = self._pause(state)
+            if time.monotonic() + pause - started > self.max_retry_seconds:
+                return True
+            return self.deadline is not None and time.monotonic() + pause >= self.deadline
+
+        retrying = Retrying(
+            stop=stop,
+            wait=self._pause,
+            retry=retry_if_exception_type((RateLimited, Unreachable, ServerError)),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+        result: HttpResult = retrying(
+            self._attempt, method, url, params, headers, body, auth, sign, check
+        )
+        return result
+
+    def _pause(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after >= 0:
+            return float(min(retry_after, self.max_retry_after))
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (state.attempt_number - 1))
+        return random.uniform(0, ceiling)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.info(
+            "%s call failed (%s); retry %d of %d",
+            self.system,
+            type(exc).__name__,
+            state.attempt_number,
+            self.max_attempts - 1,
+        )
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        auth: Any,
+        sign: Signer | None,
+        check: Callable[[HttpResult], None] | None,
+    ) -> HttpResult:
+        self.check_deadline()
+        send_headers = dict(headers or {})
+        if sign is not None:
+            prepared = requests.Request(method, url, params=dict(params or {})).prepare()
+            url, extra = sign(method, prepared.url or url)
+            send_headers.update(extra)
+            params = None
+        result = self.call(method, url, params=params, headers=send_headers, body=body, auth=auth)
+        if result.status == 429:
+            raise RateLimited(
+                f"{self.system} at {self.shown_url} kept answering “too many requests”; "
+                "try again in a few minutes.",
+                retry_after=_retry_after(result.headers),
+            )
+        if result.status in RETRY_STATUSES:
+            raise ServerError(
+                f"{self.system} at {self.shown_url} answered with a server error "
+                f"(HTTP {result.status}); try again later or ask its administrator."
+            )
+        if check is not None:
+            check(result)
+        return result
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        auth: Any = None,
+    ) -> HttpResult:
+        """One HTTP exchange, no retry, bounded by min(now + timeout, deadline)."""
+        now = time.monotonic()
+        limit = now + self.timeout
+        overall = self.deadline is not None and self.deadline < limit
+        if self.deadline is not None:
+            limit = min(limit, self.deadline)
+        if limit <= now:
+            raise self.deadline_error()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+        cancelled = threading.Event()
+
+        def work() -> None:
+            try:
+                box["result"] = self._exchange(
+                    method, url, params, headers, body, auth, limit, cancelled, box
+                )
+            except BaseException as exc:  # handed to the caller below
+                box["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="connector-http", daemon=True)
+        worker.start()
+        if not done.wait(max(0.0, limit - time.monotonic()) + 0.05):
+            cancelled.set()
+            response = box.get("response")
+            if response is not None:
+                response.close()
+            raise self.deadline_error() if overall else self.timeout_error()
+        if "error" in box:
+            error = box["error"]
+            if isinstance(error, _Timeout):
+                raise self.deadline_error() if overall else self.timeout_error()
+            raise error
+        result: HttpResult = box["result"]
+        return result
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        auth: Any,
+        limit: float,
+        cancelled: threading.Event,
+        box: dict[str, Any],
+    ) -> HttpResult:
+        remaining = limit - time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                data=body,
+                auth=auth,
+                timeout=(remaining, remaining),
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise _Timeout() from None
+        except requests.ConnectionError:
+            raise Unreachable(
+                f"Could not reach {self.system} at {self.shown_url}: check the address and that "
+                "the server is running."
+            ) from None
+        except requests.RequestException:
+            raise Unreachable(
+                f"Could not talk to {self.system} at {self.shown_url}: the address looks invalid."
+            ) from None
+        box["response"] = response
+        complete = False
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            raw = response.raw
+            while True:
+                left = limit - time.monotonic()
+                if left <= 0 or cancelled.is_set():
+                    raise _Timeout()
+                sock = getattr(getattr(raw, "connection", None), "sock", None)
+                if sock is not None:
+                    sock.settimeout(max(0.01, left))
+                chunk = raw.read1(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BadResponse(
+                        f"{self.system} at {self.shown_url} sent an answer larger than "
+                        f"{MAX_BODY_BYTES // 2**20} MB; it is not an API answer we can read."
+                    )
+            complete = True
+        except (requests.Timeout, TimeoutError, OSError) as exc:
+            if isinstance(exc, TimeoutError) or time.monotonic() >= limit:
+                raise _Timeout() from None
+            raise Unreachable(
+                f"The connection to {self.system} at {self.shown_url} broke while reading; "
+                "try again."
+            ) from None
+        except ConnectorError:
+            raise
+        except Exception:
+            if time.monotonic() >= limit or cancelled.is_set():
+                raise _Timeout() from None
+            raise Unreachable(
+                f"The connection to {self.system} at {self.shown_url} broke while reading; "
+                "try again."
+            ) from None
+        finally:
+            if complete:
+                response.raw.release_conn()
+            else:
+                response.close()
+        return HttpResult(response.status_code, response.headers, b"".join(chunks))
+
+
+class _Timeout(Exception):
+    """Internal: the per-call limit was reached inside the worker."""
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

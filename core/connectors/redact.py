@@ -1,0 +1,62 @@
+"""Keep secrets out of messages and logs: a URL display form and a logging filter."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(consumer_key|consumer_secret|oauth_signature|oauth_nonce|oauth_consumer_key|"
+    r"password|api_key|apikey|token|key|secret)=([^&\s\"']*)"
+)
+_lock = threading.Lock()
+_known_secrets: set[str] = set()
+_installed = False
+
+
+def display_url(url: str) -> str:
+    """The URL as shown to users: scheme, host, port and path; no user info, no query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{host}{port}{path}"
+
+
+def redact(text: str) -> str:
+    """Replace secret query parameters and every registered secret value by ``***``."""
+    text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrite a log record's message with `redact` before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+def protect(secrets: Iterable[str]) -> None:
+    """Register secret values and install the filter on the loggers that print URLs."""
+    global _installed
+    with _lock:
+        _known_secrets.update(s for s in secrets if s and len(s) >= 3)
+        if _installed:
+            return
+        _installed = True
+    for name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3", "core.connectors"):
+        logging.getLogger(name).addFilter(RedactingFilter())
