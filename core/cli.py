@@ -1,27 +1,67 @@
 """The command line for operators, cron and scripts: `python -m core COMMAND ...`.
 
-Each command is a small function that parses nothing itself: argparse does that, and the
-work is done by `core.services` (or the sandbox). Errors of the SyncPreviewError tree are
-printed as their message, with a non-zero exit.
+argparse parses, `core.services` does the work. Errors of the SyncPreviewError tree are
+printed as their message (or as the seed's JSON error envelope with --json) with exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import secrets
 import sys
+import time
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from core.errors import SyncPreviewError
+from core.errors import NotFoundError, SyncPreviewError
+
+if TYPE_CHECKING:
+    from core.bootstrap import Services
 
 Handler = Callable[[argparse.Namespace], int]
+DEMO_SLUG = "demo"
+
+
+def envelope(data: Any, request_id: str, started: float) -> dict[str, Any]:
+    """The seed's success envelope."""
+    return {"success": True, "data": data, "meta": meta(request_id, started)}
+
+
+def error_envelope(message: str, request_id: str) -> dict[str, Any]:
+    """The seed's error envelope."""
+    return {"success": False, "error": message, "details": {"requestId": request_id}}
+
+
+def meta(request_id: str, started: float) -> dict[str, Any]:
+    return {
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "requestId": request_id,
+        "processingTime": f"{(time.perf_counter() - started) * 1000:.0f}ms",
+    }
+
+
+def _services() -> Services:
+    from core.bootstrap import build_services
+
+    return build_services()
+
+
+def _org_id(services: Services, org: str) -> int:
+    from core.db.accounts import OrganizationRepo
+    from core.db.tenancy import system_session
+
+    with system_session(services.sessions) as s:
+        return OrganizationRepo(s).get(org).id
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from core.config import load_settings
     from core.db.migrate import upgrade_to_head
 
-    settings = load_settings()
-    upgrade_to_head(settings.sqlalchemy_url)
+    upgrade_to_head(load_settings().sqlalchemy_url)
     print("Database is up to date.")
     return 0
 
@@ -32,9 +72,154 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from core.services.accounts import AccountService
+
+    services = _services()
+    try:
+        accounts: AccountService = services.accounts
+        password = args.admin_password or secrets.token_urlsafe(12)
+        try:
+            org_id = _org_id(services, DEMO_SLUG)
+            created = False
+        except NotFoundError:
+            ctx = accounts.create_organization(
+                "Demo Company",
+                slug=DEMO_SLUG,
+                admin_username="admin",
+                admin_name="Demo Admin",
+                admin_email="admin@example.com",
+                admin_password=password,
+            )
+            org_id, created = ctx.org_id, True
+        loaded = services.demo.load(
+            org_id,
+            sandbox_url=args.sandbox_url,
+            user="admin",
+            progress=lambda m: print(m, file=sys.stderr),
+        )
+        print(
+            f"Demo organization '{DEMO_SLUG}' is ready (id {org_id}); local records: "
+            + ", ".join(f"{k} {v:,}" for k, v in loaded.items())
+            + "."
+        )
+        if created:
+            shown = "the password you gave" if args.admin_password else password
+            print(f"Sign in as 'admin' with {shown}.")
+        return 0
+    finally:
+        services.close()
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from core.services.previews import check_types
+
+    started = time.perf_counter()
+    request_id = str(uuid.uuid4())
+    try:
+        check_types(args.sync_type, args.entity)
+        services = _services()
+        try:
+            org_id = _org_id(services, args.org)
+            snap = services.previews.get_preview_snapshot(
+                org_id, args.sync_type, args.entity, force_refresh=args.refresh, user=None
+            )
+        finally:
+            services.close()
+    except SyncPreviewError as err:
+        if args.json:
+            print(json.dumps(error_envelope(str(err), request_id), indent=2))
+            return 2
+        raise
+    if snap.refresh_error:
+        print(
+            f"Warning: showing results from {snap.computed_at:%Y-%m-%d %H:%M} UTC; the refresh "
+            f"failed: {snap.refresh_error}",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(envelope(snap.to_dict(), request_id, started), indent=2, default=str))
+    else:
+        _print_table(snap)
+    return 1 if snap.refresh_error and args.refresh else 0
+
+
+def _print_table(snap: Any) -> None:
+    c = snap.counts
+    print(
+        f"{snap.sync_type} {snap.entity_type}: {c['new']:,} new, {c['updated']:,} updated, "
+        f"{c['deleted']:,} deleted, {c['unchanged']:,} unchanged"
+    )
+    print(
+        f"computed {snap.computed_at:%Y-%m-%d %H:%M:%S} UTC, fresh until "
+        f"{snap.expires_at:%H:%M:%S} UTC ({'cache hit' if snap.cache_hit else 'computed now'})"
+    )
+    for kind in ("new", "updated", "deleted"):
+        rows = snap.records[kind]
+        if not rows:
+            continue
+        print(f"\n{kind.upper()} (first {len(rows)} of {c[kind]:,})")
+        for rec in rows[:20]:
+            if kind == "updated":
+                changes = "; ".join(
+                    f"{ch['field']}: {ch['old']!r} -> {ch['new']!r}" for ch in rec["changes"]
+                )
+                print(f"  {rec['external_id']:>10}  {changes}")
+            else:
+                label = next(
+                    (str(rec[k]) for k in ("email", "sku", "number", "name") if rec.get(k)), ""
+                )
+                print(f"  {rec['external_id']:>10}  {label}")
+
+
+def _cmd_invalidate(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        n = services.previews.invalidate_preview_cache(
+            _org_id(services, args.org), args.sync_type, args.entity, user=None
+        )
+    finally:
+        services.close()
+    print(f"Expired {n} cached preview(s).")
+    return 0
+
+
+def _cmd_activity(args: argparse.Namespace) -> int:
+    from core.db.audit import ActivityFilter
+
+    services = _services()
+    try:
+        events, total = services.activity.list_activity(
+            _org_id(services, args.org),
+            ActivityFilter(
+                action=args.action,
+                sync_type=args.sync_type,
+                entity_type=args.entity,
+                user=args.user,
+                status=args.status,
+            ),
+            limit=args.limit,
+        )
+    finally:
+        services.close()
+    if args.json:
+        rows = [{**e.__dict__, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
+        print(json.dumps({"total": total, "events": rows}, indent=2, default=str))
+        return 0
+    print(f"{total:,} event(s); newest first")
+    for e in events:
+        counts = " ".join(f"{k}={v}" for k, v in (e.counts or {}).items())
+        what = " ".join(x for x in (e.sync_type, e.entity_type) if x)
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user or '-':<12} {e.action:<18} {what:<22} "
+            f"{e.status:<7} {counts} {e.error or ''}".rstrip()
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of every command; subcommands register their own options."""
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    """The parser of every command."""
+    parser = argparse.ArgumentParser(prog="python -m core", description="Sync Preview operations")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("migrate", help="apply database migrations up to the newest")
@@ -45,13 +230,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sandbox_arguments(p)
     p.set_defaults(handler=_cmd_sandbox)
+
+    p = sub.add_parser("demo", help="create the demo organization, its admin and demo data")
+    p.add_argument("--sandbox-url", help="a running sandbox (default: started in-process)")
+    p.add_argument("--admin-password", help="password of the 'admin' user (default: generated)")
+    p.set_defaults(handler=_cmd_demo)
+
+    p = sub.add_parser("preview", help="show a sync preview (cached unless --refresh)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--sync-type", required=True, help="woocommerce or odoo")
+    p.add_argument("--entity", required=True, help="customers, products or orders")
+    p.add_argument("--refresh", action="store_true", help="recompute even if cached")
+    p.add_argument("--json", action="store_true", help="print the JSON API envelope")
+    p.set_defaults(handler=_cmd_preview)
+
+    p = sub.add_parser("invalidate", help="expire cached previews")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--sync-type", help="only this source")
+    p.add_argument("--entity", help="only this entity")
+    p.set_defaults(handler=_cmd_invalidate)
+
+    p = sub.add_parser("activity", help="show the activity log, newest first")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--limit", type=int, default=50)
+    for flag in ("--action", "--sync-type", "--entity", "--user", "--status"):
+        p.add_argument(flag)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_activity)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)

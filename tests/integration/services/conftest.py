@@ -1,0 +1,107 @@
+"""Services over a real database and a real sandbox store on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.bootstrap import Services, build_services
+from core.config import load_settings
+from core.sandbox import SandboxServer
+from core.services.context import UserContext
+
+SANDBOX_SIZE = 200
+
+
+class FakeClock:
+    """A clock the test moves by hand (for cache expiry)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    server = SandboxServer(size=SANDBOX_SIZE, seed=7).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(sandbox: SandboxServer) -> Iterator[None]:
+    sandbox.faults.reset()
+    yield
+    sandbox.faults.reset()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+def make_services(
+    db_url: str,
+    data_dir: Path,
+    clock: FakeClock | None = None,
+    *,
+    namespace: str | None = None,
+    **overrides: object,
+) -> Services:
+    """Services on ``db_url``; each call is like one app process of the same deployment."""
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=db_url,
+        secret_key=SECRET_KEY,
+        cookie_key="k" * 40,
+        external_timeout_seconds=5,
+        **overrides,
+    )
+    return build_services(
+        settings,
+        clock=clock,
+        migrate=False,
+        rate_limit_namespace=namespace or f"test-{uuid.uuid4().hex}",
+    )
+
+
+@pytest.fixture
+def services(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
+    svc = make_services(db_url, tmp_path, clock, rate_limit="1000/minute")
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture
+def admin(services: Services) -> UserContext:
+    return services.accounts.create_organization(
+        "Acme",
+        admin_username="ann",
+        admin_name="Ann Admin",
+        admin_email="ann@acme.io",
+        admin_password="correct horse battery",
+    )
+
+
+@pytest.fixture
+def demo_org(services: Services, admin: UserContext, sandbox: SandboxServer) -> UserContext:
+    """An organization with connectors to the sandbox and local records that differ."""
+    services.demo.load(admin.org_id, sandbox_url=sandbox.url, user=admin)
+    return admin

@@ -1,0 +1,233 @@
+"""The preview use cases against a real database and a real sandbox store."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from core.db.audit import ActivityFilter
+from core.delta import to_canonical
+from core.errors import ConnectorError, InvalidRequest, PermissionDenied
+from core.services.demo import local_copy
+
+
+def _expected_counts(sandbox, sync_type: str, entity_type: str) -> dict[str, int]:
+    """Counts computed independently: the raw sandbox records vs the demo's local copy."""
+    from core.connectors import ConnectorConfig, build_connector
+
+    creds = (
+        {"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox"}
+        if sync_type == "woocommerce"
+        else {"database": "sandbox", "username": "admin", "password": "admin"}
+    )
+    conn = build_connector(ConnectorConfig(sync_type, sandbox.url, creds, {}))
+    try:
+        external = {
+            str(r["external_id"]): r
+            for page in conn.iter_pages(entity_type)
+            for r in (to_canonical(sync_type, entity_type, raw) for raw in page)
+        }
+    finally:
+        conn.close()
+    local = {r["external_id"]: r for r in local_copy(entity_type, list(external.values()))}
+    return {
+        "new": len(external.keys() - local.keys()),
+        "deleted": len(local.keys() - external.keys()),
+        "updated": sum(1 for k in external.keys() & local.keys() if external[k] != local[k]),
+        "unchanged": sum(1 for k in external.keys() & local.keys() if external[k] == local[k]),
+    }
+
+
+@pytest.mark.parametrize("sync_type", ["woocommerce", "odoo"])
+@pytest.mark.parametrize("entity_type", ["customers", "products", "orders"])
+def test_preview_counts_match_an_independent_count(
+    services, demo_org, sandbox, sync_type, entity_type
+):
+    snap = services.previews.get_preview_snapshot(
+        demo_org.org_id, sync_type, entity_type, user=demo_org
+    )
+    expected = _expected_counts(sandbox, sync_type, entity_type)
+    assert snap.counts == expected
+    assert snap.counts["new"] > 0 and snap.counts["updated"] > 0 and snap.counts["deleted"] > 0
+    assert snap.cache_hit is False
+    data = snap.to_dict()
+    assert data["delta"]["updated"]["count"] == expected["updated"]
+    first = data["delta"]["updated"]["records"][0]
+    assert first["changes"] and {"field", "old", "new"} <= first["changes"][0].keys()
+
+
+def test_cache_hit_does_not_touch_the_store_and_expires(services, demo_org, sandbox, clock):
+    org = demo_org.org_id
+    first = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
+    sandbox.faults.rate_500 = 1.0  # any request to the store would now fail
+    again = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
+    assert again.cache_hit and again.snapshot_id == first.snapshot_id
+    assert again.counts == first.counts
+    sandbox.faults.reset()
+    clock.advance(3600 + 1)  # past PREVIEW_TTL_SECONDS
+    later = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
+    assert not later.cache_hit and later.snapshot_id != first.snapshot_id
+    assert later.computed_at == clock.now and later.expires_at == clock.now + timedelta(hours=1)
+
+
+def test_force_refresh_recomputes_and_sees_a_store_change(services, demo_org, sandbox):
+    org = demo_org.org_id
+    before = services.previews.get_preview_snapshot(org, "woocommerce", "products")
+    sandbox.store.add("products", name="Brand new product", sku="NEW-1", regular_price="5.00")
+    cached = services.previews.get_preview_snapshot(org, "woocommerce", "products")
+    assert cached.counts == before.counts  # cached: the change is not seen yet
+    fresh = services.previews.get_preview_snapshot(
+        org, "woocommerce", "products", force_refresh=True
+    )
+    assert fresh.counts["new"] == before.counts["new"] + 1
+    assert fresh.previous_counts == before.counts
+    page = services.previews.page_records(org, fresh.snapshot_id, "new", search="new-1")
+    assert page.total == 1 and page.records[0]["name"] == "Brand new product"
+
+
+def test_invalidation_is_selective(services, demo_org):
+    org = demo_org.org_id
+    for sync, ent in (
+        ("woocommerce", "customers"),
+        ("woocommerce", "orders"),
+        ("odoo", "customers"),
+    ):
+        services.previews.get_preview_snapshot(org, sync, ent)
+    assert services.previews.invalidate_preview_cache(org, "woocommerce", "customers") == 1
+    assert not services.previews.get_preview_snapshot(org, "woocommerce", "customers").cache_hit
+    assert services.previews.get_preview_snapshot(org, "woocommerce", "orders").cache_hit
+    assert services.previews.invalidate_preview_cache(org, "woocommerce") == 2
+    assert services.previews.get_preview_snapshot(org, "odoo", "customers").cache_hit
+    assert services.previews.invalidate_preview_cache(org) == 1
+    with pytest.raises(
+        InvalidRequest, match="Invalid sync_type. Must be one of: woocommerce, odoo"
+    ):
+        services.previews.invalidate_preview_cache(org, "shopify")
+
+
+def test_a_failing_refresh_keeps_the_last_good_snapshot(services, demo_org, sandbox):
+    org = demo_org.org_id
+    good = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
+    sandbox.faults.rate_500 = 1.0
+    after = services.previews.get_preview_snapshot(
+        org, "woocommerce", "customers", force_refresh=True
+    )
+    assert after.snapshot_id == good.snapshot_id and after.counts == good.counts
+    assert after.refresh_error and "WooCommerce" in after.refresh_error
+    page = services.previews.page_records(org, good.snapshot_id, "updated")
+    assert page.total == good.counts["updated"] and page.records
+    failed, _ = services.activity.list_activity(
+        org, ActivityFilter(action="refresh", status="failed")
+    )
+    assert len(failed) == 1 and failed[0].error == after.refresh_error
+    # the next successful refresh clears the warning
+    sandbox.faults.reset()
+    ok = services.previews.get_preview_snapshot(org, "woocommerce", "customers", force_refresh=True)
+    assert ok.refresh_error is None
+
+
+def test_a_failing_first_refresh_raises_and_stores_no_snapshot(services, demo_org, sandbox):
+    sandbox.faults.rate_500 = 1.0
+    with pytest.raises(ConnectorError):
+        services.previews.get_preview_snapshot(demo_org.org_id, "odoo", "orders")
+    assert services.previews.latest(demo_org.org_id, "odoo", "orders") is None
+
+
+def test_single_flight_twenty_callers_one_computation(services, demo_org, sandbox):
+    sandbox.faults.latency_ms = 150  # make the computation last long enough to overlap
+    org = demo_org.org_id
+    results, errors = [], []
+    barrier = threading.Barrier(20)
+
+    def call() -> None:
+        barrier.wait()
+        try:
+            results.append(services.previews.get_preview_snapshot(org, "woocommerce", "customers"))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert len({r.snapshot_id for r in results}) == 1
+    refreshes, _ = services.activity.list_activity(org, ActivityFilter(action="refresh"))
+    assert len(refreshes) == 1
+
+
+def test_roles_are_enforced_by_the_service(services, demo_org):
+    viewer_view = services.accounts.add_user(
+        demo_org, "vic", "Vic", "vic@acme.io", "password123", "viewer"
+    )
+    viewer = services.accounts.user_context(viewer_view.username)
+    services.previews.get_preview_snapshot(viewer.org_id, "woocommerce", "customers", user=viewer)
+    with pytest.raises(PermissionDenied):
+        services.previews.get_preview_snapshot(
+            viewer.org_id, "woocommerce", "customers", force_refresh=True, user=viewer
+        )
+    with pytest.raises(PermissionDenied):
+        services.selective.save_selective_config(
+            viewer.org_id,
+            "woocommerce",
+            "customers",
+            include_new=True,
+            include_updated=True,
+            include_deleted=True,
+            user=viewer,
+        )
+
+
+def test_every_operation_leaves_an_activity_row(services, demo_org):
+    org = demo_org.org_id
+    services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+    services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+    services.selective.save_selective_config(
+        org,
+        "odoo",
+        "products",
+        include_new=True,
+        include_updated=False,
+        include_deleted=True,
+        user=demo_org,
+    )
+    services.previews.invalidate_preview_cache(org, "odoo", user=demo_org)
+    services.accounts.record_login(demo_org)
+    events, _ = services.activity.list_activity(org, limit=100)
+    actions = Counter(e.action for e in events)
+    assert actions["setup"] == 1 and actions["connector_added"] == 2 and actions["demo_loaded"] == 1
+    assert actions["refresh"] == 1 and actions["view"] == 1 and actions["select"] == 1
+    assert actions["invalidate"] == 1 and actions["login"] == 1
+    refresh = next(e for e in events if e.action == "refresh")
+    assert refresh.user == "ann" and refresh.cache_hit is False and refresh.counts["new"] > 0
+    view = next(e for e in events if e.action == "view")
+    assert view.cache_hit is True
+    saved = services.selective.get_selective_config(org, "odoo", "products")
+    assert (saved.include_new, saved.include_updated, saved.include_deleted) == (True, False, True)
+    assert saved.updated_by == "ann"
+
+
+def test_other_organizations_see_nothing(services, demo_org):
+    other = services.accounts.create_organization(
+        "Other",
+        admin_username="olga",
+        admin_name="Olga",
+        admin_email="o@o.io",
+        admin_password="password123",
+    )
+    snap = services.previews.get_preview_snapshot(demo_org.org_id, "woocommerce", "customers")
+    from core.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        services.previews.page_records(other.org_id, snap.snapshot_id, "new")
+    with pytest.raises(NotFoundError):  # no connector of their own
+        services.previews.get_preview_snapshot(other.org_id, "woocommerce", "customers")
+    with pytest.raises(NotFoundError):  # a user of org B asking for org A
+        services.previews.get_preview_snapshot(
+            demo_org.org_id, "woocommerce", "customers", user=other
+        )
+    assert services.connectors.list(other) == []
