@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from core.bootstrap import Services, build_services
 from core.config import load_settings
+from core.connectors import ConnectorConfig, build_connector
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
 from core.delta import to_canonical
@@ -126,7 +127,7 @@ def fresh_refresh(n: int, latency_ms: float, concurrency: int, data_dir: Path) -
             )
             svc.connectors.add(ctx, "woocommerce", "Bench store", sandbox.url, WOO_CREDENTIALS)
             # local copy = the store, minus 1 %, 5 % changed: a realistic preview
-            conn = svc.previews.build_connector(svc_config(svc, ctx.org_id), None)
+            conn = build_connector(ConnectorConfig("woocommerce", sandbox.url, WOO_CREDENTIALS))
             recs = [
                 to_canonical("woocommerce", "customers", r)
                 for page in conn.iter_pages("customers")
@@ -157,15 +158,6 @@ def fresh_refresh(n: int, latency_ms: float, concurrency: int, data_dir: Path) -
             )
         finally:
             svc.close()
-
-
-def svc_config(svc: Services, org_id: int):  # type: ignore[no-untyped-def]
-    from core.db.connector_store import ConnectorStore
-    from core.db.vault import Vault
-
-    assert svc.settings.secret_key
-    with tenant_session(svc.sessions, org_id) as s:
-        return ConnectorStore(s, Vault(svc.settings.secret_key)).first_of_type("woocommerce")
 
 
 def main() -> None:
