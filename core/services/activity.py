@@ -57,6 +57,13 @@ def _percentile(values: list[int], q: float) -> int | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _by_source(events: list[ActivityEvent]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for e in events:
+        out[e.sync_type or "-"] = out.get(e.sync_type or "-", 0) + 1
+    return out
+
+
 class ActivityService:
     """Reads the organization's activity log."""
 
@@ -110,6 +117,6 @@ class ActivityService:
             timeouts=len(timeouts),
             p50_ms=_percentile(ok, 0.5),
             p95_ms=_percentile(ok, 0.95),
-            failures_by_source=by_source(failed),
-            timeouts_by_source=by_source(timeouts),
+            failures_by_source=_by_source(failed),
+            timeouts_by_source=_by_source(timeouts),
         )

@@ -127,7 +127,7 @@ class DemoService:
             {} if sandbox_url else {"sandbox": True, "size": DEMO_SIZE, "seed": DEMO_SEED}
         )
         base = (sandbox_url or "http://sandbox.local").rstrip("/")
-        wanted = (
+        wanted: tuple[tuple[str, str, dict[str, str], dict[str, Any]], ...] = (
             ("woocommerce", "Demo WooCommerce store", WOO_CREDENTIALS, {}),
             ("odoo", "Demo Odoo", ODOO_CREDENTIALS, {"protocol": "xmlrpc"}),
         )
