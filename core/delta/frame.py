@@ -11,7 +11,7 @@ normalizers (once per distinct value).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from core.delta import normalize
-from core.delta.canonical import check_types, external_id, record_error, to_canonical
+from core.delta.canonical import check_types, record_error, to_canonical
 from core.delta.fields import COMPARABLE_FIELDS, FIELD_KINDS, Kind
 from core.delta.mappings import MAPPINGS, FirstOf, Joined, Path, Spec
 from core.delta.result import DeltaResult, FieldChange, UpdatedRecord
@@ -105,11 +105,12 @@ class CanonicalFrame:
 
 
 def _records(entity_type: str, data: pl.DataFrame) -> list[dict[str, Any]]:
-    rows = data.to_dicts()
-    if "lines" in FIELD_KINDS[entity_type]:
-        for row in rows:
-            row["lines"] = json.loads(row["lines"]) if row["lines"] is not None else []
-    return rows
+    names = data.columns
+    columns = [data[name].to_list() for name in names]
+    if "lines" in names:
+        position = names.index("lines")
+        columns[position] = [json.loads(value) if value else [] for value in columns[position]]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def frame_from_canonical(entity_type: str, records: Iterable[Mapping[str, Any]]) -> CanonicalFrame:
@@ -287,24 +288,28 @@ def _page_records(sync_type: str, entity_type: str, page: bytes) -> list[Any]:
     return records
 
 
+def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
+    """One polars JSON read per page (faster than one large read); None if any page fails."""
+    frames = []
+    for page in pages:
+        if page.lstrip()[:1] != b"[":
+            return None
+        try:
+            frames.append(pl.read_json(page, schema=schema))
+        except Exception:  # noqa: BLE001 - any reader failure: the record path explains it
+            return None
+    return pl.concat(frames, how="vertical", rechunk=True)
+
+
 def _wire_bytes_frame(sync_type: str, entity_type: str, pages: list[bytes]) -> pl.DataFrame:
-    """Pages of JSON bytes: one columnar read when the shape allows, else record by record."""
+    """Pages of JSON bytes: a columnar read when the shape allows, else record by record."""
     schema = _WOO_WIRE_SCHEMAS.get(entity_type) if sync_type == "woocommerce" else None
-    if schema is not None:
-        bodies = [page.strip() for page in pages]
-        if all(body[:1] == b"[" and body[-1:] == b"]" for body in bodies):
-            inner = [body[1:-1].strip() for body in bodies]
-            joined = b"[" + b",".join(part for part in inner if part) + b"]"
-            del inner, bodies
-            try:
-                raw = pl.read_json(joined, schema=schema)
-            except Exception:  # noqa: BLE001 - any reader failure: the record path explains it
-                raw = None
-            if raw is not None:
-                try:
-                    return _normalize_columns(sync_type, entity_type, raw, "id")
-                except _NoColumnarForm:
-                    pass
+    raw = _read_pages(pages, schema) if schema is not None else None
+    if raw is not None:
+        try:
+            return _normalize_columns(sync_type, entity_type, raw, "id")
+        except _NoColumnarForm:
+            pass
     frames = [
         _records_frame(sync_type, entity_type, _page_records(sync_type, entity_type, page))
         for page in pages
@@ -383,87 +388,79 @@ def _sorted_by_id(data: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _with_key(data: pl.DataFrame, as_integer: bool) -> pl.LazyFrame:
+    ids = pl.col("external_id")
+    key = ids.cast(pl.UInt64) if as_integer else ids
+    return data.lazy().with_columns(key.alias("__key"))
+
+
+def _integer_ids(ids: pl.Series) -> bool:
+    """Whether every id is a plain decimal number, so that joining on integers is exact."""
+    if ids.dtype != pl.String:
+        return False
+    as_int = ids.str.to_integer(base=10, dtype=pl.UInt64, strict=False)
+    return bool((as_int.cast(pl.String) == ids).fill_null(False).all())
+
+
 def _last_wins(data: pl.DataFrame) -> pl.DataFrame:
     if data["external_id"].n_unique() == data.height:
         return data
     return data.unique(subset="external_id", keep="last", maintain_order=True)
 
 
-def _iter_changes(
-    fields: tuple[str, ...], updated: pl.DataFrame
-) -> Iterator[tuple[int, FieldChange]]:
+def _field_changes(fields: tuple[str, ...], updated: pl.DataFrame) -> list[list[FieldChange]]:
+    changes: list[list[FieldChange]] = [[] for _ in range(updated.height)]
     for field in fields:
-        flags = updated[f"__ne_{field}"]
-        positions = flags.arg_true()
+        positions = updated[f"__ne_{field}"].arg_true()
         olds = updated[field + _LOCAL_SUFFIX].gather(positions).to_list()
         news = updated[field].gather(positions).to_list()
+        if field == "lines":
+            olds = [json.loads(value) if value else [] for value in olds]
+            news = [json.loads(value) if value else [] for value in news]
         for position, old, new in zip(positions.to_list(), olds, news, strict=True):
-            yield position, FieldChange(field, old, new)
+            changes[position].append(FieldChange(field, old, new))
+    return changes
 
 
 def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFrame) -> DeltaResult:
-    """``diff`` on two canonical frames: one exact full join, per-field comparisons."""
+    """``diff`` on two canonical frames: keyed joins and exact per-field comparisons."""
     fields = COMPARABLE_FIELDS[entity_type]
     ext = _last_wins(external.data)
     duplicates = external.data.height - ext.height
     loc = _last_wins(local.data)
-    joined = ext.with_columns(__ext=pl.lit(True)).join(
-        loc.with_columns(__loc=pl.lit(True)),
-        on="external_id",
-        how="full",
-        coalesce=True,
-        suffix=_LOCAL_SUFFIX,
-    )
-    both = pl.col("__ext").is_not_null() & pl.col("__loc").is_not_null()
+    as_integer = _integer_ids(ext["external_id"]) and _integer_ids(loc["external_id"])
+    ext_q, loc_q = _with_key(ext, as_integer), _with_key(loc, as_integer)
+    columns = ["external_id", *fields]
+    new_q = ext_q.join(loc_q, on="__key", how="anti").select(columns)
+    deleted_q = loc_q.join(ext_q, on="__key", how="anti").select(columns)
     flags = [pl.col(f).ne_missing(pl.col(f + _LOCAL_SUFFIX)).alias(f"__ne_{f}") for f in fields]
-    changed = pl.any_horizontal([pl.col(f"__ne_{f}") for f in fields])
-    lazy = joined.lazy()
-    new_q = lazy.filter(pl.col("__loc").is_null()).select("external_id", *fields)
-    deleted_q = lazy.filter(pl.col("__ext").is_null()).select(
-        "external_id", *[pl.col(f + _LOCAL_SUFFIX).alias(f) for f in fields]
+    updated_q = (
+        ext_q.join(loc_q.drop("external_id"), on="__key", how="inner", suffix=_LOCAL_SUFFIX)
+        .with_columns(flags)
+        .filter(pl.any_horizontal([pl.col(f"__ne_{f}") for f in fields]))
+        .drop("__key")
     )
-    compared = lazy.filter(both).with_columns(flags)
-    updated_q = compared.filter(changed).select(
-        "external_id", *fields, *[f + _LOCAL_SUFFIX for f in fields], *[f"__ne_{f}" for f in fields]
-    )
-    unchanged_q = compared.filter(~changed).select(pl.len())
-    new_df, deleted_df, updated_df, unchanged_df = pl.collect_all(
-        [new_q, deleted_q, updated_q, unchanged_q]
-    )
+    new_df, deleted_df, updated_df = pl.collect_all([new_q, deleted_q, updated_q])
     updated_df = _sorted_by_id(updated_df)
-    afters = _records(entity_type, updated_df.select("external_id", *fields))
+    afters = _records(entity_type, updated_df.select(columns))
     befores = _records(
         entity_type,
         updated_df.select("external_id", *[pl.col(f + _LOCAL_SUFFIX).alias(f) for f in fields]),
     )
-    changes: list[list[FieldChange]] = [[] for _ in afters]
-    for position, change in _iter_changes(fields, updated_df):
-        changes[position].append(change)
-    if "lines" in fields:
-        for items in changes:
-            for index, change in enumerate(items):
-                if change.field == "lines":
-                    items[index] = FieldChange(
-                        "lines", json.loads(change.old or "[]"), json.loads(change.new or "[]")
-                    )
+    changes = _field_changes(fields, updated_df)
     updated = [
         UpdatedRecord(after["external_id"], before, after, tuple(items))
         for before, after, items in zip(befores, afters, changes, strict=True)
     ]
+    matched = ext.height - new_df.height
     return DeltaResult(
         entity_type=entity_type,
         new=_records(entity_type, _sorted_by_id(new_df)),
         updated=updated,
         deleted=_records(entity_type, _sorted_by_id(deleted_df)),
-        unchanged=int(unchanged_df.item()),
+        unchanged=matched - updated_df.height,
         duplicates_collapsed=duplicates,
     )
 
 
-__all__ = [
-    "CanonicalFrame",
-    "canonical_frame",
-    "diff_frames",
-    "frame_from_canonical",
-    "external_id",
-]
+__all__ = ["CanonicalFrame", "canonical_frame", "diff_frames", "frame_from_canonical"]
