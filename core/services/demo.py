@@ -138,7 +138,12 @@ class DemoService:
             for sync_type, name, creds, extra in wanted:
                 cid = existing.get(name)
                 if cid is None:
-                    cid = store.add(sync_type, name, base, creds, {**options, **extra}).id
+                    view = store.add(sync_type, name, base, creds, {**options, **extra})
+                    cid = view.id
+                    ActivityStore(s).add(
+                        "connector_added", user=actor_name(user), sync_type=sync_type,
+                        details={"connector": view.name, "base_url": view.base_url},
+                    )
                 configs.append(store.secret_config(cid))
         loaded: dict[str, int] = {}
         for config in configs:
