@@ -11,7 +11,7 @@ normalizers (once per distinct value).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,18 +218,77 @@ def _raw_column(data: pl.DataFrame, path: Path) -> pl.Series:
     return series
 
 
-def _spec_column(
-    data: pl.DataFrame, spec: Spec, kind: Kind, ctx: _Context, field: str
-) -> pl.Series:
+def _leaves(spec: Spec, kind: Kind) -> Iterator[tuple[Path, Kind]]:
     if isinstance(spec, Path):
-        return _normalized(_raw_column(data, spec), kind, ctx, field)
+        yield spec, kind
+    elif isinstance(spec, FirstOf):
+        for part in spec.specs:
+            yield from _leaves(part, kind)
+    elif isinstance(spec, Joined):
+        for path in spec.parts:
+            yield path, "text"
+    else:
+        raise _NoColumnarForm(type(spec).__name__)
+
+
+def _fast_text(raw: pl.Expr, kind: Kind) -> pl.Expr:
+    """The ASCII rule of ``normalize.text``/``email``/``code`` as one polars expression."""
+    fast = raw.str.strip_chars(_ASCII_SPACE)
+    if kind == "email":
+        fast = fast.str.to_lowercase()
+    elif kind == "code":
+        fast = fast.str.to_uppercase()
+    return pl.when(fast.str.len_bytes() > 0).then(fast)
+
+
+def _leaf_columns(
+    data: pl.DataFrame, leaves: list[tuple[Path, Kind]], ctx: _Context
+) -> dict[tuple[Path, Kind], pl.Series]:
+    """Every leaf path normalized by its kind; text in one parallel polars pass."""
+    raws = {leaf: _raw_column(data, leaf[0]) for leaf in leaves}
+    text = [leaf for leaf in leaves if leaf[1] in ("text", "email", "code")]
+    text = [leaf for leaf in text if raws[leaf].dtype == pl.String]
+    names = {leaf: f"c{index}" for index, leaf in enumerate(text)}
+    frame = pl.DataFrame([raws[leaf].alias(names[leaf]) for leaf in text]).lazy()
+    fast_q = frame.select([_fast_text(pl.col(names[leaf]), leaf[1]) for leaf in text])
+    flag_q = frame.select(
+        [(pl.col(n).str.len_bytes() != pl.col(n).str.len_chars()).any() for n in names.values()]
+    )
+    fast, flags = pl.collect_all([fast_q, flag_q]) if text else (pl.DataFrame(), pl.DataFrame())
+    result: dict[tuple[Path, Kind], pl.Series] = {}
+    for leaf in leaves:
+        path, kind = leaf
+        field = path.keys[-1]
+        if leaf not in names:
+            result[leaf] = _normalized(raws[leaf], kind, ctx, field)
+            continue
+        column = fast[names[leaf]]
+        if flags[names[leaf]].item():
+            raw = raws[leaf]
+            non_ascii = (raw.str.len_bytes() != raw.str.len_chars()).fill_null(False)
+            slow = _python_mapped(raw, normalize.NORMALIZERS[kind], _S, ctx, field, only=non_ascii)
+            column = pl.select(
+                pl.when(non_ascii).then(slow).otherwise(column).alias(names[leaf])
+            ).to_series()
+        result[leaf] = column
+    return result
+
+
+def _spec_column(spec: Spec, kind: Kind, leaves: dict[tuple[Path, Kind], pl.Series]) -> pl.Series:
+    if isinstance(spec, Path):
+        return leaves[(spec, kind)]
     if isinstance(spec, FirstOf):
-        parts = [_spec_column(data, part, kind, ctx, field) for part in spec.specs]
-        return pl.select(pl.coalesce(parts).alias(field)).to_series()
+        parts = [_spec_column(part, kind, leaves) for part in spec.specs]
+        return pl.select(pl.coalesce(parts)).to_series()
     if isinstance(spec, Joined):
-        parts = [_spec_column(data, part, "text", ctx, field) for part in spec.parts]
-        joined = pl.select(pl.concat_str(parts, separator=" ", ignore_nulls=True)).to_series()
-        return _normalized(joined, kind, ctx, field)
+        # Parts are NFC and trimmed, so joining them by a space needs no further normalizing.
+        parts = [leaves[(path, "text")] for path in spec.parts]
+        joined = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+        if kind == "email":
+            joined = joined.str.to_lowercase()
+        elif kind == "code":
+            joined = joined.str.to_uppercase()
+        return pl.select(pl.when(joined.str.len_bytes() > 0).then(joined)).to_series()
     raise _NoColumnarForm(type(spec).__name__)
 
 
@@ -262,10 +321,15 @@ def _normalize_columns(
     ids = _id_column(data, sync_type, entity_type, id_key)
     ctx = _Context(sync_type, entity_type, ids)
     kinds = FIELD_KINDS[entity_type]
-    columns = [ids]
-    for field, spec in MAPPINGS[sync_type][entity_type].items():
-        columns.append(_spec_column(data, spec, kinds[field], ctx, field).alias(field))
-    return pl.DataFrame(columns)
+    specs = MAPPINGS[sync_type][entity_type]
+    leaves = list(
+        dict.fromkeys(leaf for field, spec in specs.items() for leaf in _leaves(spec, kinds[field]))
+    )
+    columns = _leaf_columns(data, leaves, ctx)
+    out = [ids]
+    for field, spec in specs.items():
+        out.append(_spec_column(spec, kinds[field], columns).alias(field))
+    return pl.DataFrame(out)
 
 
 # ---------------------------------------------------------------- building frames
