@@ -1,0 +1,5 @@
+"""activity"""
+
+from ui.auth import require_user
+
+user = require_user()

@@ -1,0 +1,172 @@
+"""Preview: what a sync of one source and entity would change, with the field-level diff."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from ui import format as fmt
+from ui import state
+from ui.auth import require_user
+from ui.demo import load_demo_button
+from ui.preview import browser_zone, csv_export, open_snapshot, refresh_snapshot
+from ui.services import get_services
+
+user = require_user()
+services = get_services()
+tz = browser_zone()
+
+st.title("🔍 Sync preview")
+st.caption("What a sync would change in your database, before anything is synced.")
+
+connectors = services.connectors.list(user)
+if not connectors:
+    st.info("There is no connection to a WooCommerce store or Odoo yet.")
+    if user.can("admin"):
+        if load_demo_button(user, key="load_demo_preview"):
+            st.button("Show the preview", key="show_preview")
+        st.page_link("pages/connectors.py", label="Add a connector", icon="🔌")
+    else:
+        st.write("Ask an administrator of your organization to add one.")
+    st.stop()
+
+source_names: dict[str, str] = {}
+for connector in connectors:
+    source_names.setdefault(connector.sync_type, connector.name)
+
+pick_source, pick_entity, actions = st.columns([3, 3, 2], vertical_alignment="bottom")
+sync_type = pick_source.selectbox(
+    "Source",
+    list(source_names),
+    format_func=lambda s: f"{fmt.SOURCE_ICON[s]} {fmt.SOURCE_LABEL[s]} — {source_names[s]}",
+    key="preview_source",
+)
+entity_type = pick_entity.selectbox(
+    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.get, key="preview_entity"
+)
+refresh = user.can("editor") and actions.button(
+    "🔄 Refresh", key="refresh", type="primary", help="Fetch the records again and recompute"
+)
+
+snapshot = (
+    refresh_snapshot(user, sync_type, entity_type) if refresh else None
+) or open_snapshot(user, sync_type, entity_type)
+if snapshot is None:
+    st.stop()
+
+# --- counts ---------------------------------------------------------------------------------
+previous = snapshot.previous_counts
+for column, kind in zip(st.columns(4), ("new", "updated", "deleted", "unchanged"), strict=True):
+    count = snapshot.counts.get(kind, 0)
+    column.metric(
+        f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
+        f"{count:,}",
+        delta=None if previous is None else count - previous.get(kind, 0),
+        delta_color="off",
+        delta_description="since the previous preview" if previous is not None else None,
+        border=True,
+    )
+
+# --- cache status ---------------------------------------------------------------------------
+now = datetime.now(UTC)
+computed = (
+    f"Computed {fmt.ago(snapshot.computed_at, now)} "
+    f"({fmt.date_time(snapshot.computed_at, tz)}, in {fmt.duration(snapshot.duration_ms)})"
+)
+if snapshot.expires_at > now:
+    freshness = f"🟢 fresh until {fmt.clock_time(snapshot.expires_at, tz)}"
+else:
+    freshness = f"🟠 expired at {fmt.clock_time(snapshot.expires_at, tz)}"
+served = "served from the cache" if snapshot.cache_hit else "just computed"
+st.caption(f"{computed} · {freshness} · {served}")
+if snapshot.refresh_error:
+    failed_at = snapshot.refresh_failed_at or now
+    st.warning(
+        f"⚠️ The last refresh ({fmt.ago(failed_at, now)}) failed: {snapshot.refresh_error} "
+        "The preview shown is the last one that succeeded."
+    )
+if snapshot.duplicates_collapsed:
+    st.caption(
+        f"{snapshot.duplicates_collapsed:,} duplicate records from the source were counted once."
+    )
+
+# --- records --------------------------------------------------------------------------------
+tabs = st.tabs(
+    [
+        f"{fmt.KIND_ICON[k]} {fmt.KIND_LABEL[k]} ({snapshot.counts.get(k, 0):,})"
+        for k in fmt.KINDS
+    ]
+)
+PAGE_SIZE = 50
+for tab, kind in zip(tabs, fmt.KINDS, strict=True):
+    with tab:
+        table = f"{snapshot.snapshot_id}/{kind}"
+        search_col, download_col = st.columns([4, 1], vertical_alignment="bottom")
+        search = search_col.text_input(
+            "Search",
+            key=f"search_{kind}",
+            placeholder="e-mail, name, sku or number",
+            on_change=state.set_page_offset,
+            args=(table, 0),
+        )
+        page = services.previews.page_records(
+            user.org_id,
+            snapshot.snapshot_id,
+            kind,
+            search=search.strip(),
+            limit=PAGE_SIZE,
+            offset=state.page_offset(table),
+        )
+        download_col.download_button(
+            "⬇️ CSV",
+            data=csv_export(user.org_id, snapshot.snapshot_id, kind, search.strip()),
+            file_name=f"{snapshot.sync_type}-{snapshot.entity_type}-{kind}.csv",
+            mime="text/csv",
+            key=f"csv_{kind}",
+            help=f"All {fmt.KIND_LABEL[kind].lower()} records (matching the search)",
+        )
+        if not page.records:
+            st.info("Nothing matches the search." if search else f"No {kind} records.")
+            continue
+        st.dataframe(
+            fmt.records_frame(kind, page.records), hide_index=True, key=f"table_{kind}"
+        )
+        first, last = page.offset + 1, page.offset + len(page.records)
+        info, prev_col, next_col = st.columns([4, 1, 1], vertical_alignment="center")
+        info.caption(f"Rows {first:,}–{last:,} of {page.total:,}")
+        prev_col.button(
+            "◀ Previous",
+            key=f"prev_{kind}",
+            disabled=page.offset == 0,
+            on_click=state.set_page_offset,
+            args=(table, page.offset - PAGE_SIZE),
+        )
+        next_col.button(
+            "Next ▶",
+            key=f"next_{kind}",
+            disabled=last >= page.total,
+            on_click=state.set_page_offset,
+            args=(table, page.offset + PAGE_SIZE),
+        )
+        if kind == "updated":
+            st.subheader("What changed")
+            chosen = st.selectbox(
+                "Record",
+                range(len(page.records)),
+                format_func=lambda i: fmt.record_title(
+                    snapshot.entity_type, page.records[i].get("after") or {}
+                ),
+                key=f"diff_record_{table}_{page.offset}",
+            )
+            all_fields = st.toggle("Show unchanged fields too", key="diff_all_fields")
+            diff = fmt.diff_frame(page.records[chosen], only_changed=not all_fields)
+            st.table(
+                diff.style.apply(
+                    lambda row: [
+                        "",
+                        "background-color: #fde2e1" if row["changed"] else "",
+                        "background-color: #dcfce7; font-weight: 600" if row["changed"] else "",
+                        "",
+                    ],
+                    axis=1,
+                ).hide(axis="index").hide(subset=["changed"], axis="columns")
+            )

@@ -1,0 +1,5 @@
+"""users"""
+
+from ui.auth import require_user
+
+user = require_user()

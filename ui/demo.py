@@ -1,0 +1,39 @@
+"""The "Load demo data" action, shown after setup and on the Connectors screen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import SyncPreviewError
+from core.services.context import UserContext
+from ui.services import get_services
+
+#: DemoService.load reports one step per source and entity.
+DEMO_STEPS = 6
+
+
+def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> bool:
+    """A button that loads the demo stores with a progress bar; True once loaded."""
+    if not st.button("🎁 Load demo data", key=key, type="primary"):
+        return False
+    bar = st.progress(0.0, text="Starting the demo stores…")
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        done += 1
+        bar.progress(min(done / DEMO_STEPS, 1.0), text=message)
+
+    try:
+        loaded = get_services().demo.load(ctx.org_id, user=ctx, progress=step)
+    except SyncPreviewError as err:
+        bar.empty()
+        st.error(str(err))
+        return False
+    bar.progress(1.0, text="Demo data loaded.")
+    total = sum(loaded.values())
+    st.success(
+        f"Demo data loaded: two demo stores (WooCommerce and Odoo) and {total:,} local "
+        "records that differ from them a little, so the preview has something to show."
+    )
+    return True

@@ -1,0 +1,134 @@
+"""Loading previews for the Preview screen: progress bar, friendly errors, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+
+import streamlit as st
+
+from core.errors import RefreshInProgress, RefreshRateLimited, SyncPreviewError
+from core.services.context import UserContext
+from core.services.previews import PreviewProgress, PreviewSnapshot
+from ui import format as fmt
+from ui import state
+from ui.services import get_services
+
+CSV_PAGE = 1000
+
+
+def _progress_bar() -> tuple[Callable[[PreviewProgress], None], Callable[[], None]]:
+    bar = st.progress(0.0, text="Starting…")
+
+    def report(p: PreviewProgress) -> None:
+        bar.progress(min(max(p.fraction, 0.0), 1.0), text=p.message)
+
+    return report, bar.empty
+
+
+def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+    """The preview to show: the one this session opened (while still current), else a view.
+
+    A view is logged once per opening, not on every rerun that paging or searching causes;
+    a newer snapshot (someone refreshed) or an expired one is opened again (served from
+    the cache, or computed with a progress bar).
+    """
+    previews = get_services().previews
+    seen = state.viewed(sync_type, entity_type)
+    if seen is not None:
+        snap = previews.latest(ctx.org_id, sync_type, entity_type)
+        if (
+            snap is not None
+            and snap.snapshot_id == seen.snapshot_id
+            and snap.expires_at > datetime.now(UTC)
+        ):
+            return _with_cache_hit(snap, seen.cache_hit)
+    report, done = _progress_bar()
+    try:
+        snap = previews.get_preview_snapshot(
+            ctx.org_id, sync_type, entity_type, user=ctx, progress=report
+        )
+    except SyncPreviewError as err:
+        done()
+        st.error(str(err))
+        return None
+    done()
+    state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
+    return snap
+
+
+def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+    """Force a fresh computation with a progress bar; None (and a message) when refused."""
+    report, done = _progress_bar()
+    try:
+        snap = get_services().previews.get_preview_snapshot(
+            ctx.org_id, sync_type, entity_type, force_refresh=True, user=ctx, progress=report
+        )
+    except RefreshRateLimited as err:
+        done()
+        at = datetime.now(UTC).timestamp() + err.retry_after
+        when = fmt.clock_time(datetime.fromtimestamp(at, UTC), browser_zone())
+        st.warning(
+            f"⏳ {err} You can refresh again {fmt.in_(err.retry_after)} (at {when}); "
+            "the preview below is the last one computed."
+        )
+        return None
+    except RefreshInProgress as err:
+        done()
+        st.info(f"⏳ {err}")
+        return None
+    except SyncPreviewError as err:
+        done()
+        st.error(str(err))
+        return None
+    done()
+    state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
+    if snap.cache_hit and snap.refresh_error:
+        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
+    elif not snap.cache_hit:
+        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
+    return snap
+
+
+def _with_cache_hit(snap: PreviewSnapshot, cache_hit: bool) -> PreviewSnapshot:
+    from dataclasses import replace
+
+    return replace(snap, cache_hit=cache_hit)
+
+
+def browser_zone() -> tzinfo:
+    """The browser's time zone (UTC when unknown, as in tests)."""
+    try:
+        name = st.context.timezone
+    except Exception:  # no browser context (AppTest)
+        name = None
+    return fmt.zone(name)
+
+
+def csv_export(org_id: int, snapshot_id: int, kind: str, search: str) -> Callable[[], str]:
+    """A callable that pages through every matching record of one kind and returns CSV."""
+
+    def build() -> str:
+        previews = get_services().previews
+        rows: list[dict[str, object]] = []
+        offset = 0
+        while True:
+            page = previews.page_records(
+                org_id, snapshot_id, kind, search=search, limit=CSV_PAGE, offset=offset
+            )
+            rows.extend(fmt.csv_rows(kind, page.records))
+            offset += len(page.records)
+            if not page.records or offset >= page.total:
+                break
+        out = io.StringIO()
+        fields: list[str] = []
+        for row in rows:
+            fields.extend(k for k in row if k not in fields)
+        writer = csv.DictWriter(out, fieldnames=fields or ["external_id"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+
+    return build

@@ -1,0 +1,117 @@
+"""Every session-state key the dashboard uses, with typed accessors.
+
+Streamlit-authenticator owns `authentication_status`, `username`, `name`, `logout` (and a few
+more); the keys here are ours. Widget keys live with their widgets in the pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+ONBOARDING = "sp_onboarding"
+LOGIN_RECORDED = "sp_login_recorded"
+FAILED_LOGINS = "sp_failed_logins"
+VIEWED = "sp_viewed_snapshots"
+FLASH = "sp_flash"
+PAGE_OFFSETS = "sp_page_offsets"
+
+
+def _get(key: str, default: Any) -> Any:
+    return st.session_state.setdefault(key, default)
+
+
+# --- authentication (the library's keys, read only) ----------------------------------------
+
+
+def authenticated_username() -> str | None:
+    """The signed-in username, or None (streamlit-authenticator's state)."""
+    if st.session_state.get("authentication_status") is True:
+        name = st.session_state.get("username")
+        return str(name) if name else None
+    return None
+
+
+def sign_in_without_cookie(username: str, name: str) -> None:
+    """Mark this session signed in (right after first-run setup, before any cookie exists)."""
+    st.session_state["authentication_status"] = True
+    st.session_state["username"] = username
+    st.session_state["name"] = name
+    st.session_state["logout"] = None
+
+
+def sign_out_locally() -> None:
+    """Forget the signed-in user of this session (a deactivated account)."""
+    for key in ("authentication_status", "username", "name"):
+        st.session_state[key] = None
+    st.session_state[LOGIN_RECORDED] = None
+
+
+# --- our keys -----------------------------------------------------------------------------
+
+
+def login_recorded_for() -> str | None:
+    """The username whose login this session already wrote to the activity log."""
+    value = _get(LOGIN_RECORDED, None)
+    return str(value) if value else None
+
+
+def set_login_recorded(username: str | None) -> None:
+    st.session_state[LOGIN_RECORDED] = username
+
+
+def failed_logins() -> dict[str, int]:
+    """Failed login attempts per username in this session (fed back to the authenticator)."""
+    value: dict[str, int] = _get(FAILED_LOGINS, {})
+    return value
+
+
+def set_failed_logins(counts: dict[str, int]) -> None:
+    st.session_state[FAILED_LOGINS] = dict(counts)
+
+
+def onboarding() -> bool:
+    """True between the first-run setup and the admin's choice about demo data."""
+    return bool(_get(ONBOARDING, False))
+
+
+def set_onboarding(value: bool) -> None:
+    st.session_state[ONBOARDING] = value
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """The snapshot this session last opened for one (source, entity), and how it was served."""
+
+    snapshot_id: int
+    cache_hit: bool
+
+
+def viewed(sync_type: str, entity_type: str) -> Viewed | None:
+    value = _get(VIEWED, {}).get(f"{sync_type}/{entity_type}")
+    return value if isinstance(value, Viewed) else None
+
+
+def set_viewed(sync_type: str, entity_type: str, snapshot_id: int, cache_hit: bool) -> None:
+    _get(VIEWED, {})[f"{sync_type}/{entity_type}"] = Viewed(snapshot_id, cache_hit)
+
+
+def page_offset(table: str) -> int:
+    """The first row shown by a paged table (0 when new)."""
+    return int(_get(PAGE_OFFSETS, {}).get(table, 0))
+
+
+def set_page_offset(table: str, offset: int) -> None:
+    _get(PAGE_OFFSETS, {})[table] = max(0, int(offset))
+
+
+def flash(kind: str, message: str) -> None:
+    """A message to show once on the next run (after a form changed something)."""
+    st.session_state[FLASH] = (kind, message)
+
+
+def pop_flash() -> tuple[str, str] | None:
+    value = st.session_state.pop(FLASH, None)
+    return value if isinstance(value, tuple) else None
