@@ -47,9 +47,9 @@ refresh = user.can("editor") and actions.button(
     "🔄 Refresh", key="refresh", type="primary", help="Fetch the records again and recompute"
 )
 
-snapshot = (
-    refresh_snapshot(user, sync_type, entity_type) if refresh else None
-) or open_snapshot(user, sync_type, entity_type)
+snapshot = refresh_snapshot(user, sync_type, entity_type) if refresh else None
+if snapshot is None:  # not refreshed, or the refresh was refused: the current preview
+    snapshot = open_snapshot(user, sync_type, entity_type)
 if snapshot is None:
     st.stop()
 
@@ -91,10 +91,7 @@ if snapshot.duplicates_collapsed:
 
 # --- records --------------------------------------------------------------------------------
 tabs = st.tabs(
-    [
-        f"{fmt.KIND_ICON[k]} {fmt.KIND_LABEL[k]} ({snapshot.counts.get(k, 0):,})"
-        for k in fmt.KINDS
-    ]
+    [f"{fmt.KIND_ICON[k]} {fmt.KIND_LABEL[k]} ({snapshot.counts.get(k, 0):,})" for k in fmt.KINDS]
 )
 PAGE_SIZE = 50
 for tab, kind in zip(tabs, fmt.KINDS, strict=True):
@@ -127,9 +124,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         if not page.records:
             st.info("Nothing matches the search." if search else f"No {kind} records.")
             continue
-        st.dataframe(
-            fmt.records_frame(kind, page.records), hide_index=True, key=f"table_{kind}"
-        )
+        st.dataframe(fmt.records_frame(kind, page.records), hide_index=True, key=f"table_{kind}")
         first, last = page.offset + 1, page.offset + len(page.records)
         info, prev_col, next_col = st.columns([4, 1, 1], vertical_alignment="center")
         info.caption(f"Rows {first:,}–{last:,} of {page.total:,}")
@@ -149,16 +144,13 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         )
         if kind == "updated":
             st.subheader("What changed")
-            chosen = st.selectbox(
-                "Record",
-                range(len(page.records)),
-                format_func=lambda i: fmt.record_title(
-                    snapshot.entity_type, page.records[i].get("after") or {}
-                ),
-                key=f"diff_record_{table}_{page.offset}",
-            )
+            titles = [
+                fmt.record_title(snapshot.entity_type, rec.get("after") or {})
+                for rec in page.records
+            ]
+            chosen = st.selectbox("Record", titles, key=f"diff_record_{table}_{page.offset}")
             all_fields = st.toggle("Show unchanged fields too", key="diff_all_fields")
-            diff = fmt.diff_frame(page.records[chosen], only_changed=not all_fields)
+            diff = fmt.diff_frame(page.records[titles.index(chosen)], only_changed=not all_fields)
             st.table(
                 diff.style.apply(
                     lambda row: [
@@ -168,5 +160,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
                         "",
                     ],
                     axis=1,
-                ).hide(axis="index").hide(subset=["changed"], axis="columns")
+                )
+                .hide(axis="index")
+                .hide(subset=["changed"], axis="columns")
             )

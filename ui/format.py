@@ -148,3 +148,8 @@ def diff_frame(record: Mapping[str, Any], *, only_changed: bool = True) -> pd.Da
 
 def percent(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio:.0%}"
+
+
+def by_source(counts: Mapping[str, int]) -> str:
+    """'WooCommerce 2, Odoo 1' (or 'none')."""
+    return ", ".join(f"{SOURCE_LABEL.get(s, s or '?')} {n}" for s, n in counts.items()) or "none"
