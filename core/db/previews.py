@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from core.db.scope import current_org
 KINDS = ("new", "updated", "deleted")
 SEARCH_FIELDS = ("email", "name", "sku", "number", "customer_email")
 CHUNK = 5_000
+ANALYZE_AFTER = 5_000
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ class PreviewStore:
                 batch = []
         if batch:
             self.session.execute(insert(PreviewRecord), batch)
+        if (
+            sum(positions.values()) >= ANALYZE_AFTER
+            and self.session.get_bind().dialect.name == "postgresql"
+        ):
+            # fresh statistics, or the planner guesses "3 rows" and sorts the whole snapshot
+            self.session.execute(text("ANALYZE sync_preview_record"))
         return snap
 
     def add_failed(
