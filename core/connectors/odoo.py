@@ -175,14 +175,19 @@ class OdooConnector:
                 chunk = rows[start : start + PAGE]
                 report(len(chunk))
                 yield chunk
-        after = top
-        while True:  # records created while we read
-            rows = self._read_range(entity_type, domain, after, None)
-            if not rows:
-                break
-            report(len(rows))
-            yield rows
-            after = int(rows[-1]["id"])
+        newest = self._newest(model, domain)
+        if newest > top:  # records created while we read; later ones did not exist throughout
+            rows = self._read_range(entity_type, domain, top, newest)
+            for start in range(0, len(rows), PAGE):
+                report(len(rows[start : start + PAGE]))
+                yield rows[start : start + PAGE]
+
+    def _newest(self, model: str, domain: list[list[Any]]) -> int:
+        """The highest id that matches `domain` (0 for none)."""
+        found = self._call(model, "search", {"domain": domain, "limit": 1, "order": "id desc"})
+        if not isinstance(found, list):
+            raise self._bad("a search answer")
+        return int(found[0]) if found else 0
 
     def close(self) -> None:
         """Close the HTTP session."""

@@ -18,8 +18,14 @@ SECRETS = (WOO_SECRET, ODOO_PASSWORD, ODOO_KEY)
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     """A 1,000-record sandbox with non-default credentials, faults reset for every test."""
-    server = SandboxServer(size=1000, seed=7, woo_key=WOO_KEY, woo_secret=WOO_SECRET,
-                           odoo_password=ODOO_PASSWORD, odoo_api_key=ODOO_KEY).start()
+    server = SandboxServer(
+        size=1000,
+        seed=7,
+        woo_key=WOO_KEY,
+        woo_secret=WOO_SECRET,
+        odoo_password=ODOO_PASSWORD,
+        odoo_api_key=ODOO_KEY,
+    ).start()
     yield server
     server.stop()
 
@@ -42,10 +48,19 @@ def woo(sb: SandboxServer) -> Iterator[MakeConnector]:
     """Build WooCommerce connectors against the sandbox (keyword overrides allowed)."""
     made: list[Connector] = []
 
-    def make(url: str | None = None, key: str = WOO_KEY, secret: str = WOO_SECRET,
-             options: dict[str, Any] | None = None, **kw: Any) -> Connector:
-        config = ConnectorConfig("woocommerce", url or sb.url,
-                                 {"consumer_key": key, "consumer_secret": secret}, options or {})
+    def make(
+        url: str | None = None,
+        key: str = WOO_KEY,
+        secret: str = WOO_SECRET,
+        options: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> Connector:
+        config = ConnectorConfig(
+            "woocommerce",
+            url or sb.url,
+            {"consumer_key": key, "consumer_secret": secret},
+            options or {},
+        )
         connector = build_connector(config, **kw)
         made.append(connector)
         return connector
@@ -60,8 +75,13 @@ def odoo(sb: SandboxServer, request: pytest.FixtureRequest) -> Iterator[MakeConn
     """Build Odoo connectors (both protocols) against the sandbox."""
     made: list[Connector] = []
 
-    def make(url: str | None = None, password: str = ODOO_PASSWORD, api_key: str = ODOO_KEY,
-             database: str = "sandbox", **kw: Any) -> Connector:
+    def make(
+        url: str | None = None,
+        password: str = ODOO_PASSWORD,
+        api_key: str = ODOO_KEY,
+        database: str = "sandbox",
+        **kw: Any,
+    ) -> Connector:
         creds = {"database": database, "username": "admin", "password": password}
         if request.param == "json2" or api_key != ODOO_KEY:
             creds["api_key"] = api_key

@@ -22,8 +22,14 @@ def test_pages_every_customer_once_in_id_order(sb: SandboxServer, woo: MakeConne
     records = fetch_all(woo(), "customers", progress=seen.append)
     ids = [r["id"] for r in records]
     assert ids == list(range(1, 1001))
-    assert set(records[0]) == {"id", "email", "first_name", "last_name", "billing",
-                               "date_modified_gmt"}
+    assert set(records[0]) == {
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "billing",
+        "date_modified_gmt",
+    }
     assert records[0]["billing"]["country"].isupper()
     assert seen[-1].records_done == 1000 and seen[-1].records_total == 1000
     assert seen[-1].pages_done == seen[-1].pages_total
