@@ -452,77 +452,125 @@ def _sorted_by_id(data: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_key(data: pl.DataFrame, as_integer: bool) -> pl.LazyFrame:
-    ids = pl.col("external_id")
-    key = ids.cast(pl.UInt64) if as_integer else ids
-    return data.lazy().with_columns(key.alias("__key"))
-
-
 def _integer_ids(ids: pl.Series) -> bool:
-    """Whether every id is a plain decimal number, so that joining on integers is exact."""
+    """Whether every id is a plain decimal number, so that keys compared as integers are exact."""
     if ids.dtype != pl.String:
         return False
     as_int = ids.str.to_integer(base=10, dtype=pl.UInt64, strict=False)
     return bool((as_int.cast(pl.String) == ids).fill_null(False).all())
 
 
-def _last_wins(data: pl.DataFrame) -> pl.DataFrame:
-    if data["external_id"].n_unique() == data.height:
-        return data
-    return data.unique(subset="external_id", keep="last", maintain_order=True)
+def _last_wins(data: pl.DataFrame, keys: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+    """One row per key, the last one, in the position of the last one."""
+    if keys.n_unique() == data.height:
+        return data, keys
+    keyed = data.with_columns(keys.alias("__key"))
+    keyed = keyed.unique(subset="__key", keep="last", maintain_order=True)
+    return keyed.drop("__key"), keyed["__key"]
 
 
-def _field_changes(fields: tuple[str, ...], updated: pl.DataFrame) -> list[list[FieldChange]]:
-    changes: list[list[FieldChange]] = [[] for _ in range(updated.height)]
+#: Direct addressing (a slot per possible id) while ids stay below this many slots per record.
+_SLOTS_PER_RECORD = 8
+
+
+def _positions(ext_keys: pl.Series, loc_keys: pl.Series) -> pl.Series:
+    """For each local key, the position of the same key among the external ones (or null).
+
+    Both key series are unique. Integer ids up to a few times the record count are looked up
+    in a slot table; anything else through a hash join.
+    """
+    if ext_keys.dtype == pl.UInt64 and len(ext_keys) and len(loc_keys):
+        top = max(int(ext_keys.max()), int(loc_keys.max()))  # type: ignore[arg-type]
+        if top < _SLOTS_PER_RECORD * (len(ext_keys) + len(loc_keys)) + 1024:
+            places = pl.arange(0, len(ext_keys), dtype=pl.UInt32, eager=True)
+            slots = pl.Series([None], dtype=pl.UInt32).extend_constant(None, top)
+            return slots.scatter(ext_keys, places).gather(loc_keys)
+    index = ext_keys.to_frame("k").with_row_index("i")
+    joined = loc_keys.to_frame("k").join(index, on="k", how="left", maintain_order="left")
+    return joined["i"]
+
+
+def _decoded(field: str, values: list[Any]) -> list[Any]:
+    if field == "lines":
+        return [json.loads(value) if value else [] for value in values]
+    return values
+
+
+def _updated_records(fields: tuple[str, ...], updated: pl.DataFrame) -> list[UpdatedRecord]:
+    """``UpdatedRecord``s from rows holding the external fields, the local ones and the flags.
+
+    ``before`` starts as a copy of ``after`` (equal values of unchanged fields are shared
+    immutable objects) and takes the local value of each changed field.
+    """
+    afters = _records("updated", updated.select("external_id", *fields))
+    befores = [after.copy() for after in afters]
+    if "lines" in fields:  # a list: each record gets its own objects
+        local_lines = _decoded("lines", updated["lines" + _LOCAL_SUFFIX].to_list())
+        for before, value in zip(befores, local_lines, strict=True):
+            before["lines"] = value
+    changes: list[list[FieldChange]] = [[] for _ in afters]
     for field in fields:
         positions = updated[f"__ne_{field}"].arg_true()
-        olds = updated[field + _LOCAL_SUFFIX].gather(positions).to_list()
-        news = updated[field].gather(positions).to_list()
-        if field == "lines":
-            olds = [json.loads(value) if value else [] for value in olds]
-            news = [json.loads(value) if value else [] for value in news]
+        if positions.is_empty():
+            continue
+        olds = _decoded(field, updated[field + _LOCAL_SUFFIX].gather(positions).to_list())
+        news = _decoded(field, updated[field].gather(positions).to_list())
         for position, old, new in zip(positions.to_list(), olds, news, strict=True):
+            if field != "lines":
+                befores[position][field] = old
             changes[position].append(FieldChange(field, old, new))
-    return changes
-
-
-def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFrame) -> DeltaResult:
-    """``diff`` on two canonical frames: keyed joins and exact per-field comparisons."""
-    fields = COMPARABLE_FIELDS[entity_type]
-    ext = _last_wins(external.data)
-    duplicates = external.data.height - ext.height
-    loc = _last_wins(local.data)
-    as_integer = _integer_ids(ext["external_id"]) and _integer_ids(loc["external_id"])
-    ext_q, loc_q = _with_key(ext, as_integer), _with_key(loc, as_integer)
-    columns = ["external_id", *fields]
-    new_q = ext_q.join(loc_q, on="__key", how="anti").select(columns)
-    deleted_q = loc_q.join(ext_q, on="__key", how="anti").select(columns)
-    flags = [pl.col(f).ne_missing(pl.col(f + _LOCAL_SUFFIX)).alias(f"__ne_{f}") for f in fields]
-    updated_q = (
-        ext_q.join(loc_q.drop("external_id"), on="__key", how="inner", suffix=_LOCAL_SUFFIX)
-        .with_columns(flags)
-        .filter(pl.any_horizontal([pl.col(f"__ne_{f}") for f in fields]))
-        .drop("__key")
-    )
-    new_df, deleted_df, updated_df = pl.collect_all([new_q, deleted_q, updated_q])
-    updated_df = _sorted_by_id(updated_df)
-    afters = _records(entity_type, updated_df.select(columns))
-    befores = _records(
-        entity_type,
-        updated_df.select("external_id", *[pl.col(f + _LOCAL_SUFFIX).alias(f) for f in fields]),
-    )
-    changes = _field_changes(fields, updated_df)
-    updated = [
+    return [
         UpdatedRecord(after["external_id"], before, after, tuple(items))
         for before, after, items in zip(befores, afters, changes, strict=True)
     ]
-    matched = ext.height - new_df.height
+
+
+def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFrame) -> DeltaResult:
+    """``diff`` on two canonical frames: a keyed alignment and exact per-field comparisons.
+
+    Every matched pair is compared field by field (no hash shortcut), so the result is exact.
+    """
+    fields = COMPARABLE_FIELDS[entity_type]
+    columns = ["external_id", *fields]
+    ext, loc = external.data.select(columns), local.data.select(columns)
+    as_integer = _integer_ids(ext["external_id"]) and _integer_ids(loc["external_id"])
+    ext_keys = ext["external_id"].cast(pl.UInt64) if as_integer else ext["external_id"]
+    loc_keys = loc["external_id"].cast(pl.UInt64) if as_integer else loc["external_id"]
+    ext, ext_keys = _last_wins(ext, ext_keys)
+    duplicates = external.data.height - ext.height
+    loc, loc_keys = _last_wins(loc, loc_keys)
+
+    positions = _positions(ext_keys, loc_keys)
+    matched = positions.is_not_null()
+    hit = pl.zeros(ext.height, dtype=pl.Boolean, eager=True)
+    if ext.height and loc.height:
+        hit = hit.scatter(positions.drop_nulls(), True)
+        aligned = ext.select(fields).gather(positions.fill_null(0))
+    else:
+        aligned = pl.DataFrame([pl.Series(f, [None] * loc.height, ext[f].dtype) for f in fields])
+    pairs = pl.DataFrame(
+        [
+            loc["external_id"],
+            *aligned.get_columns(),
+            *[loc[f].alias(f + _LOCAL_SUFFIX) for f in fields],
+            matched.alias("__matched"),
+        ]
+    )
+    flags = [pl.col(f).ne_missing(pl.col(f + _LOCAL_SUFFIX)).alias(f"__ne_{f}") for f in fields]
+    updated_q = (
+        pairs.lazy()
+        .with_columns(flags)
+        .filter(pl.col("__matched") & pl.any_horizontal([pl.col(f"__ne_{f}") for f in fields]))
+    )
+    (updated_df,) = pl.collect_all([updated_q])
+    new_df = ext.filter(~hit)
+    deleted_df = loc.filter(~matched)
     return DeltaResult(
         entity_type=entity_type,
         new=_records(entity_type, _sorted_by_id(new_df)),
-        updated=updated,
+        updated=_updated_records(fields, _sorted_by_id(updated_df)),
         deleted=_records(entity_type, _sorted_by_id(deleted_df)),
-        unchanged=matched - updated_df.height,
+        unchanged=int(matched.sum()) - updated_df.height,
         duplicates_collapsed=duplicates,
     )
 
