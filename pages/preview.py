@@ -8,6 +8,7 @@ from ui import format as fmt
 from ui import state
 from ui.auth import require_user
 from ui.demo import load_demo_button
+from ui.nav import page_path
 from ui.preview import browser_zone, csv_export, open_snapshot, refresh_snapshot
 from ui.services import get_services
 
@@ -24,7 +25,7 @@ if not connectors:
     if user.can("admin"):
         if load_demo_button(user, key="load_demo_preview"):
             st.button("Show the preview", key="show_preview")
-        st.page_link("pages/connectors.py", label="Add a connector", icon="🔌")
+        st.page_link(page_path("pages/connectors.py"), label="Add a connector", icon="🔌")
     else:
         st.write("Ask an administrator of your organization to add one.")
     st.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -17,6 +18,8 @@ class PageSpec:
     role: str
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PAGES = (
     PageSpec("pages/preview.py", "Preview", "🔍", "viewer"),
     PageSpec("pages/selective_sync.py", "Selective sync", "✅", "viewer"),
@@ -26,10 +29,19 @@ PAGES = (
 )
 
 
+def visible_pages(ctx: UserContext | None) -> list[PageSpec]:
+    """The pages this user may open (every page when nobody is signed in: they are hidden)."""
+    return [p for p in PAGES if ctx is None or ctx.can(p.role)]
+
+
 def pages_for(ctx: UserContext | None) -> list[st.Page]:
-    """The pages this user may open (every page, hidden, when nobody is signed in)."""
+    """The navigation's pages for this user; the Preview is the default."""
     return [
-        st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0))
-        for i, p in enumerate(PAGES)
-        if ctx is None or ctx.can(p.role)
+        st.Page(page_path(p.path), title=p.title, icon=p.icon, default=(i == 0))
+        for i, p in enumerate(visible_pages(ctx))
     ]
+
+
+def page_path(relative: str) -> str:
+    """The absolute path of a page script (so that it resolves whatever the entry file)."""
+    return str(ROOT / relative)

@@ -7,6 +7,7 @@ import streamlit as st
 from core.services.context import UserContext
 from ui import state
 from ui.demo import load_demo_button
+from ui.nav import page_path
 
 
 def render_onboarding(ctx: UserContext) -> None:
@@ -23,7 +24,7 @@ def render_onboarding(ctx: UserContext) -> None:
         "🔍 Open the preview", key="open_preview", type="primary" if loaded else "secondary"
     ):
         state.set_onboarding(False)
-        st.switch_page("pages/preview.py")
+        st.switch_page(page_path("pages/preview.py"))
     if c2.button("🔌 Set up my own connectors", key="open_connectors"):
         state.set_onboarding(False)
-        st.switch_page("pages/connectors.py")
+        st.switch_page(page_path("pages/connectors.py"))

@@ -1,0 +1,149 @@
+"""First run, login, logout and the role gate, through app.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.bootstrap import Services, build_services
+from core.config import load_settings
+from tests.ui.appkit import PASSWORD, USERS, deep_link, open_app, texts
+from ui.auth import MAX_LOGIN_ATTEMPTS
+from ui.nav import visible_pages
+
+
+def _login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    return at.button(key="FormSubmitter:login-Login").click().run()
+
+
+def _activity(services: Services, action: str) -> list[str | None]:
+    org = services.accounts.user_context(USERS["admin"]).org_id
+    events, _ = services.activity.list_activity(org, limit=500)
+    return [e.user for e in events if e.action == action]
+
+
+def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path) -> None:
+    at = open_app()
+    assert "Welcome to Sync Preview" in texts(at)
+    assert at.button(key="setup_submit")
+    labels = [t.label for t in at.text_input]
+    values = ["Globex", "gina", "Gina Admin", "gina@globex.example", PASSWORD, PASSWORD]
+    for field, value in zip(at.text_input, values, strict=True):
+        field.input(value)
+    assert labels[0] == "Organization name"
+    at.button(key="setup_submit").click().run()
+    assert not at.exception
+    assert "Globex is ready" in texts(at)
+
+    services = build_services(load_settings(data_dir=empty_dir))
+    try:
+        assert not services.accounts.needs_setup()
+        admin = services.accounts.user_context("gina")
+        assert (admin.role, admin.org_name) == ("admin", "Globex")
+        assert services.connectors.list(admin) == []
+
+        at.button(key="load_demo").click().run()
+        assert not at.exception
+        assert "Demo data loaded" in texts(at)
+        names = sorted(c.name for c in services.connectors.list(admin))
+        assert names == ["Demo Odoo", "Demo WooCommerce store"]
+    finally:
+        services.close()
+
+
+def test_setup_refuses_different_passwords(empty_dir: Path) -> None:
+    at = open_app()
+    for t, value in zip(
+        at.text_input,
+        ["Globex", "gina", "Gina", "g@x.example", PASSWORD, "other-pass"],
+        strict=True,
+    ):
+        t.input(value)
+    at.button(key="setup_submit").click().run()
+    assert "The two passwords differ." in [e.value for e in at.error]
+    services = build_services(load_settings(data_dir=empty_dir))
+    try:
+        assert services.accounts.needs_setup()
+    finally:
+        services.close()
+
+
+def test_login_shows_the_preview_and_logs_the_login_once(services: Services) -> None:
+    at = open_app()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert "Sync preview" not in texts(at)
+    _login(at, USERS["editor"], PASSWORD)
+    assert not at.exception
+    assert "Sync preview" in texts(at)
+    at.run()
+    assert "Acme" in " ".join(m.value for m in at.sidebar.markdown)
+    assert _activity(services, "login").count(USERS["editor"]) == 1
+
+
+def test_wrong_password_is_refused_then_locked(services: Services) -> None:
+    at = open_app()
+    _login(at, USERS["viewer"], "not-the-password")
+    assert "Username or password is incorrect." in [e.value for e in at.error]
+    for _ in range(MAX_LOGIN_ATTEMPTS):
+        _login(at, USERS["viewer"], "not-the-password")
+    _login(at, USERS["viewer"], PASSWORD)  # even the right password, once locked
+    assert any("Too many failed sign-in attempts" in e.value for e in at.error)
+    assert at.session_state["authentication_status"] is not True
+    assert USERS["viewer"] not in _activity(services, "login")
+
+
+def test_logout_ends_the_session_and_is_logged(services: Services) -> None:
+    at = open_app(USERS["admin"])
+    at.sidebar.button(key="logout_btn").click().run()
+    assert not at.exception
+    assert at.session_state["authentication_status"] is None
+    at.run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert USERS["admin"] in _activity(services, "logout")
+
+
+def test_a_deactivated_user_loses_access(services: Services) -> None:
+    at = open_app(USERS["viewer"])
+    assert "Sync preview" in texts(at)
+    admin = services.accounts.user_context(USERS["admin"])
+    services.accounts.set_active(admin, USERS["viewer"], False)
+    at.run()
+    assert "This account does not exist or was deactivated." in [e.value for e in at.error]
+    assert "Sync preview" not in texts(at)
+
+
+@pytest.mark.parametrize("page", ["preview", "selective_sync", "activity", "connectors", "users"])
+def test_every_page_guards_itself(page: str, data_dir: Path) -> None:
+    at = deep_link(page)
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    shown = texts(at)
+    assert "Demo WooCommerce store" not in shown and "Acme" not in shown
+    assert not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize(
+    ("role", "titles"),
+    [
+        ("viewer", ["Preview", "Selective sync", "Activity"]),
+        ("editor", ["Preview", "Selective sync", "Activity"]),
+        ("admin", ["Preview", "Selective sync", "Activity", "Connectors", "Users"]),
+    ],
+)
+def test_navigation_shows_what_the_role_may_open(
+    role: str, titles: list[str], services: Services
+) -> None:
+    user = services.accounts.user_context(USERS[role])
+    assert [p.title for p in visible_pages(user)] == titles
+
+
+@pytest.mark.parametrize("page", ["connectors", "users"])
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_admin_pages_refuse_other_roles(page: str, role: str, data_dir: Path) -> None:
+    at = deep_link(page, USERS[role])  # not in their navigation: only reachable this way
+    assert any("an admin" in w.value for w in at.warning)
+    assert "Demo WooCommerce store" not in texts(at)
+    assert not at.dataframe and not at.button
