@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import xmlrpc.client
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,6 +117,7 @@ class OdooConnector:
             pool_size=self.concurrency + 2,
         )
         self._uid: int | None = None
+        self._state_codes: dict[int, Any] = {}
         self._lock = threading.Lock()
 
     # -- the interface ------------------------------------------------------------------
@@ -228,11 +229,19 @@ class OdooConnector:
         return rows
 
     def _add_state_codes(self, rows: list[Row]) -> None:
-        ids = sorted({_m2o_id(r.get("state_id")) for r in rows} - {None})
-        codes: dict[int, Any] = {}
-        if ids:
-            for state in self._read("res.country.state", ids, ["code"]):
-                codes[state["id"]] = state.get("code") or False
+        """Add `state_code`; codes are read in one batch per page, each state once."""
+        ids = _ids(r.get("state_id") for r in rows)
+        with self._lock:
+            missing = [i for i in ids if i not in self._state_codes]
+        if missing:
+            found = {
+                s["id"]: s.get("code") or False
+                for s in self._read("res.country.state", missing, ["code"])
+            }
+            with self._lock:
+                self._state_codes.update(found)
+        with self._lock:
+            codes = dict(self._state_codes)
         for r in rows:
             r["state_code"] = codes.get(_m2o_id(r.get("state_id")) or 0, False)
 
@@ -251,8 +260,8 @@ class OdooConnector:
             )
             if not isinstance(lines, list):
                 raise self._bad("the order lines")
-        partner_ids = sorted({_m2o_id(r.get("partner_id")) for r in rows} - {None})
-        product_ids = sorted({_m2o_id(line.get("product_id")) for line in lines} - {None})
+        partner_ids = _ids(r.get("partner_id") for r in rows)
+        product_ids = _ids(line.get("product_id") for line in lines)
         emails = {
             p["id"]: p.get("email") or False
             for p in self._read("res.partner", partner_ids, ["email"])
@@ -445,6 +454,10 @@ def _json(body: bytes, missing: Any = None) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return missing
+
+
+def _ids(values: Iterable[Any]) -> list[int]:
+    return sorted({i for v in values if (i := _m2o_id(v)) is not None})
 
 
 def _m2o_id(value: Any) -> int | None:

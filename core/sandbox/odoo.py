@@ -130,7 +130,7 @@ class OdooHandler:
         return json_response(200, {"version_info": VERSION_INFO, "version": "19.0"})
 
     def _xml_fault(self, code: int | str, message: str) -> Response:
-        body = xmlrpc.client.dumps(xmlrpc.client.Fault(code, message), methodresponse=True)
+        body = xmlrpc.client.dumps(xmlrpc.client.Fault(code, message), methodresponse=True)  # type: ignore[arg-type]
         return Response(200, body.encode(), content_type="text/xml; charset=utf-8")
 
     def _json_error(self, exc: OdooError) -> Response:
@@ -221,8 +221,8 @@ class OdooHandler:
         store = self.server.store
         fields = kw.get("fields") or None
         if method == "read":
-            ids = [int(i) for i in kw.get("ids") or []]
-            rows = [self.render(model, r) for i in ids if (r := store.get(entity, i))]
+            wanted = [int(i) for i in kw.get("ids") or []]
+            rows = [self.render(model, r) for i in wanted if (r := store.get(entity, i))]
             return [_only(r, fields) for r in rows], None
         low, high, others = _split_domain(kw.get("domain") or [])
         pred, key = self._predicate(model, others)
@@ -265,15 +265,18 @@ class OdooHandler:
             if field == "active":
                 continue  # archived records are hidden anyway
             if field == "customer_rank" and model == "res.partner":
-                checks.append(
-                    lambda i, t=test, v=value: t(store.attr(entity, i, "customer_rank"), v)
-                )
+
+                def rank(i: int, t: Any = test, v: Any = value) -> bool:
+                    return bool(t(store.attr(entity, i, "customer_rank"), v))
+
+                checks.append(rank)
             elif field == "write_date":
-                checks.append(
-                    lambda i, t=test, v=value: t(
-                        data.odoo_datetime(store.attr(entity, i, "date_modified")), v
-                    )
-                )
+
+                def written(i: int, t: Any = test, v: Any = value) -> bool:
+                    stamp = data.odoo_datetime(store.attr(entity, i, "date_modified"))
+                    return bool(t(stamp, v))
+
+                checks.append(written)
             else:
 
                 def slow(i: int, f: str = field, t: Any = test, v: Any = value) -> bool:

@@ -190,6 +190,7 @@ class SandboxServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server_version = "SandboxStore/1.0"
     server_ref: SandboxServer
 
