@@ -159,10 +159,7 @@ class OdooConnector:
                     )
                 )
 
-        top = 0
-        if total:
-            found = self._call(model, "search", {"domain": domain, "limit": 1, "order": "id desc"})
-            top = int(found[0]) if found else 0
+        top = self._newest(model, domain) if total else 0
         ranges: list[tuple[int, int]] = []
         if top:
             width = max(1, math.ceil(top / max(1, pages_total)))
@@ -202,6 +199,7 @@ class OdooConnector:
         model = MODELS[entity_type]
         rows: list[Row] = []
         after = lo
+        limit = 2 * PAGE if hi is not None else PAGE  # a range is sized for ~PAGE records
         while True:
             bounds = [["id", ">", after]] + ([["id", "<=", hi]] if hi is not None else [])
             page = self._call(
@@ -210,7 +208,7 @@ class OdooConnector:
                 {
                     "domain": domain + bounds,
                     "fields": FIELDS[entity_type],
-                    "limit": PAGE,
+                    "limit": limit,
                     "order": "id asc",
                 },
             )
@@ -219,7 +217,7 @@ class OdooConnector:
             ):
                 raise self._bad("a page of records")
             rows.extend(page)
-            if len(page) < PAGE or hi is None:
+            if len(page) < limit or hi is None:
                 break
             after = page[-1]["id"]
         if entity_type == "customers":
