@@ -30,8 +30,8 @@ if not connectors:
         st.write("Ask an administrator of your organization to add one.")
     st.stop()
 
-source_names: dict[str, str] = {}
-for connector in connectors:
+source_names: dict[str, str] = {}  # WooCommerce first, then Odoo; the first connector of each
+for connector in sorted(connectors, key=lambda c: (fmt.source_rank(c.sync_type), c.id)):
     source_names.setdefault(connector.sync_type, connector.name)
 
 pick_source, pick_entity, actions = st.columns([3, 3, 2], vertical_alignment="bottom")

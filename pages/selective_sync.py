@@ -22,7 +22,7 @@ st.caption(
 )
 
 connectors = services.connectors.list(user)
-sources = list(dict.fromkeys(c.sync_type for c in connectors)) or list(fmt.SOURCE_LABEL)
+sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.SOURCE_LABEL)
 pick_source, pick_entity = st.columns(2)
 sync_type = pick_source.selectbox(
     "Source",

@@ -25,6 +25,12 @@ TITLE_FIELDS = {
 }
 
 
+def source_rank(sync_type: str) -> int:
+    """WooCommerce before Odoo, unknown types last."""
+    order = list(SOURCE_LABEL)
+    return order.index(sync_type) if sync_type in order else len(order)
+
+
 def zone(name: str | None) -> tzinfo:
     """The browser's time zone when known, else UTC."""
     if name:

@@ -1,0 +1,148 @@
+"""The Preview screen: counts, cache status, refresh, tabs, search, paging, diff, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+import pytest
+
+from core.bootstrap import Services
+from core.services.context import UserContext
+from tests.ui.appkit import open_page, texts
+from ui.preview import csv_export
+
+
+def _counts(at) -> dict[str, str]:  # noqa: ANN001
+    return {m.label.split(" ", 1)[1].lower(): m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
+def test_counts_match_the_stored_preview(
+    role: str, services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("preview", role)
+    snap = services.previews.latest(ctx(role).org_id, "woocommerce", "customers")
+    assert snap is not None
+    assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
+    assert "served from the cache" in texts(at) and "fresh until" in texts(at)
+    refresh_shown = any(b.key == "refresh" for b in at.button)
+    assert refresh_shown == (role != "viewer")
+
+
+def test_refresh_computes_a_new_snapshot_and_logs_it(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    org = ctx("editor").org_id
+    before = services.previews.latest(org, "woocommerce", "customers")
+    at = open_page("preview", "editor")
+    at.button(key="refresh").click().run()
+    assert not at.exception
+    after = services.previews.latest(org, "woocommerce", "customers")
+    assert before is not None and after is not None
+    assert after.snapshot_id != before.snapshot_id
+    assert "just computed" in texts(at)
+    assert all(m.delta == "0" for m in at.metric)  # same data: no change since the last one
+    events, _ = services.activity.list_activity(org, limit=5)
+    assert (events[0].action, events[0].user, events[0].cache_hit) == ("refresh", "eddie", False)
+
+
+def test_a_rate_limited_refresh_says_when_to_retry(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT", "1/minute")
+    at = open_page("preview", "admin")
+    at.button(key="refresh").click().run()
+    assert not at.warning
+    at.button(key="refresh").click().run()
+    assert not at.exception
+    assert any("You can refresh again in" in w.value for w in at.warning)
+    assert at.metric  # the last preview is still shown
+
+
+def test_another_entity_is_computed_with_its_own_counts(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("preview", "viewer")
+    at.selectbox(key="preview_source").set_value("odoo")
+    at.selectbox(key="preview_entity").set_value("products").run()
+    assert not at.exception
+    snap = services.previews.latest(ctx("viewer").org_id, "odoo", "products")
+    assert snap is not None
+    assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
+
+
+def test_tabs_page_search_and_show_the_field_diff(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    org = ctx("viewer").org_id
+    snap = services.previews.latest(org, "woocommerce", "customers")
+    assert snap is not None and snap.counts["updated"] > 50
+    at = open_page("preview", "viewer")
+    updated = at.dataframe[1].value
+    assert len(updated) == 50
+    assert "Rows 1–50 of" in texts(at)
+
+    at.button(key="next_updated").click().run()
+    assert f"Rows 51–{min(100, snap.counts['updated'])} of {snap.counts['updated']}" in texts(at)
+
+    first = services.previews.page_records(org, snap.snapshot_id, "updated", limit=1).records[0]
+    email = first["after"]["email"]
+    at.text_input(key="search_updated").input(email).run()
+    assert list(at.dataframe[1].value["email"]) == [email]
+    diff = at.table[0].value
+    assert list(diff["field"]) == [c["field"] for c in first["changes"]]
+    assert list(diff["after"]) == [c["new"] for c in first["changes"]]
+
+
+def test_csv_export_has_every_record_of_a_kind(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    org = ctx("viewer").org_id
+    snap = services.previews.latest(org, "woocommerce", "customers")
+    assert snap is not None
+    new_rows = list(csv.DictReader(io.StringIO(csv_export(org, snap.snapshot_id, "new", "")())))
+    assert len(new_rows) == snap.counts["new"]
+    assert {"external_id", "email"} <= set(new_rows[0])
+    updated = list(csv.DictReader(io.StringIO(csv_export(org, snap.snapshot_id, "updated", "")())))
+    assert {r["external_id"] for r in updated} and set(updated[0]) == {
+        "external_id",
+        "field",
+        "before",
+        "after",
+    }
+    assert len({r["external_id"] for r in updated}) == snap.counts["updated"]
+
+
+def test_an_unreachable_source_shows_a_sentence_not_a_traceback(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    for c in services.connectors.list(admin):
+        services.connectors.delete(admin, c.id)
+    services.connectors.add(
+        admin,
+        "woocommerce",
+        "Broken shop",
+        "http://127.0.0.1:9",
+        {"consumer_key": "ck_x", "consumer_secret": "cs_x"},
+    )
+    services.previews.invalidate_preview_cache(admin.org_id)
+    at = open_page("preview", "viewer")
+    at.selectbox(key="preview_entity").set_value("products").run()
+    assert not at.exception
+    assert at.error and "Traceback" not in at.error[0].value
+    assert not at.metric
+
+
+@pytest.mark.parametrize("role", ["viewer", "admin"])
+def test_without_connectors_only_admins_get_the_demo_button(
+    role: str, services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    for c in services.connectors.list(admin):
+        services.connectors.delete(admin, c.id)
+    at = open_page("preview", role)
+    assert "no connection" in texts(at)
+    assert any(b.key == "load_demo_preview" for b in at.button) == (role == "admin")

@@ -1,0 +1,51 @@
+"""The Selective sync screen: what it would include, saving (editor+), read-only for viewers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.bootstrap import Services
+from core.services.context import UserContext
+from tests.ui.appkit import open_page, texts
+
+
+def test_editor_sees_the_included_counts_and_saves(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    editor = ctx("editor")
+    snap = services.previews.latest(editor.org_id, "woocommerce", "customers")
+    assert snap is not None
+    at = open_page("selective_sync", "editor")
+    assert "Not saved yet" in texts(at)
+    shown = {m.label.split(" ", 1)[1]: m.value for m in at.metric}
+    assert shown == {
+        "New": str(snap.counts["new"]),
+        "Updated": str(snap.counts["updated"]),
+        "Deleted": "0",
+    }
+
+    at.checkbox(key="inc_deleted_woocommerce_customers").check()
+    at.checkbox(key="inc_new_woocommerce_customers").uncheck().run()
+    shown = {m.label.split(" ", 1)[1]: m.value for m in at.metric}
+    assert shown == {
+        "New": "0",
+        "Updated": str(snap.counts["updated"]),
+        "Deleted": str(snap.counts["deleted"]),
+    }
+
+    at.button(key="save_selective").click().run()
+    assert not at.exception
+    assert any("Saved" in s.value for s in at.success)
+    saved = services.selective.get_selective_config(editor.org_id, "woocommerce", "customers")
+    assert (saved.include_new, saved.include_updated, saved.include_deleted) == (False, True, True)
+    assert saved.updated_by == "eddie"
+    assert "Last saved by **eddie**" in texts(at)
+    events, _ = services.activity.list_activity(editor.org_id, limit=1)
+    assert (events[0].action, events[0].user) == ("select", "eddie")
+
+
+def test_viewer_sees_the_settings_but_cannot_change_them(services: Services) -> None:
+    at = open_page("selective_sync", "viewer")
+    assert all(c.disabled for c in at.checkbox)
+    assert not any(b.key == "save_selective" for b in at.button)
+    assert "editors and admins can change them" in texts(at)
