@@ -67,7 +67,7 @@ def test_upsert_then_load_frame_round_trips_values(session_factory, org_id):
     ]
     first = frame.row(0, named=True)
     assert float(first["total"]) == 11.0
-    assert first["created_at"] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    assert first["created_at"] == "2024-05-01T10:00:00Z"
     assert '"sku"' in first["lines"]
     assert rows[0]["lines"] == [{"sku": "A", "quantity": 2, "total": "10.50"}]
     assert frame.row(1, named=True)["total"] is None

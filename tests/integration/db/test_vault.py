@@ -46,12 +46,17 @@ def _save(session_factory, org_id, vault) -> int:
     return view.id
 
 
-def test_plaintext_secret_is_nowhere_in_the_database(session_factory, org_id, vault, db_url):
+def test_plaintext_secret_is_nowhere_in_the_database(
+    session_factory, org_id, vault, db_url, db_engine
+):
     _save(session_factory, org_id, vault)
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
         with session_factory() as s:  # push the WAL into the main file too
             s.execute(text("PRAGMA wal_checkpoint(FULL)"))
+        # Close our connections first: closing any other descriptor of the file in this
+        # process would drop SQLite's POSIX locks (and corrupt the next writer's view).
+        db_engine.dispose()
         raw = b"".join(
             p.read_bytes() for p in Path(url.database).parent.glob(Path(url.database).name + "*")
         )
