@@ -45,7 +45,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 MONEY = {"price", "regular_price", "sale_price", "total"}
 SOURCES = ("woocommerce", "odoo")
-LOAD_CHUNK = 100_000
+LOAD_CHUNK = 10_000
 CHUNK = 5_000
 
 
