@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,45 +242,79 @@ def _fast_text(raw: pl.Expr, kind: Kind) -> pl.Expr:
     return pl.when(fast.str.len_bytes() > 0).then(fast)
 
 
-def _leaf_columns(
+def _leaf_exprs(
     data: pl.DataFrame, leaves: list[tuple[Path, Kind]], ctx: _Context
-) -> dict[tuple[Path, Kind], pl.Series]:
-    """Every leaf path normalized by its kind; text in one parallel polars pass."""
+) -> tuple[pl.DataFrame, dict[tuple[Path, Kind], pl.Expr]]:
+    """Every leaf path as a polars expression over a frame of the raw leaf columns.
+
+    String text leaves use the ASCII rule (``_fast_text``); the distinct non-ASCII values are
+    also normalized in Python, and the few whose result differs (NFC, Unicode spaces or
+    case) are replaced, so the values equal ``to_canonical``'s. Other leaves are normalized
+    by ``_normalized`` up front.
+    """
     raws = {leaf: _raw_column(data, leaf[0]) for leaf in leaves}
-    text = [leaf for leaf in leaves if leaf[1] in ("text", "email", "code")]
-    text = [leaf for leaf in text if raws[leaf].dtype == pl.String]
-    names = {leaf: f"c{index}" for index, leaf in enumerate(text)}
-    frame = pl.DataFrame([raws[leaf].alias(names[leaf]) for leaf in text]).lazy()
-    fast_q = frame.select([_fast_text(pl.col(names[leaf]), leaf[1]) for leaf in text])
-    flag_q = frame.select(
-        [(pl.col(n).str.len_bytes() != pl.col(n).str.len_chars()).any() for n in names.values()]
-    )
-    fast, flags = pl.collect_all([fast_q, flag_q]) if text else (pl.DataFrame(), pl.DataFrame())
-    result: dict[tuple[Path, Kind], pl.Series] = {}
+    names = {leaf: f"c{index}" for index, leaf in enumerate(leaves)}
+    text = [
+        leaf for leaf in leaves if leaf[1] in ("text", "email", "code") and raws[leaf].dtype == _S
+    ]
+    if text:
+        probe = pl.DataFrame([raws[leaf].alias(names[leaf]) for leaf in text])
+        flags = probe.select(
+            (pl.col(names[leaf]).str.len_bytes() != pl.col(names[leaf]).str.len_chars()).any()
+            for leaf in text
+        )
+    columns: list[pl.Series] = []
+    exprs: dict[tuple[Path, Kind], pl.Expr] = {}
     for leaf in leaves:
         path, kind = leaf
-        field = path.keys[-1]
-        if leaf not in names:
-            result[leaf] = _normalized(raws[leaf], kind, ctx, field)
+        raw = raws[leaf]
+        if leaf not in text:
+            columns.append(_normalized(raw, kind, ctx, path.keys[-1]).alias(names[leaf]))
+            exprs[leaf] = pl.col(names[leaf])
             continue
-        column = fast[names[leaf]]
+        columns.append(raw.alias(names[leaf]))
+        expr = _fast_text(pl.col(names[leaf]), kind)
         if flags[names[leaf]].item():
-            raw = raws[leaf]
-            non_ascii = (raw.str.len_bytes() != raw.str.len_chars()).fill_null(False)
-            slow = _python_mapped(raw, normalize.NORMALIZERS[kind], _S, ctx, field, only=non_ascii)
-            column = pl.select(
-                pl.when(non_ascii).then(slow).otherwise(column).alias(names[leaf])
-            ).to_series()
-        result[leaf] = column
-    return result
+            olds, news = _unicode_fixes(raw, kind, ctx, path.keys[-1])
+            if olds:
+                expr = pl.col(names[leaf]).replace_strict(
+                    pl.Series(olds, dtype=_S),
+                    pl.Series(news, dtype=_S),
+                    default=expr,
+                    return_dtype=_S,
+                )
+        exprs[leaf] = expr
+    return pl.DataFrame(columns), exprs
 
 
-def _spec_column(spec: Spec, kind: Kind, leaves: dict[tuple[Path, Kind], pl.Series]) -> pl.Series:
+def _unicode_fixes(
+    raw: pl.Series, kind: Kind, ctx: _Context, field: str
+) -> tuple[list[str], list[str | None]]:
+    """The distinct non-ASCII values whose Python normalization differs from the ASCII rule."""
+    non_ascii = (raw.str.len_bytes() != raw.str.len_chars()).fill_null(False)
+    distinct = raw.filter(non_ascii).unique()
+    fast = distinct.to_frame("v").select(_fast_text(pl.col("v"), kind)).to_series().to_list()
+    func = normalize.NORMALIZERS[kind]
+    olds: list[str] = []
+    news: list[str | None] = []
+    for value, quick in zip(distinct.to_list(), fast, strict=True):
+        try:
+            exact = func(value)
+        except normalize.Unreadable:  # pragma: no cover - a str is always readable text
+            position = raw.to_list().index(value)
+            problem = f"an unreadable {field} {value!r}"
+            raise record_error(ctx.sync_type, ctx.entity_type, ctx.ids[position], problem) from None
+        if exact != quick:
+            olds.append(value)
+            news.append(exact)
+    return olds, news
+
+
+def _spec_expr(spec: Spec, kind: Kind, leaves: dict[tuple[Path, Kind], pl.Expr]) -> pl.Expr:
     if isinstance(spec, Path):
         return leaves[(spec, kind)]
     if isinstance(spec, FirstOf):
-        parts = [_spec_column(part, kind, leaves) for part in spec.specs]
-        return pl.select(pl.coalesce(parts)).to_series()
+        return pl.coalesce([_spec_expr(part, kind, leaves) for part in spec.specs])
     if isinstance(spec, Joined):
         # Parts are NFC and trimmed, so joining them by a space needs no further normalizing.
         parts = [leaves[(path, "text")] for path in spec.parts]
@@ -288,7 +323,7 @@ def _spec_column(spec: Spec, kind: Kind, leaves: dict[tuple[Path, Kind], pl.Seri
             joined = joined.str.to_lowercase()
         elif kind == "code":
             joined = joined.str.to_uppercase()
-        return pl.select(pl.when(joined.str.len_bytes() > 0).then(joined)).to_series()
+        return pl.when(joined.str.len_bytes() > 0).then(joined)
     raise _NoColumnarForm(type(spec).__name__)
 
 
@@ -325,11 +360,25 @@ def _normalize_columns(
     leaves = list(
         dict.fromkeys(leaf for field, spec in specs.items() for leaf in _leaves(spec, kinds[field]))
     )
-    columns = _leaf_columns(data, leaves, ctx)
-    out = [ids]
-    for field, spec in specs.items():
-        out.append(_spec_column(spec, kinds[field], columns).alias(field))
-    return pl.DataFrame(out)
+    frame, exprs = _leaf_exprs(data, leaves, ctx)
+    # A FirstOf's later specs only matter where the first gives nothing: read them then.
+    firsts = {
+        field: spec.specs[0] if isinstance(spec, FirstOf) else spec for field, spec in specs.items()
+    }
+    out = frame.lazy().select(
+        pl.lit(ids).alias("external_id"),
+        *[_spec_expr(spec, kinds[field], exprs).alias(field) for field, spec in firsts.items()],
+    )
+    fallbacks = [
+        pl.coalesce(field, _spec_expr(FirstOf(*spec.specs[1:]), kinds[field], exprs)).alias(field)
+        for field, spec in specs.items()
+        if isinstance(spec, FirstOf) and len(spec.specs) > 1
+    ]
+    result = out.collect()
+    missing = [expr for expr in fallbacks if result[expr.meta.output_name()].has_nulls()]
+    if missing:
+        result = result.hstack(frame).with_columns(missing).select(result.columns)
+    return result
 
 
 # ---------------------------------------------------------------- building frames
@@ -352,8 +401,7 @@ def _page_records(sync_type: str, entity_type: str, page: bytes) -> list[Any]:
     return records
 
 
-def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
-    """One polars JSON read per page (faster than one large read); None if any page fails."""
+def _read_chunk(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
     frames = []
     for page in pages:
         if page.lstrip()[:1] != b"[":
@@ -362,7 +410,25 @@ def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFr
             frames.append(pl.read_json(page, schema=schema))
         except Exception:  # noqa: BLE001 - any reader failure: the record path explains it
             return None
-    return pl.concat(frames, how="vertical", rechunk=True)
+    return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
+
+
+def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
+    """One polars JSON read per page, on polars' threads; None if any page fails.
+
+    A read per page is faster than one large read, and the reader releases the GIL, so the
+    pages are read in a few chunks in parallel.
+    """
+    workers = min(pl.thread_pool_size(), max(len(pages) // 16, 1))
+    if workers <= 1:
+        return _read_chunk(pages, schema)
+    size = -(-len(pages) // (workers * 4))
+    chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
+    with ThreadPoolExecutor(workers) as pool:
+        frames = list(pool.map(_read_chunk, chunks, [schema] * len(chunks)))
+    if any(frame is None for frame in frames):
+        return None
+    return pl.concat([frame for frame in frames if frame is not None], rechunk=True)
 
 
 def _wire_bytes_frame(sync_type: str, entity_type: str, pages: list[bytes]) -> pl.DataFrame:
