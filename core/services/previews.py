@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from core.delta import (
     ENTITY_TYPES,
     EXTERNAL_SYNC_TYPES,
     HASH_VERSION,
+    CanonicalFrame,
     DeltaResult,
     canonical_frame,
     diff,
@@ -390,33 +392,37 @@ class DeltaDetectionService:
                 config = ConnectorStore(s, self.vault).first_of_type(sync_type)
             deadline = t0 + self.deadline_seconds
             connector = self.build_connector(config, deadline)
-            try:
-                report(
-                    PreviewProgress("fetching", 0.0, f"Fetching {entity_type} from {config.name}…")
-                )
-
-                def on_page(p: FetchProgress) -> None:
-                    total = p.pages_total or 0
-                    frac = 0.8 * (p.pages_done / total) if total else 0.0
-                    of = f" of {total}" if total else ""
+            # The local side is read while the external pages are on their way.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:
+                local_job = pool.submit(self._local_frame, org_id, sync_type, entity_type)
+                try:
                     report(
                         PreviewProgress(
-                            "fetching",
-                            min(frac, 0.8),
-                            f"Fetching {entity_type}: page {p.pages_done}{of} "
-                            f"({p.records_done:,} records)",
+                            "fetching", 0.0, f"Fetching {entity_type} from {config.name}…"
                         )
                     )
 
-                external = canonical_frame(
-                    sync_type, entity_type, connector.iter_pages(entity_type, progress=on_page)
-                )
-            finally:
-                connector.close()
-            report(PreviewProgress("reading_local", 0.82, f"Reading local {entity_type}…"))
-            with tenant_session(self.sessions, org_id) as s:
-                local_frame = LocalRecords(s).load_frame(sync_type, entity_type)
-            local = canonical_frame("local", entity_type, local_frame)
+                    def on_page(p: FetchProgress) -> None:
+                        total = p.pages_total or 0
+                        frac = 0.8 * (p.pages_done / total) if total else 0.0
+                        of = f" of {total}" if total else ""
+                        report(
+                            PreviewProgress(
+                                "fetching",
+                                min(frac, 0.8),
+                                f"Fetching {entity_type}: page {p.pages_done}{of} "
+                                f"({p.records_done:,} records)",
+                            )
+                        )
+
+                    external = canonical_frame(
+                        sync_type, entity_type, connector.iter_pages(entity_type, progress=on_page)
+                    )
+                finally:
+                    connector.close()
+                if not local_job.done():
+                    report(PreviewProgress("reading_local", 0.82, f"Reading local {entity_type}…"))
+                local = local_job.result()
             report(PreviewProgress("comparing", 0.88, "Comparing records…"))
             result = diff(entity_type, external, local)
         except SyncPreviewError as err:
@@ -466,6 +472,12 @@ class DeltaDetectionService:
             out = self._snapshot(s, snap, cache_hit=False)
         report(PreviewProgress("done", 1.0, "Preview is up to date."))
         return out
+
+    def _local_frame(self, org_id: int, sync_type: str, entity_type: str) -> CanonicalFrame:
+        """The organization's local records of this source, canonical and columnar."""
+        with tenant_session(self.sessions, org_id) as s:
+            raw = LocalRecords(s).load_frame(sync_type, entity_type)
+        return canonical_frame("local", entity_type, raw)
 
     def _record_failure(
         self,
