@@ -73,11 +73,9 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from core.services.accounts import AccountService
-
     services = _services()
     try:
-        accounts: AccountService = services.accounts
+        accounts = services.accounts
         password = args.admin_password or secrets.token_urlsafe(12)
         try:
             org_id = _org_id(services, DEMO_SLUG)

@@ -105,10 +105,6 @@ class ActivityService:
         ok = [e.duration_ms for e in refreshes if e.status == "ok" and e.duration_ms is not None]
         failed = [e for e in refreshes if e.status == "failed"]
         timeouts = [e for e in failed if (e.details or {}).get("error_type") == "ExternalTimeout"]
-        by_source = lambda rows: {  # noqa: E731
-            src: sum(1 for e in rows if e.sync_type == src)
-            for src in {e.sync_type or "" for e in rows}
-        }
         return OperationalStats(
             views=len([e for e in events if e.action == "view"]),
             cache_hits=len(hits),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.audit import ActivityStore, SelectiveStore
 from core.db.tenancy import tenant_session
+from core.errors import InvalidRequest
 from core.services.context import UserContext, actor_name, require
 from core.services.previews import check_types
 
@@ -95,8 +96,6 @@ class SelectiveSyncService:
             ("includeDeleted", include_deleted),
         ):
             if not isinstance(value, bool):
-                from core.errors import InvalidRequest
-
                 raise InvalidRequest(f"{name} must be true or false.")
         with tenant_session(self.sessions, org_id) as s:
             row = SelectiveStore(s).save(
