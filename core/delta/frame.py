@@ -518,12 +518,12 @@ def _sorted_by_id(data: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _integer_ids(ids: pl.Series) -> bool:
-    """Whether every id is a plain decimal number, so that keys compared as integers are exact."""
+def _integer_keys(ids: pl.Series) -> pl.Series | None:
+    """The ids as UInt64 when every one is a plain decimal number (so keys compare exactly)."""
     if ids.dtype != pl.String:
-        return False
+        return None
     as_int = ids.str.to_integer(base=10, dtype=pl.UInt64, strict=False)
-    return bool((as_int.cast(pl.String) == ids).fill_null(False).all())
+    return as_int if bool((as_int.cast(pl.String) == ids).fill_null(False).all()) else None
 
 
 def _last_wins(data: pl.DataFrame, keys: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
@@ -599,9 +599,11 @@ def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFram
     fields = COMPARABLE_FIELDS[entity_type]
     columns = ["external_id", *fields]
     ext, loc = external.data.select(columns), local.data.select(columns)
-    as_integer = _integer_ids(ext["external_id"]) and _integer_ids(loc["external_id"])
-    ext_keys = ext["external_id"].cast(pl.UInt64) if as_integer else ext["external_id"]
-    loc_keys = loc["external_id"].cast(pl.UInt64) if as_integer else loc["external_id"]
+    ext_keys, loc_keys = ext["external_id"], loc["external_id"]
+    ext_ints = _integer_keys(ext_keys)
+    loc_ints = _integer_keys(loc_keys) if ext_ints is not None else None
+    if ext_ints is not None and loc_ints is not None:
+        ext_keys, loc_keys = ext_ints, loc_ints
     ext, ext_keys = _last_wins(ext, ext_keys)
     duplicates = external.data.height - ext.height
     loc, loc_keys = _last_wins(loc, loc_keys)
