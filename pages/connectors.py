@@ -31,9 +31,6 @@ st.caption(
     "Where previews read from. Keys and passwords are stored encrypted and never shown "
     "again; leave a secret empty when editing to keep the stored one."
 )
-flash = state.pop_flash()
-if flash:
-    getattr(st, flash[0])(flash[1])
 
 connectors = services.connectors.list(user)
 if not connectors:
@@ -166,4 +163,5 @@ st.caption(
     "Adds a demo WooCommerce store and a demo Odoo (running on this machine) and local "
     "records that differ from them, so that previews have something to show."
 )
-load_demo_button(user, key="load_demo_connectors")
+if load_demo_button(user, key="load_demo_connectors"):
+    st.rerun()  # list the demo connectors

@@ -23,8 +23,12 @@ connectors = services.connectors.list(user)
 if not connectors:
     st.info("There is no connection to a WooCommerce store or Odoo yet.")
     if user.can("admin"):
-        if load_demo_button(user, key="load_demo_preview"):
-            st.button("Show the preview", key="show_preview")
+        st.write(
+            "Load the demo stores (a WooCommerce store and an Odoo running on this machine) "
+            "to try Sync Preview right away, or add a connector to your own system."
+        )
+        if load_demo_button(user, key="load_demo"):
+            st.rerun()  # the preview of the demo stores
         st.page_link(page_path("pages/connectors.py"), label="Add a connector", icon="🔌")
     else:
         st.write("Ask an administrator of your organization to add one.")

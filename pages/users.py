@@ -17,9 +17,6 @@ ROLE_HELP = (
 
 st.title("👥 Users")
 st.caption(ROLE_HELP)
-flash = state.pop_flash()
-if flash:
-    getattr(st, flash[0])(flash[1])
 
 
 def act(message: str, action, *args) -> None:  # noqa: ANN001

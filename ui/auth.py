@@ -32,7 +32,7 @@ def entry_gate() -> UserContext | None:
         render_setup_form()
         return None
     authenticator, credentials = _build_authenticator()
-    sidebar_top = st.sidebar.container()
+    sidebar_top = st.sidebar.container() if state.authenticated_username() else None
     if state.authenticated_username():
         # Logout is handled before the login below, so that a logout run shows the login
         # form; the cookie component then reruns the script by itself (no st.rerun here).
@@ -50,10 +50,21 @@ def entry_gate() -> UserContext | None:
     if state.login_recorded_for() != ctx.username:
         services.accounts.record_login(ctx)
         state.set_login_recorded(ctx.username)
-    with sidebar_top:
+    with sidebar_top if sidebar_top is not None else st.sidebar.container():
         st.markdown(f"**🏢 {ctx.org_name}**")
         st.caption(f"Signed in as **{ctx.name}** ({ctx.username}) · {ROLE_BADGE[ctx.role]}")
     return ctx
+
+
+def signed_in_user() -> UserContext | None:
+    """The session's user without rendering anything (None when nobody is signed in)."""
+    username = state.authenticated_username()
+    if username is None:
+        return None
+    try:
+        return get_services().accounts.user_context(username)
+    except NotFoundError:
+        return None
 
 
 def require_user(role: str = "viewer") -> UserContext:
@@ -68,14 +79,12 @@ def require_user(role: str = "viewer") -> UserContext:
     if ctx is None:
         st.stop()
     assert ctx is not None
-    if state.onboarding():
-        from ui.onboarding import render_onboarding
-
-        render_onboarding(ctx)
-        st.stop()
     if not ctx.can(role):
         st.warning(f"This screen is for users who are {ROLE_LABEL[role]} or above.")
         st.stop()
+    flash = state.pop_flash()
+    if flash:  # the result of what the user did on the previous run
+        getattr(st, flash[0])(flash[1])
     return ctx
 
 
@@ -106,11 +115,9 @@ def _build_authenticator() -> tuple[stauth.Authenticate, dict[str, Any]]:
 
 
 def _render_login(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
-    holder = st.empty()
-    with holder.container():
-        _login_form(authenticator, credentials)
-    if state.authenticated_username():
-        holder.empty()  # signed in during this run: the page follows
+    # Not removed when the login succeeds in this run: the cookie component rendered inside
+    # must stay mounted to write the cookie (it then reruns the script by itself).
+    _login_form(authenticator, credentials)
 
 
 def _login_form(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
@@ -209,5 +216,9 @@ def render_setup_form() -> None:
         st.error(str(err))
         return
     state.sign_in_without_cookie(ctx.username, ctx.name)
-    state.set_onboarding(True)
+    state.flash(
+        "success",
+        f"🎉 {ctx.org_name} is ready and you are signed in as its administrator. "
+        "Load the demo stores to try Sync Preview, or add your own connectors.",
+    )
     st.rerun()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import SyncPreviewError
 from core.services.context import UserContext
+from ui import state
 from ui.services import get_services
 
 #: DemoService.load reports one step per source and entity.
@@ -13,7 +14,10 @@ DEMO_STEPS = 6
 
 
 def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> bool:
-    """A button that loads the demo stores with a progress bar; True once loaded."""
+    """A button that loads the demo stores with a progress bar; True once loaded.
+
+    The caller reruns the script then; the result message is flashed on the next run.
+    """
     if not st.button("🎁 Load demo data", key=key, type="primary"):
         return False
     bar = st.progress(0.0, text="Starting the demo stores…")
@@ -30,10 +34,11 @@ def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> bool:
         bar.empty()
         st.error(str(err))
         return False
-    bar.progress(1.0, text="Demo data loaded.")
+    bar.empty()
     total = sum(loaded.values())
-    st.success(
-        f"Demo data loaded: two demo stores (WooCommerce and Odoo) and {total:,} local "
+    message = (
+        f"🎁 Demo data loaded: two demo stores (WooCommerce and Odoo) and {total:,} local "
         "records that differ from them a little, so the preview has something to show."
     )
+    state.flash("success", message)  # shown by the page after the caller's rerun
     return True

@@ -6,12 +6,12 @@ more); the keys here are ours. Widget keys live with their widgets in the pages.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-ONBOARDING = "sp_onboarding"
 LOGIN_RECORDED = "sp_login_recorded"
 FAILED_LOGINS = "sp_failed_logins"
 VIEWED = "sp_viewed_snapshots"
@@ -72,15 +72,6 @@ def set_failed_logins(counts: dict[str, int]) -> None:
     st.session_state[FAILED_LOGINS] = dict(counts)
 
 
-def onboarding() -> bool:
-    """True between the first-run setup and the admin's choice about demo data."""
-    return bool(_get(ONBOARDING, False))
-
-
-def set_onboarding(value: bool) -> None:
-    st.session_state[ONBOARDING] = value
-
-
 @dataclass(frozen=True)
 class Viewed:
     """The snapshot this session last opened for one (source, entity), and how it was served."""
@@ -107,11 +98,24 @@ def set_page_offset(table: str, offset: int) -> None:
     _get(PAGE_OFFSETS, {})[table] = max(0, int(offset))
 
 
+FLASH_SECONDS = 5.0
+
+
 def flash(kind: str, message: str) -> None:
-    """A message to show once on the next run (after a form changed something)."""
-    st.session_state[FLASH] = (kind, message)
+    """A message for the next runs (after an action that reruns the script).
+
+    It is shown on every run of the next few seconds, not just once: components (the
+    login cookie) may rerun the script by themselves right after the action.
+    """
+    st.session_state[FLASH] = (kind, message, time.monotonic() + FLASH_SECONDS)
 
 
 def pop_flash() -> tuple[str, str] | None:
-    value = st.session_state.pop(FLASH, None)
-    return value if isinstance(value, tuple) else None
+    """The pending message (kind, text), or None once it has been shown long enough."""
+    value = st.session_state.get(FLASH)
+    if not isinstance(value, tuple):
+        return None
+    kind, message, until = value
+    if time.monotonic() > until:
+        st.session_state.pop(FLASH, None)
+    return kind, message

@@ -49,6 +49,7 @@ def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path
         at.button(key="load_demo").click().run()
         assert not at.exception
         assert "Demo data loaded" in texts(at)
+        assert [m.label for m in at.metric][:1] == ["🆕 New"]  # the preview follows
         names = sorted(c.name for c in services.connectors.list(admin))
         assert names == ["Demo Odoo", "Demo WooCommerce store"]
     finally:

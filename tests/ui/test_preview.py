@@ -145,4 +145,4 @@ def test_without_connectors_only_admins_get_the_demo_button(
         services.connectors.delete(admin, c.id)
     at = open_page("preview", role)
     assert "no connection" in texts(at)
-    assert any(b.key == "load_demo_preview" for b in at.button) == (role == "admin")
+    assert any(b.key == "load_demo" for b in at.button) == (role == "admin")

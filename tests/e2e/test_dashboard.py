@@ -1,0 +1,246 @@
+"""The dashboard in a real browser, as a newcomer uses it after `streamlit run app.py`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from core.connectors import ConnectorConfig, build_connector
+from core.db.local_records import LocalRecords
+from core.db.tenancy import tenant_session
+from core.delta import to_canonical
+from core.sandbox import SandboxServer
+from core.services.demo import DEMO_SEED, DEMO_SIZE, WOO_CREDENTIALS
+from tests.e2e.conftest import ADMIN, DEEP_LINK_PAGES, PASSWORD, Server
+
+pytestmark = pytest.mark.e2e
+COOKIE = "sync_preview_auth"
+SLOW = 60_000
+expect.set_options(timeout=30_000)
+
+
+def idle(page: Page) -> None:
+    expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_be_attached(
+        timeout=SLOW
+    )
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    idle(page)
+    page.wait_for_timeout(300)  # let charts and tables finish drawing
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def click_key(page: Page, key: str) -> None:
+    """Click the button of the widget with ``key`` (its element has the class st-key-<key>)."""
+    page.locator(f".st-key-{key} button").first.click()
+
+
+def metric(page: Page, label: str) -> str:
+    card = page.locator("[data-testid=stMetric]").filter(has_text=label).first
+    return card.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def expected_customer_counts(services: Any, org_id: int) -> dict[str, int]:
+    """The delta computed here from the sandbox's wire records and the local table."""
+    with SandboxServer(size=DEMO_SIZE, seed=DEMO_SEED) as sandbox:
+        connector = build_connector(
+            ConnectorConfig("woocommerce", sandbox.url, WOO_CREDENTIALS, {})
+        )
+        try:
+            external = {
+                rec["external_id"]: rec
+                for page in connector.iter_pages("customers")
+                for rec in (to_canonical("woocommerce", "customers", raw) for raw in page)
+            }
+        finally:
+            connector.close()
+    with tenant_session(services.sessions, org_id) as s:
+        local = {
+            rec["external_id"]: rec
+            for rec in (
+                to_canonical("local", "customers", row)
+                for row in LocalRecords(s).iter_rows("woocommerce", "customers")
+            )
+        }
+    common = external.keys() & local.keys()
+    updated = sum(1 for k in common if external[k] != local[k])
+    return {
+        "new": len(external.keys() - local.keys()),
+        "updated": updated,
+        "deleted": len(local.keys() - external.keys()),
+        "unchanged": len(common) - updated,
+    }
+
+
+def login(page: Page, username: str, password: str) -> None:
+    idle(page)
+    page.get_by_role("textbox", name="Username", exact=True).fill(username)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_newcomer_journey(
+    page: Page, context: BrowserContext, server: Server, artifacts: Path
+) -> None:
+    page.set_default_timeout(SLOW)
+    # --- first run: setup, demo data ---------------------------------------------------------
+    page.goto(server.url)
+    expect(page.get_by_text("Welcome to Sync Preview")).to_be_visible()
+    page.get_by_role("textbox", name="Organization name").fill("Acme")
+    page.get_by_role("textbox", name="Admin username").fill(ADMIN["username"])
+    page.get_by_role("textbox", name="Admin full name").fill(ADMIN["name"])
+    page.get_by_role("textbox", name="Admin e-mail").fill(ADMIN["email"])
+    page.get_by_role("textbox", name="Password (at least 8 characters)").fill(PASSWORD)
+    page.get_by_role("textbox", name="Repeat the password").fill(PASSWORD)
+    shot(page, artifacts, "01-setup")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page.get_by_role("button", name="Load demo data")).to_be_visible()
+    idle(page)
+    shot(page, artifacts, "02-welcome")
+    page.get_by_role("button", name="Load demo data").click()
+
+    # --- preview: counts as computed independently ---------------------------------------------
+    expect(page.get_by_role("heading", name=re.compile("Sync preview"))).to_be_visible()
+    expect(page.locator("[data-testid=stMetric]")).to_have_count(4)
+    services = server.services()
+    try:
+        admin = services.accounts.user_context(ADMIN["username"])
+        expected = expected_customer_counts(services, admin.org_id)
+        assert expected["new"] and expected["updated"] and expected["deleted"]
+        idle(page)
+        for label, kind in (
+            ("New", "new"),
+            ("Updated", "updated"),
+            ("Deleted", "deleted"),
+            ("Unchanged", "unchanged"),
+        ):
+            assert metric(page, label) == f"{expected[kind]:,}", label
+        shot(page, artifacts, "03-preview")
+
+        # --- refresh ------------------------------------------------------------------------------
+        first = services.previews.latest(admin.org_id, "woocommerce", "customers")
+        click_key(page, "refresh")
+        expect(page.get_by_text("Preview refreshed in")).to_be_visible()
+        idle(page)
+        latest = services.previews.latest(admin.org_id, "woocommerce", "customers")
+        assert first is not None and latest is not None
+        assert latest.snapshot_id != first.snapshot_id
+        assert metric(page, "Updated") == f"{expected['updated']:,}"
+
+        # --- an updated record's field diff ---------------------------------------------------
+        record = services.previews.page_records(
+            admin.org_id, latest.snapshot_id, "updated", limit=1
+        ).records[0]
+        page.get_by_role("tab", name=re.compile("Updated")).click()
+        diff = page.locator("[data-testid=stTable]").first
+        expect(diff).to_be_visible()
+        for change in record["changes"]:
+            expect(diff).to_contain_text(str(change["field"]))
+            expect(diff).to_contain_text(str(change["new"]))
+            expect(diff).to_contain_text(str(change["old"]))
+        shot(page, artifacts, "04-preview-diff")
+
+        # --- selective sync -----------------------------------------------------------------------
+        page.get_by_role("link", name=re.compile("Selective sync")).click()
+        expect(page.get_by_text("Include deleted records")).to_be_visible()
+        idle(page)
+        page.locator(".st-key-inc_deleted_woocommerce_customers label").first.click()
+        idle(page)
+        click_key(page, "save_selective")
+        expect(page.get_by_text("Saved. A sync of WooCommerce customers")).to_be_visible()
+        idle(page)
+        saved = services.selective.get_selective_config(admin.org_id, "woocommerce", "customers")
+        assert (saved.include_new, saved.include_updated, saved.include_deleted) == (
+            True,
+            True,
+            True,
+        )
+        assert saved.updated_by == ADMIN["username"]
+        shot(page, artifacts, "05-selective-sync")
+
+        # --- activity shows the refresh and the save ---------------------------------------------
+        page.get_by_role("link", name=re.compile("Activity")).click()
+        expect(page.get_by_text("How previews performed")).to_be_visible()
+        grid = page.locator("[data-testid=stDataFrame]").first
+        expect(grid).to_be_visible()
+        idle(page)
+        shot(page, artifacts, "06-activity")
+        events, _ = services.activity.list_activity(admin.org_id, limit=100)
+        actions = [e.action for e in events]
+        assert "refresh" in actions and "select" in actions
+        for action in ("refresh", "select"):
+            page.locator(".st-key-act_action").first.click()
+            page.get_by_role("option", name=action, exact=True).click()
+            n = actions.count(action)
+            expect(page.get_by_text(f"Rows 1–{n} of {n}", exact=True)).to_be_visible()
+
+        # --- connectors and users (screenshots) ---------------------------------------------------
+        page.get_by_role("link", name=re.compile("Connectors")).click()
+        expect(page.get_by_text("🛒 Demo WooCommerce store")).to_be_visible()
+        assert "cs_sandbox" not in page.content()
+        shot(page, artifacts, "07-connectors")
+        page.get_by_role("link", name=re.compile("Users")).click()
+        expect(page.get_by_text("Add a user")).to_be_visible()
+        shot(page, artifacts, "08-users")
+
+        # --- log out, log in, stay signed in over a reload, log out for real ----------------------
+        click_key(page, "logout_btn")
+        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        idle(page)
+        page.reload()  # a new session: nothing of the old one may sign it in
+        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        page.wait_for_timeout(500)  # the cookie component reruns the script once
+        login(page, ADMIN["username"], "wrong-password")
+        expect(page.get_by_text("Username or password is incorrect.")).to_be_visible()
+        shot(page, artifacts, "00-login")
+        login(page, ADMIN["username"], PASSWORD)
+        expect(page.get_by_text("Signed in as")).to_be_visible()
+        idle(page)
+        page.wait_for_function(f"document.cookie.includes('{COOKIE}=')", timeout=10_000)
+        page.reload()
+        expect(page.get_by_text("Signed in as")).to_be_visible()
+        expect(page.get_by_role("textbox", name="Username")).to_have_count(0)
+
+        click_key(page, "logout_btn")
+        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        idle(page)
+        page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')", timeout=10_000)
+        assert COOKIE not in {c["name"] for c in context.cookies()}
+        page.reload()
+        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(page.get_by_text("Signed in as")).to_have_count(0)
+        events, _ = services.activity.list_activity(admin.org_id, limit=100)
+        actions = [e.action for e in events]
+        assert actions.count("logout") == 2 and actions.count("login") >= 2
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("page_name", DEEP_LINK_PAGES)
+def test_a_deep_link_on_a_fresh_server_shows_only_the_login(
+    page_name: str, page: Page, fresh_servers: dict[str, Server]
+) -> None:
+    server = fresh_servers[page_name]
+    page.goto(f"{server.url}/{page_name}")  # the server's very first request
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=SLOW)
+    idle(page)
+    page.wait_for_timeout(500)
+    body = page.locator("body").inner_text()
+    for secret in (
+        "Acme",
+        "Demo WooCommerce store",
+        "Demo Odoo",
+        "@example",
+        "Unchanged",
+        "How previews performed",
+        "Add a user",
+        "Include new records",
+    ):
+        assert secret not in body, (page_name, secret)
+    assert page.locator("[data-testid=stMetric]").count() == 0
+    assert page.locator("[data-testid=stDataFrame]").count() == 0
