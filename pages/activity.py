@@ -87,7 +87,7 @@ else:
         alt.Chart(series)
         .mark_line(point=True)
         .encode(
-            x=alt.X("when:T", title=None),
+            x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
             y=alt.Y("count:Q", title="records"),
             color=alt.Color(
                 "kind:N",

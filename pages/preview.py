@@ -156,16 +156,4 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             chosen = st.selectbox("Record", titles, key=f"diff_record_{table}_{page.offset}")
             all_fields = st.toggle("Show unchanged fields too", key="diff_all_fields")
             diff = fmt.diff_frame(page.records[titles.index(chosen)], only_changed=not all_fields)
-            st.table(
-                diff.style.apply(
-                    lambda row: [
-                        "",
-                        "background-color: #fde2e1" if row["changed"] else "",
-                        "background-color: #dcfce7; font-weight: 600" if row["changed"] else "",
-                        "",
-                    ],
-                    axis=1,
-                )
-                .hide(axis="index")
-                .hide(subset=["changed"], axis="columns")
-            )
+            st.table(fmt.highlight_changes(diff))

@@ -159,3 +159,15 @@ def percent(ratio: float | None) -> str:
 def by_source(counts: Mapping[str, int]) -> str:
     """'WooCommerce 2, Odoo 1' (or 'none')."""
     return ", ".join(f"{SOURCE_LABEL.get(s, s or '?')} {n}" for s, n in counts.items()) or "none"
+
+
+def highlight_changes(diff: pd.DataFrame) -> Any:
+    """A styled field / before / after table: changed rows red before, green and bold after."""
+    changed = list(diff["changed"])
+
+    def colours(row: pd.Series) -> list[str]:
+        if not changed[int(row.name)]:  # type: ignore[arg-type]
+            return ["", "", ""]
+        return ["", "background-color: #fde2e1", "background-color: #dcfce7; font-weight: 600"]
+
+    return diff.drop(columns="changed").style.apply(colours, axis=1).hide(axis="index")

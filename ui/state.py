@@ -98,7 +98,7 @@ def set_page_offset(table: str, offset: int) -> None:
     _get(PAGE_OFFSETS, {})[table] = max(0, int(offset))
 
 
-FLASH_SECONDS = 5.0
+FLASH_SECONDS = 3.0
 
 
 def flash(kind: str, message: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from core.connectors import ConnectorConfig, build_connector
 from core.db.local_records import LocalRecords
@@ -29,10 +29,13 @@ def idle(page: Page) -> None:
     )
 
 
-def shot(page: Page, artifacts: Path, name: str) -> None:
+def shot(page: Page, artifacts: Path, name: str, focus: Locator | None = None) -> None:
+    """Save a screenshot (of the part of the page around ``focus``) as a test artifact."""
     idle(page)
+    if focus is not None:
+        focus.scroll_into_view_if_needed()
     page.wait_for_timeout(300)  # let charts and tables finish drawing
-    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"{name}.png"))
 
 
 def click_key(page: Page, key: str) -> None:
@@ -143,7 +146,7 @@ def test_newcomer_journey(
             expect(diff).to_contain_text(str(change["field"]))
             expect(diff).to_contain_text(str(change["new"]))
             expect(diff).to_contain_text(str(change["old"]))
-        shot(page, artifacts, "04-preview-diff")
+        shot(page, artifacts, "04-preview-diff", focus=diff)
 
         # --- selective sync -----------------------------------------------------------------------
         page.get_by_role("link", name=re.compile("Selective sync")).click()
