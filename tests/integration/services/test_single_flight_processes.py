@@ -32,7 +32,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_two_processes_compute_once(services, demo_org, sandbox, db_url, tmp_path):
     import time
 
@@ -42,9 +44,20 @@ def test_two_processes_compute_once(services, demo_org, sandbox, db_url, tmp_pat
     start_at = time.time() + 3.0  # both processes start their call at the same moment
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, db_url, SECRET_KEY, str(demo_org.org_id),
-             str(start_at), str(tmp_path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                SCRIPT,
+                db_url,
+                SECRET_KEY,
+                str(demo_org.org_id),
+                str(start_at),
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ},
         )
         for _ in range(2)
@@ -56,5 +69,7 @@ def test_two_processes_compute_once(services, demo_org, sandbox, db_url, tmp_pat
         outs.append(json.loads(out.strip().splitlines()[-1]))
     assert outs[0]["id"] == outs[1]["id"]
     assert sorted(o["hit"] for o in outs) == [False, True]  # one computed, one waited for it
-    refreshes, _ = services.activity.list_activity(demo_org.org_id, ActivityFilter(action="refresh"))
+    refreshes, _ = services.activity.list_activity(
+        demo_org.org_id, ActivityFilter(action="refresh")
+    )
     assert len(refreshes) == 1
