@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import pandas as pd
 
-from core.db.audit import ActivityFilter
-from core.services.activity import ActivityEvent
+from core.services.activity import ActivityEvent, ActivityFilter
 from ui.services import get_services
 
 ACTIONS = (

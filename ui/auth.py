@@ -94,14 +94,11 @@ def require_user(role: str = "viewer") -> UserContext:
 def _build_authenticator() -> tuple[stauth.Authenticate, dict[str, Any]]:
     """The authenticator over a fresh copy of the active users (once per script run).
 
-    The copy carries this session's failed attempts, so that `max_login_attempts` works
-    although the dict is rebuilt on every run; the library counts in it (it mutates it).
+    Each user's failed attempts come from the database, so `max_login_attempts` locks an
+    account across sessions and browsers; the library counts in the copy (it mutates it).
     """
     services = get_services()
     credentials: dict[str, Any] = copy.deepcopy(services.accounts.login_credentials())
-    failed = state.failed_logins()
-    for username, user in credentials["usernames"].items():
-        user["failed_login_attempts"] = failed.get(username, 0)
     settings = services.settings
     authenticator = stauth.Authenticate(
         credentials,
@@ -121,6 +118,7 @@ def _render_login(authenticator: stauth.Authenticate, credentials: dict[str, Any
 
 
 def _login_form(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
+    before = _attempts(credentials)
     st.title("🔄 Sync Preview")
     st.caption("See what a sync would change before it runs.")
     try:
@@ -139,15 +137,24 @@ def _login_form(authenticator: stauth.Authenticate, credentials: dict[str, Any])
         else:
             st.error("This account cannot sign in. Ask your administrator.")
     finally:
-        state.set_failed_logins(
-            {
-                name: int(user.get("failed_login_attempts", 0))
-                for name, user in credentials["usernames"].items()
-                if user.get("failed_login_attempts")
-            }
-        )
+        _persist_failed_attempts(credentials, before)
     if st.session_state.get("authentication_status") is False:
         st.error("Username or password is incorrect.")
+
+
+def _attempts(credentials: dict[str, Any]) -> dict[str, int]:
+    return {
+        name: int(user.get("failed_login_attempts") or 0)
+        for name, user in credentials["usernames"].items()
+    }
+
+
+def _persist_failed_attempts(credentials: dict[str, Any], before: dict[str, int]) -> None:
+    """Record in the database each wrong password the library counted during this run."""
+    accounts = get_services().accounts
+    for name, count in _attempts(credentials).items():
+        for _ in range(count - before.get(name, 0)):
+            accounts.record_failed_login(name)
 
 
 def _context(username: str) -> UserContext | None:

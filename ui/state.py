@@ -13,7 +13,6 @@ from typing import Any
 import streamlit as st
 
 LOGIN_RECORDED = "sp_login_recorded"
-FAILED_LOGINS = "sp_failed_logins"
 VIEWED = "sp_viewed_snapshots"
 FLASH = "sp_flash"
 PAGE_OFFSETS = "sp_page_offsets"
@@ -60,16 +59,6 @@ def login_recorded_for() -> str | None:
 
 def set_login_recorded(username: str | None) -> None:
     st.session_state[LOGIN_RECORDED] = username
-
-
-def failed_logins() -> dict[str, int]:
-    """Failed login attempts per username in this session (fed back to the authenticator)."""
-    value: dict[str, int] = _get(FAILED_LOGINS, {})
-    return value
-
-
-def set_failed_logins(counts: dict[str, int]) -> None:
-    st.session_state[FAILED_LOGINS] = dict(counts)
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,15 @@ class UserRepo:
         return _view(self._get(username))
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password; it also unlocks an account locked by failed logins."""
         if len(password) < 8:
             raise InvalidRequest("A password needs at least 8 characters.")
-        self._get(username).password_hash = hash_password(password)
+        user = self._get(username)
+        user.password_hash = hash_password(password)
+        user.failed_logins = 0
+
+    def clear_failed_logins(self, username: str) -> None:
+        self._get(username).failed_logins = 0
 
     def set_role(self, username: str, role: str) -> None:
         if role not in ROLES:

@@ -13,6 +13,8 @@ from core.db.tenancy import system_session, tenant_session
 from core.errors import InvalidRequest, NotFoundError
 from core.services.context import UserContext, require
 
+MAX_FAILED_LOGINS = 5
+
 
 def slugify(name: str) -> str:
     """A short lower-case name for URLs and the CLI's --org."""
@@ -69,7 +71,7 @@ class AccountService:
                         "email": u.email,
                         "password": u.password_hash,
                         "roles": [u.role],
-                        "failed_login_attempts": 0,
+                        "failed_login_attempts": u.failed_logins,
                         "logged_in": False,
                     }
                     for u in users
@@ -88,9 +90,37 @@ class AccountService:
             )
 
     def record_login(self, actor: UserContext, *, status: str = "ok") -> None:
-        """Write a login (or a logout, with status="logout") to the activity log."""
+        """Write a login (or a logout, with status="logout") to the activity log.
+
+        A successful login also clears the user's count of failed attempts.
+        """
         with tenant_session(self.sessions, actor.org_id) as s:
+            if status == "ok":
+                UserRepo(s).clear_failed_logins(actor.username)
             ActivityStore(s).add("login" if status == "ok" else status, user=actor.username)
+
+    def record_failed_login(self, username: str) -> int:
+        """Count a wrong password for ``username`` (kept across sessions); returns the count.
+
+        At MAX_FAILED_LOGINS the account is locked until an admin resets its password.
+        Unknown usernames are not recorded (there is nobody to lock).
+        """
+        with system_session(self.sessions) as s:
+            user = UserLookup(s).find(username)
+            if user is None:
+                return 0
+            user.failed_logins += 1
+            org_id, count, name = user.org_id, user.failed_logins, user.username
+        with tenant_session(self.sessions, org_id) as s:
+            ActivityStore(s).add(
+                "login",
+                user=name,
+                status="failed",
+                error="Wrong password."
+                if count < MAX_FAILED_LOGINS
+                else f"Wrong password; the account is locked after {count} attempts.",
+            )
+        return count
 
     def list_users(self, actor: UserContext) -> list[UserView]:
         require(actor, "admin", "manage users")

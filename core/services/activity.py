@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.audit import ActivityFilter, ActivityStore
+
+__all__ = ["ActivityEvent", "ActivityFilter", "ActivityService", "OperationalStats"]
 from core.db.tenancy import tenant_session
 
 

@@ -141,7 +141,9 @@ class DemoService:
                     view = store.add(sync_type, name, base, creds, {**options, **extra})
                     cid = view.id
                     ActivityStore(s).add(
-                        "connector_added", user=actor_name(user), sync_type=sync_type,
+                        "connector_added",
+                        user=actor_name(user),
+                        sync_type=sync_type,
                         details={"connector": view.name, "base_url": view.base_url},
                     )
                 configs.append(store.secret_config(cid))

@@ -20,10 +20,10 @@ def _login(at: AppTest, username: str, password: str) -> AppTest:
     return at.button(key="FormSubmitter:login-Login").click().run()
 
 
-def _activity(services: Services, action: str) -> list[str | None]:
+def _activity(services: Services, action: str, status: str = "ok") -> list[str | None]:
     org = services.accounts.user_context(USERS["admin"]).org_id
     events, _ = services.activity.list_activity(org, limit=500)
-    return [e.user for e in events if e.action == action]
+    return [e.user for e in events if e.action == action and e.status == status]
 
 
 def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path) -> None:
@@ -95,6 +95,18 @@ def test_wrong_password_is_refused_then_locked(services: Services) -> None:
     assert any("Too many failed sign-in attempts" in e.value for e in at.error)
     assert at.session_state["authentication_status"] is not True
     assert USERS["viewer"] not in _activity(services, "login")
+    assert _activity(services, "login", "failed").count(USERS["viewer"]) >= MAX_LOGIN_ATTEMPTS
+    # the lock is the account's, not the browser session's: a new session is locked too
+    fresh = open_app()
+    _login(fresh, USERS["viewer"], PASSWORD)
+    assert any("Too many failed sign-in attempts" in e.value for e in fresh.error)
+    assert fresh.session_state["authentication_status"] is not True
+    # an admin's password reset unlocks it
+    admin = services.accounts.user_context(USERS["admin"])
+    services.accounts.reset_password(admin, USERS["viewer"], "brand new password")
+    unlocked = open_app()
+    _login(unlocked, USERS["viewer"], "brand new password")
+    assert unlocked.session_state["authentication_status"] is True
 
 
 def test_logout_ends_the_session_and_is_logged(services: Services) -> None:

@@ -231,3 +231,20 @@ def test_other_organizations_see_nothing(services, demo_org):
             demo_org.org_id, "woocommerce", "customers", user=other
         )
     assert services.connectors.list(other) == []
+
+
+def test_failed_logins_lock_the_account_until_a_password_reset(services, admin):
+    from core.services.accounts import MAX_FAILED_LOGINS
+
+    services.accounts.add_user(admin, "bob", "Bob", "bob@acme.io", "password123", "viewer")
+    for i in range(1, MAX_FAILED_LOGINS + 1):
+        assert services.accounts.record_failed_login("bob") == i
+    creds = services.accounts.login_credentials()["usernames"]["bob"]
+    assert creds["failed_login_attempts"] == MAX_FAILED_LOGINS  # seen by every new session
+    assert services.accounts.record_failed_login("nobody") == 0
+    failed, _ = services.activity.list_activity(
+        admin.org_id, ActivityFilter(action="login", status="failed")
+    )
+    assert len(failed) == MAX_FAILED_LOGINS and "locked" in (failed[0].error or "")
+    services.accounts.reset_password(admin, "bob", "a new password")
+    assert services.accounts.login_credentials()["usernames"]["bob"]["failed_login_attempts"] == 0
