@@ -58,6 +58,7 @@ class Server:
         }
         env.update(DATA_DIR=str(self.data_dir), LOGIN_SLEEP_SECONDS="0", PYTHONPATH=str(ROOT))
         self.log = self.data_dir.parent / f"streamlit-{self.port}.log"
+        self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -76,7 +77,7 @@ class Server:
             ],
             cwd=ROOT,
             env=env,
-            stdout=self.log.open("wb"),
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         return self
@@ -101,6 +102,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "_log_file", None) is not None:
+            self._log_file.close()
 
     def read_log(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log else ""

@@ -93,12 +93,18 @@ def test_test_connection_message(sb: SandboxServer, odoo: MakeConnector) -> None
 
 
 def test_xmlrpc_client_as_in_odoo_docs(sb: SandboxServer) -> None:
-    common = xmlrpc.client.ServerProxy(f"{sb.url}/xmlrpc/2/common")
+    with (
+        xmlrpc.client.ServerProxy(f"{sb.url}/xmlrpc/2/common") as common,
+        xmlrpc.client.ServerProxy(f"{sb.url}/xmlrpc/2/object") as models,
+    ):
+        _odoo_docs_calls(common, models)
+
+
+def _odoo_docs_calls(common: xmlrpc.client.ServerProxy, models: xmlrpc.client.ServerProxy) -> None:
     assert common.version()["server_version"] == "19.0"
     uid = common.authenticate("sandbox", "admin", ODOO_PASSWORD, {})
     assert uid == 2
     assert common.authenticate("sandbox", "admin", "wrong", {}) is False
-    models = xmlrpc.client.ServerProxy(f"{sb.url}/xmlrpc/2/object")
     count = models.execute_kw(
         "sandbox", uid, ODOO_PASSWORD, "res.partner", "search_count", [[["customer_rank", ">", 0]]]
     )
