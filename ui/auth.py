@@ -113,8 +113,13 @@ def _build_authenticator() -> tuple[stauth.Authenticate, dict[str, Any]]:
 
 def _render_login(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
     # Not removed when the login succeeds in this run: the cookie component rendered inside
-    # must stay mounted to write the cookie (it then reruns the script by itself).
-    _login_form(authenticator, credentials)
+    # must stay mounted to write the cookie (it then reruns the script by itself). It is
+    # hidden instead, so that a reload signed in by the cookie never shows the form beside
+    # the page, whether or not that rerun comes.
+    with st.container(key="login_box"):
+        _login_form(authenticator, credentials)
+    if state.authenticated_username():
+        st.html("<style>.st-key-login_box { display: none; }</style>")
 
 
 def _login_form(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
