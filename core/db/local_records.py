@@ -16,33 +16,11 @@ from sqlalchemy.orm import Session
 from core.db.clock import utcnow
 from core.db.models import LOCAL_MODELS
 from core.db.scope import current_org
+from core.delta import COMPARABLE_FIELDS
 from core.errors import InvalidRequest
 
-FIELDS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "email",
-        "name",
-        "phone",
-        "company",
-        "address_1",
-        "address_2",
-        "city",
-        "state",
-        "postcode",
-        "country",
-    ),
-    "products": (
-        "sku",
-        "name",
-        "price",
-        "regular_price",
-        "sale_price",
-        "stock_quantity",
-        "status",
-        "type",
-    ),
-    "orders": ("number", "status", "currency", "total", "customer_email", "created_at", "lines"),
-}
+# The local tables hold exactly the canonical fields of the engine.
+FIELDS = COMPARABLE_FIELDS
 MONEY = {"price", "regular_price", "sale_price", "total"}
 SOURCES = ("woocommerce", "odoo")
 LOAD_CHUNK = 10_000

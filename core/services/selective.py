@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.audit import ActivityStore, SelectiveStore
+from core.db.models import SelectiveConfig
 from core.db.tenancy import tenant_session
 from core.errors import InvalidRequest
 from core.services.context import UserContext, actor_name, require
@@ -51,6 +52,18 @@ class SelectiveConfigView:
         }
 
 
+def _view(row: SelectiveConfig) -> SelectiveConfigView:
+    return SelectiveConfigView(
+        row.sync_type,
+        row.entity_type,
+        row.include_new,
+        row.include_updated,
+        row.include_deleted,
+        row.updated_by,
+        row.updated_at,
+    )
+
+
 class SelectiveSyncService:
     """Read and save selective-sync settings; saving is logged in the same transaction."""
 
@@ -67,15 +80,7 @@ class SelectiveSyncService:
                 return SelectiveConfigView(
                     sync_type, entity_type, **DEFAULTS, updated_by=None, updated_at=None
                 )
-            return SelectiveConfigView(
-                sync_type,
-                entity_type,
-                row.include_new,
-                row.include_updated,
-                row.include_deleted,
-                row.updated_by,
-                row.updated_at,
-            )
+            return _view(row)
 
     def save_selective_config(
         self,
@@ -117,12 +122,4 @@ class SelectiveSyncService:
                     "includeDeleted": include_deleted,
                 },
             )
-            return SelectiveConfigView(
-                sync_type,
-                entity_type,
-                row.include_new,
-                row.include_updated,
-                row.include_deleted,
-                row.updated_by,
-                row.updated_at,
-            )
+            return _view(row)
