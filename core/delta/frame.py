@@ -441,15 +441,62 @@ def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFr
     return pl.concat([frame for frame in frames if frame is not None], rechunk=False)
 
 
-def _wire_bytes_frame(sync_type: str, entity_type: str, pages: list[bytes]) -> pl.DataFrame:
-    """Pages of JSON bytes: a columnar read when the shape allows, else record by record."""
-    schema = _WOO_WIRE_SCHEMAS.get(entity_type) if sync_type == "woocommerce" else None
-    raw = _read_pages(pages, schema) if schema is not None else None
-    if raw is not None:
+class _Redo(Exception):
+    """A chunk that failed to normalize: the whole read is redone to report the same error."""
+
+
+def _read_normalized(
+    sync_type: str, entity_type: str, pages: list[bytes], schema: dict[str, pl.DataType]
+) -> pl.DataFrame | None:
+    """The pages read and normalized in a few chunks, in parallel; None if any page fails.
+
+    Normalizing each chunk on the thread that read it overlaps the two steps and never holds
+    the raw columns of all the pages at once. The values are those of normalizing the whole
+    read (every rule is per row, or per distinct value); if any chunk raises, the whole read is
+    normalized at once so the error reported is the same.
+    """
+    workers = min(pl.thread_pool_size(), max(len(pages) // 16, 1))
+    if workers <= 1:
+        raw = _read_chunk(pages, schema)
+        return None if raw is None else _normalize_columns(sync_type, entity_type, raw, "id")
+
+    def read_and_normalize(chunk: list[bytes]) -> pl.DataFrame | None:
+        raw = _read_chunk(chunk, schema)
+        if raw is None:
+            return None
         try:
             return _normalize_columns(sync_type, entity_type, raw, "id")
         except _NoColumnarForm:
-            pass
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported by the whole-read path below
+            raise _Redo from exc
+
+    size = -(-len(pages) // (workers * 2))
+    chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(read_and_normalize, chunk) for chunk in chunks]
+        outcomes = [future.exception() or future.result() for future in futures]
+    if any(outcome is None for outcome in outcomes):
+        return None
+    if any(isinstance(outcome, _NoColumnarForm) for outcome in outcomes):
+        raise _NoColumnarForm(entity_type)
+    if any(isinstance(outcome, BaseException) for outcome in outcomes):
+        raw = _read_pages(pages, schema)
+        return None if raw is None else _normalize_columns(sync_type, entity_type, raw, "id")
+    frames = [outcome for outcome in outcomes if isinstance(outcome, pl.DataFrame)]
+    return pl.concat(frames, how="vertical", rechunk=True)
+
+
+def _wire_bytes_frame(sync_type: str, entity_type: str, pages: list[bytes]) -> pl.DataFrame:
+    """Pages of JSON bytes: a columnar read when the shape allows, else record by record."""
+    schema = _WOO_WIRE_SCHEMAS.get(entity_type) if sync_type == "woocommerce" else None
+    if schema is not None:
+        try:
+            data = _read_normalized(sync_type, entity_type, pages, schema)
+        except _NoColumnarForm:
+            data = None
+        if data is not None:
+            return data
     frames = [
         _records_frame(sync_type, entity_type, _page_records(sync_type, entity_type, page))
         for page in pages
@@ -496,9 +543,27 @@ def _external_frame(sync_type: str, entity_type: str, pages: Iterable[Any]) -> p
     return _concat(entity_type, frames)
 
 
+def _string_views(table: pa.Table) -> pa.Table:
+    """String columns as Arrow string views, which polars takes without converting them."""
+    strings = (pa.string(), pa.large_string())
+    if not any(field.type in strings for field in table.schema):
+        return table
+    schema = pa.schema(
+        [
+            field.with_type(pa.string_view()) if field.type in strings else field
+            for field in table.schema
+        ],
+        metadata=table.schema.metadata,
+    )
+    try:
+        return table.cast(schema)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # pragma: no cover - older pyarrow
+        return table
+
+
 def _local_frame(entity_type: str, source: Any) -> pl.DataFrame:
     if isinstance(source, pa.Table):
-        source = pl.from_arrow(source)
+        source = pl.from_arrow(_string_views(source))
     if isinstance(source, pl.DataFrame):
         try:
             return _normalize_columns("local", entity_type, source, "external_id")

@@ -120,3 +120,13 @@ def test_unknown_entity_type() -> None:
 def test_empty_sides() -> None:
     for result in both_paths([], []):
         assert result.counts == {"new": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+
+
+def test_signed_or_zero_padded_ids_are_not_the_plain_number() -> None:
+    # "012" and "+12" parse to 12, yet are other ids: only plain decimals are keyed as numbers.
+    local = [customer("12", city="A"), customer("5"), customer("0")]
+    for external in ([customer("012"), customer("+5"), customer("0")], [customer("+12")]):
+        expected = diff("customers", iter(external), local)
+        for result in both_paths(external, local):
+            assert result == expected
+            assert result.counts["updated"] == 0

@@ -262,3 +262,36 @@ def test_local_frame_accepts_typed_columns() -> None:
         "lines": [{"sku": "Bar3", "quantity": 1, "total": "12.00"}],
     }
     assert rows[1]["total"] == "0.00" and rows[1]["lines"] == []
+
+
+def _many(records: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    return [dict(records[i % len(records)], id=i + 1) for i in range(count)]
+
+
+def test_many_wire_pages_are_read_in_parallel_chunks_with_the_record_values() -> None:
+    # 40 pages: enough for the chunked, threaded read-and-normalize path.
+    for entity, name in (("customers", "woo_customers.json"), ("products", "woo_products.json")):
+        records = _many(load(name), 200)
+        pages = [orjson.dumps(records[i : i + 5]) for i in range(0, len(records), 5)]
+        expected = [to_canonical("woocommerce", entity, record) for record in records]
+        assert canonical_frame("woocommerce", entity, pages).to_dicts() == expected
+
+
+def test_many_wire_pages_report_the_error_of_the_whole_read() -> None:
+    records = _many(load("woo_products.json"), 200)
+    records[190]["price"] = "abc"  # in the last chunk, the first field normalized in Python
+    records[3]["sale_price"] = "xyz"  # in the first chunk, a later field
+    pages = [orjson.dumps(records[i : i + 5]) for i in range(0, len(records), 5)]
+    with pytest.raises(BadResponse) as whole:
+        canonical_frame("woocommerce", "products", [orjson.dumps(records)])
+    with pytest.raises(BadResponse) as chunked:
+        canonical_frame("woocommerce", "products", pages)
+    assert str(chunked.value) == str(whole.value)
+    pages[-1] = b"[{"  # an unreadable page: the record path reads the pages in order
+    with pytest.raises(BadResponse, match="Record 4 .* unreadable sale_price 'xyz'"):
+        canonical_frame("woocommerce", "products", pages)
+    records[3]["sale_price"] = records[190]["price"] = None
+    pages = [orjson.dumps(records[i : i + 5]) for i in range(0, len(records), 5)]
+    pages[-1] = b"[{"
+    with pytest.raises(BadResponse, match="not valid JSON"):
+        canonical_frame("woocommerce", "products", pages)
