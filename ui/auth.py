@@ -8,6 +8,7 @@ when a page script runs on its own (a deep link that reaches a fresh server befo
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -112,14 +113,18 @@ def _build_authenticator() -> tuple[stauth.Authenticate, dict[str, Any]]:
 
 
 def _render_login(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
-    # Not removed when the login succeeds in this run: the cookie component rendered inside
-    # must stay mounted to write the cookie (it then reruns the script by itself). It is
-    # hidden instead, so that a reload signed in by the cookie never shows the form beside
-    # the page, whether or not that rerun comes.
+    if authenticator.cookie_controller.get_cookie():
+        # A valid "stay signed in" cookie: sign in from it without drawing the form, then
+        # start the run again, so that the navigation (declared before the gate) is built
+        # for the signed-in user. No cookie has to be written here, so the rerun is safe.
+        with contextlib.suppress(LoginError):  # e.g. a deactivated user's cookie: form below
+            authenticator.login(location="unrendered", key="login")
+        if state.authenticated_username():
+            st.rerun()
+    # After a form login this run ends with the form still mounted: the cookie component
+    # rendered inside must stay to write the cookie (it then reruns the script by itself).
     with st.container(key="login_box"):
         _login_form(authenticator, credentials)
-    if state.authenticated_username():
-        st.html("<style>.st-key-login_box { display: none; }</style>")
 
 
 def _login_form(authenticator: stauth.Authenticate, credentials: dict[str, Any]) -> None:
