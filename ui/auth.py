@@ -33,6 +33,11 @@ def entry_gate() -> UserContext | None:
         render_setup_form()
         return None
     authenticator, credentials = _build_authenticator()
+    if not state.authenticated_username() and st.session_state.get("logout"):
+        # Signed out in this session: keep asking the browser to drop the cookie. The
+        # logout run's own request can be lost when another rerun overtakes it, and a
+        # cookie left behind would sign the user in again on the next visit.
+        authenticator.cookie_controller.delete_cookie()
     sidebar_top = st.sidebar.container() if state.authenticated_username() else None
     if state.authenticated_username():
         # Logout is handled before the login below, so that a logout run shows the login

@@ -194,10 +194,10 @@ def test_newcomer_journey(
 
         # --- log out, log in, stay signed in over a reload, log out for real ----------------------
         click_key(page, "logout_btn")
-        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(login_field(page)).to_be_visible()
         idle(page)
         page.reload()  # a new session: nothing of the old one may sign it in
-        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(login_field(page)).to_be_visible()
         page.wait_for_timeout(500)  # the cookie component reruns the script once
         login(page, ADMIN["username"], "wrong-password")
         expect(page.get_by_text("Username or password is incorrect.")).to_be_visible()
@@ -211,12 +211,12 @@ def test_newcomer_journey(
         expect(page.locator(".st-key-login_box")).to_have_count(0)  # no login form
 
         click_key(page, "logout_btn")
-        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(login_field(page)).to_be_visible()
         idle(page)
-        page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')", timeout=10_000)
+        page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')", timeout=30_000)
         assert COOKIE not in {c["name"] for c in context.cookies()}
         page.reload()
-        expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(login_field(page)).to_be_visible()
         expect(page.get_by_text("Signed in as")).to_have_count(0)
         # the server writes the logout row while the browser already shows the login form
         deadline = time.monotonic() + 10
@@ -229,6 +229,11 @@ def test_newcomer_journey(
         assert actions.count("logout") == 2 and actions.count("login") >= 2
     finally:
         services.close()
+
+
+def login_field(page: Page) -> Locator:
+    """The login form's username field (the Users page has a "Username" field too)."""
+    return page.locator(".st-key-login_box").get_by_role("textbox", name="Username")
 
 
 @pytest.mark.parametrize("page_name", DEEP_LINK_PAGES)
