@@ -171,7 +171,10 @@ def fresh_servers(workdir: Path, seeded_dir: Path) -> Iterator[dict[str, Server]
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium with the flags that work in this sandbox."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is not installed: run `bash scripts/test` (it installs it) or "
+            '`apt-get install chromium`; skip browser tests with -m "not e2e".'
+        )
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
