@@ -12,18 +12,9 @@ import numpy as np
 import orjson
 import polars as pl
 
-FIELDS = (
-    "email",
-    "name",
-    "phone",
-    "company",
-    "address_1",
-    "address_2",
-    "city",
-    "state",
-    "postcode",
-    "country",
-)
+from core.delta import COMPARABLE_FIELDS
+
+FIELDS = COMPARABLE_FIELDS["customers"]
 CITIES = ["Paris", "Lyon", "Berlin", "München", "Zürich", "San Francisco", "Austin", "Porto"]
 STATES = ["CA", "TX", "NY", "BY", "ZH", "RJ", "IDF", "ARA"]
 COUNTRIES = ["US", "DE", "FR", "CH", "BR", "PT"]
