@@ -89,7 +89,8 @@ _WOO_WIRE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 RECORDS_PER_FRAME = 5_000
 
 
-def _schema(entity_type: str) -> dict[str, pl.DataType]:
+def frame_schema(entity_type: str) -> dict[str, pl.DataType]:
+    """Column names and dtypes of a canonical frame of ``entity_type``."""
     return {"external_id": _S} | {
         field: _KIND_DTYPES[kind] for field, kind in FIELD_KINDS[entity_type].items()
     }
@@ -121,7 +122,7 @@ def _records(entity_type: str, data: pl.DataFrame) -> list[dict[str, Any]]:
 
 def frame_from_canonical(entity_type: str, records: Iterable[Mapping[str, Any]]) -> CanonicalFrame:
     """A ``CanonicalFrame`` from canonical dicts (as ``to_canonical`` returns them)."""
-    schema = _schema(entity_type)
+    schema = frame_schema(entity_type)
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     has_lines = "lines" in schema
     for record in records:
@@ -359,7 +360,7 @@ def _normalize_columns(
     sync_type: str, entity_type: str, data: pl.DataFrame, id_key: str
 ) -> pl.DataFrame:
     if data.height == 0:
-        return pl.DataFrame(schema=_schema(entity_type))
+        return pl.DataFrame(schema=frame_schema(entity_type))
     ids = _id_column(data, sync_type, entity_type, id_key)
     ctx = _Context(sync_type, entity_type, ids)
     kinds = FIELD_KINDS[entity_type]
@@ -506,7 +507,7 @@ def _wire_bytes_frame(sync_type: str, entity_type: str, pages: list[bytes]) -> p
 
 def _concat(entity_type: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
-        return pl.DataFrame(schema=_schema(entity_type))
+        return pl.DataFrame(schema=frame_schema(entity_type))
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
@@ -541,6 +542,41 @@ def _external_frame(sync_type: str, entity_type: str, pages: Iterable[Any]) -> p
     if pending:
         frames.append(_wire_bytes_frame(sync_type, entity_type, pending))
     return _concat(entity_type, frames)
+
+
+#: A page of JSON bytes is counted as this many records when grouping pages into frames.
+_RECORDS_PER_BYTES_PAGE = 100
+
+
+def iter_canonical_frames(
+    sync_type: str,
+    entity_type: str,
+    pages: Iterable[Any],
+    *,
+    records_per_frame: int = RECORDS_PER_FRAME,
+) -> Iterator[CanonicalFrame]:
+    """External pages as canonical frames of about ``records_per_frame`` records each.
+
+    The streaming form of ``canonical_frame``: pages are normalized a group at a time as they
+    arrive, so a caller can keep what it needs of each frame and drop the rest.
+    """
+    check_types(sync_type, entity_type)
+    if sync_type == "local":
+        raise InvalidRequest("iter_canonical_frames takes external pages.")
+    group: list[Any] = []
+    size = 0
+    for page in pages:
+        group.append(page)
+        size += (
+            _RECORDS_PER_BYTES_PAGE
+            if isinstance(page, bytes | bytearray | memoryview)
+            else (len(page) if isinstance(page, list) else 1)
+        )
+        if size >= records_per_frame:
+            yield CanonicalFrame(entity_type, _external_frame(sync_type, entity_type, group))
+            group, size = [], 0
+    if group:
+        yield CanonicalFrame(entity_type, _external_frame(sync_type, entity_type, group))
 
 
 def _string_views(table: pa.Table) -> pa.Table:
@@ -758,4 +794,11 @@ def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFram
         )
 
 
-__all__ = ["CanonicalFrame", "canonical_frame", "diff_frames", "frame_from_canonical"]
+__all__ = [
+    "CanonicalFrame",
+    "canonical_frame",
+    "diff_frames",
+    "frame_from_canonical",
+    "frame_schema",
+    "iter_canonical_frames",
+]

@@ -33,8 +33,10 @@ from core.delta import (
     HASH_VERSION,
     CanonicalFrame,
     DeltaResult,
+    DeltaStream,
+    LocalIndex,
     canonical_frame,
-    diff,
+    iter_canonical_frames,
 )
 from core.errors import (
     InvalidRequest,
@@ -392,9 +394,11 @@ class DeltaDetectionService:
                 config = ConnectorStore(s, self.vault).first_of_type(sync_type)
             deadline = t0 + self.deadline_seconds
             connector = self.build_connector(config, deadline)
-            # The local side is read while the external pages are on their way.
+            # The local side is indexed while the external pages are on their way; the pages
+            # are diffed as they come, keeping only what changed (DESIGN §2.5).
+            stream = DeltaStream(entity_type)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:
-                local_job = pool.submit(self._local_frame, org_id, sync_type, entity_type)
+                local_job = pool.submit(self._local_index, stream, org_id, sync_type, entity_type)
                 try:
                     report(
                         PreviewProgress(
@@ -415,16 +419,23 @@ class DeltaDetectionService:
                             )
                         )
 
-                    external = canonical_frame(
-                        sync_type, entity_type, connector.iter_pages(entity_type, progress=on_page)
-                    )
+                    pages = connector.iter_pages(entity_type, progress=on_page)
+                    for chunk in iter_canonical_frames(sync_type, entity_type, pages):
+                        stream.add_external(chunk)
+                        if not stream.has_local and local_job.done():
+                            stream.use_local(local_job.result())
                 finally:
                     connector.close()
-                if not local_job.done():
-                    report(PreviewProgress("reading_local", 0.82, f"Reading local {entity_type}…"))
-                local = local_job.result()
+                if not stream.has_local:
+                    if not local_job.done():
+                        report(
+                            PreviewProgress("reading_local", 0.82, f"Reading local {entity_type}…")
+                        )
+                    stream.use_local(local_job.result())
             report(PreviewProgress("comparing", 0.88, "Comparing records…"))
-            result = diff(entity_type, external, local)
+            result = stream.finish(
+                self._local_rows(org_id, sync_type, entity_type, stream.local_ids_needed())
+            )
         except SyncPreviewError as err:
             return self._record_failure(org_id, sync_type, entity_type, user, str(err), t0, err)
         except Exception as exc:  # a bug or an unexpected library error: keep the good data
@@ -473,10 +484,20 @@ class DeltaDetectionService:
         report(PreviewProgress("done", 1.0, "Preview is up to date."))
         return out
 
-    def _local_frame(self, org_id: int, sync_type: str, entity_type: str) -> CanonicalFrame:
-        """The organization's local records of this source, canonical and columnar."""
+    def _local_index(
+        self, stream: DeltaStream, org_id: int, sync_type: str, entity_type: str
+    ) -> LocalIndex:
+        """Key and fingerprint of the organization's local records of this source."""
         with tenant_session(self.sessions, org_id) as s:
-            raw = LocalRecords(s).load_frame(sync_type, entity_type)
+            raw = LocalRecords(s).iter_frames(sync_type, entity_type)
+            return stream.index_local(canonical_frame("local", entity_type, f) for f in raw)
+
+    def _local_rows(
+        self, org_id: int, sync_type: str, entity_type: str, ids: list[str]
+    ) -> CanonicalFrame:
+        """The local records with these external ids, canonical and columnar."""
+        with tenant_session(self.sessions, org_id) as s:
+            raw = LocalRecords(s).load_frame(sync_type, entity_type, ids=ids)
         return canonical_frame("local", entity_type, raw)
 
     def _record_failure(

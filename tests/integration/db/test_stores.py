@@ -73,6 +73,33 @@ def test_upsert_then_load_frame_round_trips_values(session_factory, org_id):
     assert frame.row(1, named=True)["total"] is None
 
 
+def test_load_frame_keeps_awkward_text_and_reads_in_chunks(session_factory, org_id, monkeypatch):
+    """Quotes, commas, newlines, empty vs missing: every value comes back as stored, however
+    many chunks it takes, and a read by id returns just those records."""
+    import core.db.local_records as local_records
+
+    monkeypatch.setattr(local_records, "LOAD_CHUNK", 3)
+    awkward = ['say "hi", then', "two\nlines", "", None, "Zoë, \"Ltd\"", "  "]
+    customers = [
+        {"external_id": str(i), "email": f"c{i}@x.io", "company": awkward[i % len(awkward)]}
+        for i in range(1, 11)
+    ]
+    with tenant_session(session_factory, org_id) as s:
+        LocalRecords(s).upsert("woocommerce", "customers", customers)
+    with tenant_session(session_factory, org_id) as s:
+        store = LocalRecords(s)
+        frames = list(store.iter_frames("woocommerce", "customers"))
+        picked = store.load_frame("woocommerce", "customers", ids=["2", "9", "404", "4"])
+    assert [f.height for f in frames] == [0, 3, 3, 3, 1]
+    companies = {r["external_id"]: r["company"] for f in frames for r in f.iter_rows(named=True)}
+    # the store keeps "" as missing (None), like the engine does
+    assert companies == {
+        c["external_id"]: c["company"] if c["company"] != "" else None for c in customers
+    }
+    assert sorted(picked["external_id"].to_list()) == ["2", "4", "9"]
+    assert picked.filter(external_id="4")["company"].item() == 'Zoë, "Ltd"'
+
+
 def test_delete_local_records(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
         LocalRecords(s).upsert("odoo", "customers", [{"external_id": str(i)} for i in range(10)])
