@@ -43,6 +43,19 @@ class ServerError(BadResponse):
 Signer = Callable[[str, str], tuple[str, dict[str, str]]]
 
 
+class _NoAuth(requests.auth.AuthBase):
+    """Credentials come from the connector only: never from the server's ~/.netrc.
+
+    (requests also looks ~/.netrc up on every request without auth; that is also slow.)
+    """
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_NO_AUTH = _NoAuth()
+
+
 class HttpClient:
     """Performs calls to one external system within per-call and overall time limits."""
 
@@ -263,7 +276,7 @@ class HttpClient:
                 params=params,
                 headers=headers,
                 data=body,
-                auth=auth,
+                auth=auth if auth is not None else _NO_AUTH,
                 timeout=(remaining, remaining),
                 stream=True,
                 allow_redirects=False,

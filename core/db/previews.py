@@ -16,7 +16,7 @@ from core.db.scope import current_org
 
 KINDS = ("new", "updated", "deleted")
 SEARCH_FIELDS = ("email", "name", "sku", "number", "customer_email")
-CHUNK = 5_000
+CHUNK = 1_000  # rows per INSERT: bounds the memory of serialized records
 ANALYZE_AFTER = 5_000
 
 

@@ -512,40 +512,49 @@ def _concat(entity_type: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _external_frame(sync_type: str, entity_type: str, pages: Iterable[Any]) -> pl.DataFrame:
-    # Records of list pages are gathered into frames of ~RECORDS_PER_FRAME rows: one small
+    # All JSON-bytes pages of a run are read at once: the columnar reader is fastest so.
+    frames = list(_external_chunks(sync_type, entity_type, pages, RECORDS_PER_FRAME, None))
+    return _concat(entity_type, frames)
+
+
+def _external_chunks(
+    sync_type: str,
+    entity_type: str,
+    pages: Iterable[Any],
+    records_per_frame: int,
+    bytes_pages_per_frame: int | None,
+) -> Iterator[pl.DataFrame]:
+    """Frames of the pages' records in order: list pages are normalized record by record as
+    they arrive (so the work is spread over the fetch), JSON-bytes pages columnar in runs."""
+    # Records of list pages are gathered into frames of ~records_per_frame rows: one small
     # frame per page of 100 costs more in per-column buffers than the data itself.
-    frames: list[pl.DataFrame] = []
     pending: list[bytes] = []
     records: list[dict[str, Any]] = []
-
-    def flush_records() -> None:
-        if records:
-            frames.append(frame_from_canonical(entity_type, records).data)
-            records.clear()
-
     for page in pages:
         if isinstance(page, bytes | bytearray | memoryview):
-            flush_records()
+            if records:
+                yield frame_from_canonical(entity_type, records).data
+                records = []
             pending.append(bytes(page))
+            if bytes_pages_per_frame is not None and len(pending) >= bytes_pages_per_frame:
+                yield _wire_bytes_frame(sync_type, entity_type, pending)
+                pending = []
             continue
         if pending:
-            frames.append(_wire_bytes_frame(sync_type, entity_type, pending))
+            yield _wire_bytes_frame(sync_type, entity_type, pending)
             pending = []
         if not isinstance(page, list):
             raise BadResponse(
                 f"A page of {entity_type} from the external system is not a list of records."
             )
         records.extend(to_canonical(sync_type, entity_type, record) for record in page)
-        if len(records) >= RECORDS_PER_FRAME:
-            flush_records()
-    flush_records()
+        if len(records) >= records_per_frame:
+            yield frame_from_canonical(entity_type, records).data
+            records = []
+    if records:
+        yield frame_from_canonical(entity_type, records).data
     if pending:
-        frames.append(_wire_bytes_frame(sync_type, entity_type, pending))
-    return _concat(entity_type, frames)
-
-
-#: A page of JSON bytes is counted as this many records when grouping pages into frames.
-_RECORDS_PER_BYTES_PAGE = 100
+        yield _wire_bytes_frame(sync_type, entity_type, pending)
 
 
 def iter_canonical_frames(
@@ -557,26 +566,18 @@ def iter_canonical_frames(
 ) -> Iterator[CanonicalFrame]:
     """External pages as canonical frames of about ``records_per_frame`` records each.
 
-    The streaming form of ``canonical_frame``: pages are normalized a group at a time as they
-    arrive, so a caller can keep what it needs of each frame and drop the rest.
+    The streaming form of ``canonical_frame``: pages are normalized as they arrive, so a
+    caller can keep what it needs of each frame and drop the rest.
     """
     check_types(sync_type, entity_type)
     if sync_type == "local":
         raise InvalidRequest("iter_canonical_frames takes external pages.")
-    group: list[Any] = []
-    size = 0
-    for page in pages:
-        group.append(page)
-        size += (
-            _RECORDS_PER_BYTES_PAGE
-            if isinstance(page, bytes | bytearray | memoryview)
-            else (len(page) if isinstance(page, list) else 1)
-        )
-        if size >= records_per_frame:
-            yield CanonicalFrame(entity_type, _external_frame(sync_type, entity_type, group))
-            group, size = [], 0
-    if group:
-        yield CanonicalFrame(entity_type, _external_frame(sync_type, entity_type, group))
+    # a JSON-bytes page is counted as a page of 100 records
+    chunks = _external_chunks(
+        sync_type, entity_type, pages, records_per_frame, max(records_per_frame // 100, 1)
+    )
+    for data in chunks:
+        yield CanonicalFrame(entity_type, data)
 
 
 def _string_views(table: pa.Table) -> pa.Table:

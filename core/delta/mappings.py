@@ -32,7 +32,8 @@ class Path:
     def raw(self, record: Mapping[str, Any]) -> Any:
         value: Any = record
         for key in self.keys:
-            if not isinstance(value, Mapping):
+            # dict first: isinstance against the Mapping ABC is several times slower
+            if not (type(value) is dict or isinstance(value, Mapping)):
                 return None
             value = value.get(key)
         return value

@@ -25,11 +25,13 @@ class Unreadable(ValueError):
 
 def text(value: Any) -> str | None:
     """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``."""
-    if value is None or value is False:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise Unreadable(value)
-    result = unicodedata.normalize("NFC", str(value)).strip()
+    if type(value) is not str:
+        if value is None or value is False:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise Unreadable(value)
+        value = str(value)
+    result = unicodedata.normalize("NFC", value).strip()
     return result or None
 
 

@@ -79,7 +79,7 @@ def test_load_frame_keeps_awkward_text_and_reads_in_chunks(session_factory, org_
     import core.db.local_records as local_records
 
     monkeypatch.setattr(local_records, "LOAD_CHUNK", 3)
-    awkward = ['say "hi", then', "two\nlines", "", None, "Zoë, \"Ltd\"", "  "]
+    awkward = ['say "hi", then', "two\nlines", "", None, 'Zoë, "Ltd"', "  "]
     customers = [
         {"external_id": str(i), "email": f"c{i}@x.io", "company": awkward[i % len(awkward)]}
         for i in range(1, 11)
