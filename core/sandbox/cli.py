@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--odoo-user", default="admin", help="Odoo login")
     parser.add_argument("--odoo-password", default="admin", help="Odoo password")
     parser.add_argument("--odoo-api-key", default="sandbox-key", help="Odoo API key")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay of every answer")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="time every API answer takes")
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 class Faults:
     """What the sandbox does wrong on purpose (all off by default).
 
-    latency_ms      delay before every API answer (a page, a count, a login)
+    latency_ms      time every API answer takes in all (a page, a count, a login)
     rate_429        fraction of API requests answered 429, with ``Retry-After: retry_after``
     rate_500        fraction of API requests answered 500
     trickle         send bodies at this many bytes per second (0 = at once)
