@@ -3,10 +3,12 @@
     python -m bench.preview [--changes 100000] [--refresh-n 100000] [--latency-ms 50]
 
 Prints, for SQLite and PostgreSQL: p50/p95 latency of 200 cache hits of a snapshot that
-holds --changes changed records; and the time of one fresh refresh of --refresh-n sandbox
+holds --changes changed records; and the time of two fresh refreshes of --refresh-n sandbox
 customers at --latency-ms per page against the latency bound (pages x latency /
-concurrency), with the process's memory growth during it. The refresh's sandbox runs in its
-own process so that serving pages does not compete with the app for the GIL.
+concurrency), with the process's peak memory growth during each. The first refresh of a
+process also pays one-time costs whatever the size (compare with --refresh-n 1000). The
+refresh's sandbox runs in its own process so that serving pages does not compete with the app
+for the GIL.
 """
 
 from __future__ import annotations
