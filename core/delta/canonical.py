@@ -47,6 +47,9 @@ def external_id(sync_type: str, entity_type: str, record: Any) -> str:
             sync_type, entity_type, "?", f"the wrong shape (a {what}, not an object)"
         )
     raw_id = record.get(ID_KEYS[sync_type])
+    if isinstance(raw_id, float):  # JSON has one number type: 7.0 is 7
+        whole = normalize.whole_number(raw_id)
+        raw_id = raw_id if whole is None else whole
     if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
         raise record_error(sync_type, entity_type, "?", f"no usable id ({raw_id!r})")
     result = str(raw_id).strip()

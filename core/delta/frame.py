@@ -66,20 +66,20 @@ _ADDRESS = pl.Struct(
 #: WooCommerce wire fields read by the columnar JSON reader (the rest of a record is ignored).
 _WOO_WIRE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "customers": {
-        "id": pl.Int64(),
+        "id": _S,
         "email": _S,
         "first_name": _S,
         "last_name": _S,
         "billing": _ADDRESS,
     },
     "products": {
-        "id": pl.Int64(),
+        "id": _S,
         "sku": _S,
         "name": _S,
         "price": _S,
         "regular_price": _S,
         "sale_price": _S,
-        "stock_quantity": pl.Int64(),
+        "stock_quantity": _S,
         "status": _S,
         "type": _S,
     },
@@ -409,6 +409,38 @@ def _page_records(sync_type: str, entity_type: str, page: bytes) -> list[Any]:
     return records
 
 
+#: Wire fields whose numbers the record path reads as numbers too (a float price is fine).
+_NUMERIC_WIRE_FIELDS = frozenset({"price", "regular_price", "sale_price", "stock_quantity"})
+#: How the JSON reader writes a JSON boolean or a number with a fraction or an exponent.
+_LOSSY_TEXT = (
+    r"^(?:true|false|-0|-?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|-?[0-9]+[eE][-+]?[0-9]+|-?[0-9]{16,})$"
+)
+_LOSSY_NUMBER = r"^(?:true|false)$"
+
+
+def _lossy(data: pl.DataFrame) -> bool:
+    """True if a value may have been a JSON boolean, or a text or id value a JSON float
+    that ``to_canonical`` would not read as the same text.
+
+    The columnar reader turns ``true`` into "true", ``1.5`` into "1.5" and ``2.0`` into "2"
+    (the same as ``to_canonical`` for a float below 2**53). ``to_canonical`` refuses the first
+    two; "-0" and numbers of 16 or more digits may be floats it reads differently. Such values
+    (rare) send the read to the record path, which gives the exact value or the exact error.
+    """
+    checks: list[pl.Expr] = []
+    for name, dtype in data.schema.items():
+        if dtype == pl.String:
+            lossy = _LOSSY_NUMBER if name in _NUMERIC_WIRE_FIELDS else _LOSSY_TEXT
+            checks.append(pl.col(name).str.contains(lossy).any())
+        elif isinstance(dtype, pl.Struct):
+            checks.extend(
+                pl.col(name).struct.field(field.name).str.contains(_LOSSY_TEXT).any()
+                for field in dtype.fields
+                if field.dtype == pl.String
+            )
+    return bool(checks) and bool(data.select(pl.any_horizontal(checks)).item())
+
+
 def _read_chunk(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
     frames = []
     for page in pages:
@@ -419,9 +451,10 @@ def _read_chunk(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFr
         except Exception:  # noqa: BLE001 - any reader failure: the record path explains it
             return None
     # Rechunked here, on the reading thread: merging a chunk per page later is serial.
-    return (
+    data = (
         pl.concat(frames, how="vertical", rechunk=True) if frames else pl.DataFrame(schema=schema)
     )
+    return None if _lossy(data) else data
 
 
 def _read_pages(pages: list[bytes], schema: dict[str, pl.DataType]) -> pl.DataFrame | None:

@@ -23,11 +23,30 @@ class Unreadable(ValueError):
     """A raw value that cannot be mapped to its field kind."""
 
 
+#: JSON has one number type: a float with no fraction below this is read as that integer.
+EXACT_FLOAT_INTS = 2**53
+
+
+def whole_number(value: float) -> int | None:
+    """A JSON number with no fraction (``2.0``) as its integer; None for any other float."""
+    if value.is_integer() and abs(value) < EXACT_FLOAT_INTS:
+        return int(value)
+    return None
+
+
 def text(value: Any) -> str | None:
-    """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``."""
+    """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``.
+
+    Numbers are text too (a phone or postcode sent as a number), whole numbers only.
+    """
     if type(value) is not str:
         if value is None or value is False:
             return None
+        if isinstance(value, float):
+            whole = whole_number(value)
+            if whole is None:
+                raise Unreadable(value)
+            value = whole
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Unreadable(value)
         value = str(value)

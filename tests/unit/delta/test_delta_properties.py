@@ -341,3 +341,67 @@ def test_changing_one_field_reports_exactly_that_field(field: str, value: Any) -
             (field, local[field], changed[field])
         ]
         assert json.dumps(result.to_dict())  # JSON-serializable
+
+
+# ------------------------------------------------- the columnar reader never coerces silently
+
+ODD = st.one_of(
+    MESSY,
+    st.sampled_from([True, False, 1.5, 2, -3e5, "1.5", "true", 0.0, -0.0, 1e16, 2.5e-3]),
+    st.sampled_from([12345678901234567890, 2**53 + 1.0, "-0"]),
+)
+ODD_ID = st.sampled_from([1, 2, 7, "7", " 8 ", 1.5, 2.0, True, "1.5", "true", -0.0, 1e17])
+
+
+def outcome(read: Any) -> Any:
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - the error itself is what is compared
+        return (type(exc).__name__, str(exc))
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": ODD_ID,
+                "email": ODD,
+                "first_name": ODD,
+                "billing": st.fixed_dictionaries({"city": ODD}),
+            }
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_odd_json_types_read_as_the_record_path_reads_them(records: list[dict[str, Any]]) -> None:
+    """A JSON boolean or float where text or an id belongs is the same error (or value) on
+    both paths: never a silently different id ("1.5" -> "1") or text ("true")."""
+    expected = outcome(lambda: [to_canonical("woocommerce", "customers", r) for r in records])
+    got = outcome(
+        lambda: canonical_frame("woocommerce", "customers", [orjson.dumps(records)]).to_dicts()
+    )
+    assert got == expected
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": st.integers(1, 9),
+                "stock_quantity": st.sampled_from([None, 2, 2.5, "7", True, -1.5]),
+                "price": st.sampled_from([None, "10", 10.5, 3, False]),
+            }
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_odd_json_numbers_read_as_the_record_path_reads_them(records: list[dict[str, Any]]) -> None:
+    expected = outcome(lambda: [to_canonical("woocommerce", "products", r) for r in records])
+    got = outcome(
+        lambda: canonical_frame("woocommerce", "products", [orjson.dumps(records)]).to_dicts()
+    )
+    assert got == expected
