@@ -129,7 +129,10 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         if not page.records:
             st.info("Nothing matches the search." if search else f"No {kind} records.")
             continue
-        st.dataframe(fmt.records_frame(kind, page.records), hide_index=True, key=f"table_{kind}")
+        shown = fmt.records_frame(kind, page.records)
+        st.dataframe(
+            shown, hide_index=True, column_config=fmt.column_labels(shown), key=f"table_{kind}"
+        )
         first, last = page.offset + 1, page.offset + len(page.records)
         info, prev_col, next_col = st.columns([4, 1, 1], vertical_alignment="center")
         info.caption(f"Rows {first:,}–{last:,} of {page.total:,}")

@@ -110,7 +110,25 @@ def records_frame(kind: str, records: Iterable[Mapping[str, Any]]) -> pd.DataFra
             rows.append(row)
         else:
             rows.append({k: cell(v) for k, v in rec.items()})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # an empty text field shows as an empty cell, not as "None"
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column):
+            frame[name] = column.fillna("")
+        elif pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
+            frame[name] = column.astype("Int64")  # a stock of 3, not 3.0, beside missing ones
+    return frame
+
+
+def column_label(name: str) -> str:
+    """A table header for a record field: "ID", "Address 1", "Customer email"."""
+    return "ID" if name == "external_id" else name.replace("_", " ").capitalize()
+
+
+def column_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """``st.dataframe`` column_config giving every field its readable header."""
+    return {name: column_label(name) for name in frame.columns}
 
 
 def csv_rows(kind: str, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -146,3 +146,19 @@ def test_without_connectors_only_admins_get_the_demo_button(
     at = open_page("preview", role)
     assert "no connection" in texts(at)
     assert any(b.key == "load_demo" for b in at.button) == (role == "admin")
+
+
+def test_tables_show_empty_fields_as_empty_cells(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("preview", "viewer")
+    snap = services.previews.latest(ctx("viewer").org_id, "woocommerce", "customers")
+    assert snap is not None
+    shown = at.dataframe[0].value  # the New tab's table
+    stored = snap.records["new"]
+    assert list(shown["external_id"]) == [r["external_id"] for r in stored][: len(shown)]
+    empty = [r["external_id"] for r in stored if r.get("address_2") is None]
+    assert empty, "the demo has customers without a second address line"
+    row = shown[shown["external_id"] == empty[0]].iloc[0]
+    assert row["address_2"] == ""
+    assert not shown.isna().any().any()
