@@ -2,11 +2,11 @@
 
 ``DeltaStream`` takes the external records chunk by chunk as they are fetched and the local
 ones as an index of key and fingerprint (DESIGN §2.5). An external record whose key and
-fingerprint match a local one is unchanged: only its key and fingerprint are kept. The
-others (new or updated) keep their values. At the end, the caller reads again just the local
-rows that are needed — those of updated and deleted records — and ``finish`` runs the exact
-field-by-field diff (``diff_frames``) on those few rows. The result equals ``diff`` on the
-whole sources.
+fingerprint match a local one is unchanged: only its key is kept (to find deletions and
+duplicates). The others (new or updated) keep their values. At the end, the caller reads
+again just the local rows that are needed — those of updated and deleted records — and
+``finish`` runs the exact field-by-field diff (``diff_frames``) on those few rows. The
+result equals ``diff`` on the whole sources.
 
 The fingerprint here is a 128-bit hash of the canonical columns (two 64-bit polars row
 hashes), with seeds drawn at random per stream: it only has to agree within one diff, and
@@ -62,6 +62,7 @@ class DeltaStream:
         self._changed: list[pl.DataFrame] = []  # full rows (+ __seq) not known to be unchanged
         self._pending: list[pl.DataFrame] = []  # full rows waiting for the local index
         self._count = 0
+        self._result_keys: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None
 
     # --- input -------------------------------------------------------------------------
 
@@ -86,6 +87,7 @@ class DeltaStream:
             pl.int_range(self._count, self._count + chunk.data.height, dtype=pl.Int64).alias(_SEQ)
         )
         self._count += rows.height
+        self._result_keys = None
         self._seen.append(rows.select(_KEY, _SEQ))
         if self._local is None:
             self._pending.append(rows)
@@ -95,6 +97,7 @@ class DeltaStream:
     def use_local(self, index: LocalIndex) -> None:
         """Set the local index; external records taken so far are sorted out now."""
         self._local = index
+        self._result_keys = None
         pending, self._pending = self._pending, []
         for rows in pending:
             self._keep_changed(rows)
@@ -115,6 +118,11 @@ class DeltaStream:
         """Final external keys, their changed rows, and the keys of the local rows needed."""
         if self._local is None:
             raise RuntimeError("DeltaStream: call use_local() before asking for the result")
+        if self._result_keys is None:
+            self._result_keys = self._settle(self._local)
+        return self._result_keys
+
+    def _settle(self, local_index: LocalIndex) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         seen = pl.concat(self._seen) if self._seen else pl.DataFrame(schema=_SEEN_SCHEMA)
         final = seen.unique(subset=_KEY, keep="last", maintain_order=True)
         changed = (
@@ -124,7 +132,7 @@ class DeltaStream:
         )
         # A record changed in one chunk may come again, unchanged, in a later one: last wins.
         changed = changed.join(final.select(_SEQ), on=_SEQ, how="semi").sort(_SEQ)
-        local = self._local.data.select(_KEY)
+        local = local_index.data.select(_KEY)
         needed = pl.concat(
             [
                 local.join(changed, on=_KEY, how="semi"),  # updated
