@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -93,3 +94,26 @@ def build_services(
         demo=DemoService(sessions, vault, connect),
         sandboxes=sandboxes,
     )
+
+
+_shared: Services | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_services() -> Services:
+    """The process's one Services, built on first use from the environment's settings
+    (the dashboard's pages and the JSON API mounted beside them share it)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = build_services()
+        return _shared
+
+
+def close_shared_services() -> None:
+    """Close and forget the process's Services (tests that change settings between runs)."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+        _shared = None

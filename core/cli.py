@@ -13,9 +13,9 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from core.envelope import envelope, error_envelope
 from core.errors import NotFoundError, SyncPreviewError
 
 if TYPE_CHECKING:
@@ -23,24 +23,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 DEMO_SLUG = "demo"
-
-
-def envelope(data: Any, request_id: str, started: float) -> dict[str, Any]:
-    """The seed's success envelope."""
-    return {"success": True, "data": data, "meta": meta(request_id, started)}
-
-
-def error_envelope(message: str, request_id: str) -> dict[str, Any]:
-    """The seed's error envelope."""
-    return {"success": False, "error": message, "details": {"requestId": request_id}}
-
-
-def meta(request_id: str, started: float) -> dict[str, Any]:
-    return {
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        "requestId": request_id,
-        "processingTime": f"{(time.perf_counter() - started) * 1000:.0f}ms",
-    }
 
 
 def _services() -> Services:
@@ -215,6 +197,42 @@ def _cmd_activity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core.api import API_PATH, create_server_app
+
+    services = _services()
+    if not services.settings.api_jwt_secret and not services.settings.api_trusted_gateway:
+        print(
+            "Note: API_JWT_SECRET is not set, so every request will be refused (401).",
+            file=sys.stderr,
+        )
+    print(f"JSON API on http://{args.host}:{args.port}{API_PATH}/v1/integrations/sync/preview")
+    try:
+        uvicorn.run(create_server_app(services), host=args.host, port=args.port, log_level="info")
+    finally:
+        services.close()
+    return 0
+
+
+def _cmd_api_token(args: argparse.Namespace) -> int:
+    import jwt
+
+    services = _services()
+    try:
+        secret = services.settings.api_jwt_secret
+        if not secret:
+            raise SyncPreviewError("Set API_JWT_SECRET first: tokens are signed with it.")
+        org_id = _org_id(services, args.org)
+        now = int(time.time())
+        claims = {"org_id": org_id, "sub": args.sub, "iat": now, "exp": now + args.days * 86400}
+        print(jwt.encode(claims, secret, algorithm="HS256"))
+    finally:
+        services.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Sync Preview operations")
@@ -255,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(flag)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_activity)
+
+    p = sub.add_parser("api", help="serve the JSON API alone (the dashboard serves it too)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8601)
+    p.set_defaults(handler=_cmd_api)
+
+    p = sub.add_parser("api-token", help="print a bearer token for the JSON API")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument(
+        "--sub", default="api", help="who calls: a username (their role applies) or a service name"
+    )
+    p.add_argument("--days", type=int, default=30, help="days until the token expires")
+    p.set_defaults(handler=_cmd_api_token)
     return parser
 
 

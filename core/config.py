@@ -78,6 +78,17 @@ class Settings(BaseSettings):
         0.7, ge=0, description="Pause on each failed or anonymous login run (slows guessing)."
     )
     cookie_expiry_days: float = Field(7.0, ge=0, description="How long 'stay signed in' lasts.")
+    api_jwt_secret: str | None = Field(
+        None,
+        description="Key (>= 32 bytes) that signs the JSON API's bearer tokens (HS256, with "
+        "an org_id claim); empty keeps the API closed.",
+    )
+    api_trusted_gateway: bool = Field(
+        False,
+        description="Take the organization from the X-Org-Id header without a token: only "
+        "behind a gateway that authenticates every caller.",
+    )
+    api_rate_limit: str = Field("10/minute", description="JSON API requests per organization.")
 
     @classmethod
     def settings_customise_sources(
@@ -140,4 +151,6 @@ def load_settings(**overrides: Any) -> Settings:
         ) from exc
     if len(settings.cookie_key) < 32:
         raise ConfigError("COOKIE_KEY must be at least 32 characters long.")
+    if settings.api_jwt_secret is not None and len(settings.api_jwt_secret) < 32:
+        raise ConfigError("API_JWT_SECRET must be at least 32 characters long.")
     return settings

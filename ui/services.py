@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.bootstrap import Services, build_services
+from core.bootstrap import Services, shared_services
 
 
 @st.cache_resource(show_spinner="Opening the database…")
 def get_services() -> Services:
     """Build (and migrate) once per process; holds no per-user state and is never mutated."""
-    return build_services()
+    return shared_services()

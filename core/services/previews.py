@@ -20,12 +20,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector, FetchProgress
+from core.db.accounts import OrganizationRepo
 from core.db.audit import ActivityStore
 from core.db.connector_store import ConnectorSecretConfig, ConnectorStore
 from core.db.local_records import LocalRecords
 from core.db.models import PreviewCache
 from core.db.previews import KINDS, PreviewStore, StoredRecord
-from core.db.tenancy import tenant_session
+from core.db.tenancy import system_session, tenant_session
 from core.db.vault import Vault
 from core.delta import (
     ENTITY_TYPES,
@@ -273,6 +274,11 @@ class DeltaDetectionService:
 
     # --- internals -----------------------------------------------------------------------
 
+    def _check_organization(self, org_id: int) -> None:
+        """NotFoundError unless the organization exists."""
+        with system_session(self.sessions) as s:
+            OrganizationRepo(s).get(org_id)
+
     def _snapshot(self, s: Session, snap: PreviewCache, *, cache_hit: bool) -> PreviewSnapshot:
         store = PreviewStore(s)
         records = {
@@ -330,6 +336,7 @@ class DeltaDetectionService:
         entity_type: str,
         user: UserContext | str | None,
         progress: ProgressFn | None,
+        attempts: int = 3,
     ) -> PreviewSnapshot:
         holder = uuid.uuid4().hex
         started = self.clock()
@@ -337,7 +344,11 @@ class DeltaDetectionService:
         with tenant_session(self.sessions, org_id) as s:
             got = PreviewStore(s).try_lock(sync_type, entity_type, holder, started, lease)
         if not got:
-            return self._wait_for_other(org_id, sync_type, entity_type, started, user, progress)
+            if not self.is_running(org_id, sync_type, entity_type):
+                self._check_organization(org_id)  # no lock row could be written
+            return self._wait_for_other(
+                org_id, sync_type, entity_type, started, user, progress, attempts
+            )
         try:
             self.limiter.acquire(org_id)
             return self._compute(org_id, sync_type, entity_type, user, progress)
@@ -353,6 +364,7 @@ class DeltaDetectionService:
         started: datetime,
         user: UserContext | str | None,
         progress: ProgressFn | None,
+        attempts: int,
     ) -> PreviewSnapshot:
         """Another caller computes this preview: wait for its result instead of computing."""
         if progress:
@@ -373,7 +385,9 @@ class DeltaDetectionService:
                         return self._snapshot(s, good, cache_hit=True)
                     return self._snapshot(s, snap, cache_hit=True)
             # the other computation ended without a result: compute ourselves
-            return self._refresh(org_id, sync_type, entity_type, user, progress)
+            if attempts > 1:
+                return self._refresh(org_id, sync_type, entity_type, user, progress, attempts - 1)
+            break
         raise RefreshInProgress(
             "This preview is being refreshed by someone else and it is taking long. "
             "Try again in a minute."

@@ -1,4 +1,4 @@
-"""Browser fixtures: `streamlit run app.py` on free loopback ports with temporary databases.
+"""Browser fixtures: `streamlit run server.py` on free loopback ports with temporary databases.
 
 Debian's chromium (never `playwright install`), with the flags of docs/browser-testing.md.
 """
@@ -39,7 +39,7 @@ def _free_port() -> int:
 
 @dataclass
 class Server:
-    """One `streamlit run app.py` process over its own data folder."""
+    """One `streamlit run server.py` process (dashboard and API) over its own data folder."""
 
     data_dir: Path
     port: int = field(default_factory=_free_port)
@@ -65,7 +65,7 @@ class Server:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "server.py",
                 "--server.headless",
                 "true",
                 "--server.address",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +262,15 @@ def test_a_deep_link_on_a_fresh_server_shows_only_the_login(
         assert secret not in body, (page_name, secret)
     assert page.locator("[data-testid=stMetric]").count() == 0
     assert page.locator("[data-testid=stDataFrame]").count() == 0
+
+
+def test_the_json_api_is_served_on_the_dashboards_port(server: Server) -> None:
+    """Other services reach the API at /api of the same host and port as the dashboard."""
+    url = f"{server.url}/api/v1/integrations/sync/preview?sync_type=odoo&entity_type=orders"
+    try:
+        urllib.request.urlopen(url, timeout=10)
+        raise AssertionError("an unsigned request was answered")
+    except urllib.error.HTTPError as err:
+        assert err.code == 401
+        body = json.loads(err.read())
+    assert body["success"] is False and body["details"]["requestId"]

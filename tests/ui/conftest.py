@@ -74,12 +74,14 @@ def _fresh_app_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     Depends on monkeypatch so that it is torn down while the test's DATA_DIR is still set.
     """
+    from core.bootstrap import close_shared_services
     from ui.services import get_services
 
     get_services.clear()
+    close_shared_services()
     yield
     try:
-        get_services().close()
+        close_shared_services()
     finally:
         get_services.clear()
 

@@ -231,6 +231,8 @@ def test_other_organizations_see_nothing(services, demo_org):
             demo_org.org_id, "woocommerce", "customers", user=other
         )
     assert services.connectors.list(other) == []
+    with pytest.raises(NotFoundError, match="There is no organization"):  # no such org at all
+        services.previews.get_preview_snapshot(other.org_id + 1000, "woocommerce", "customers")
 
 
 def test_failed_logins_lock_the_account_until_a_password_reset(services, admin):

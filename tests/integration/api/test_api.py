@@ -1,0 +1,289 @@
+"""The JSON API as another service uses it: a real server process, real HTTP, signed tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from tests.integration.services.conftest import SECRET_KEY
+
+ROOT = Path(__file__).resolve().parents[3]
+API_SECRET = "s" * 48
+PATH = "/api/v1/integrations/sync/preview"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=db_url,
+        SECRET_KEY=SECRET_KEY,
+        COOKIE_KEY="c" * 40,
+        API_JWT_SECRET=API_SECRET,
+        **extra,
+    )
+    return env
+
+
+def _core(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class Api:
+    """A running `python -m core api` and the demo organization it serves."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}{PATH}"
+        self.log = open(Path(env["DATA_DIR"]) / "api.log", "w")  # noqa: SIM115 - closed in stop
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "api", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                assert self.proc.poll() is None, Path(self.log.name).read_text()
+                time.sleep(0.2)
+        raise AssertionError("the API did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+def token(
+    org_id: Any, sub: str = "billing-service", *, ttl: int = 600, key: str = API_SECRET
+) -> str:
+    claims = {"org_id": org_id, "sub": sub, "exp": int(time.time()) + ttl}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def bearer(tok: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tok}", **headers}
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory: pytest.TempPathFactory, sandbox: Any) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("api")
+    env = _env(f"sqlite:///{data / 'api.db'}", data, API_RATE_LIMIT="1000/minute")
+    made = _core(env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123")
+    assert made.returncode == 0, made.stderr
+    return env
+
+
+@pytest.fixture(scope="module")
+def api(demo_env: dict[str, str]) -> Iterator[Api]:
+    server = Api(demo_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def org_id(demo_env: dict[str, str]) -> int:
+    out = _core(
+        demo_env,
+        "preview",
+        "--org",
+        "demo",
+        "--sync-type",
+        "odoo",
+        "--entity",
+        "customers",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    # the token command resolves the slug like every command does
+    tok = _core(demo_env, "api-token", "--org", "demo", "--sub", "admin")
+    assert tok.returncode == 0, tok.stderr
+    claims = jwt.decode(tok.stdout.strip(), API_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "admin"
+    return int(claims["org_id"])
+
+
+def test_a_preview_is_the_seed_envelope_and_then_served_from_the_cache(api: Api, org_id: int):
+    params = {"sync_type": "woocommerce", "entity_type": "customers"}
+    first = requests.get(api.url, params=params, headers=bearer(token(org_id)), timeout=60)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert set(body) == {"success", "data", "meta"} and body["success"] is True
+    assert set(body["meta"]) == {"timestamp", "requestId", "processingTime"}
+    assert first.headers["X-Request-Id"] == body["meta"]["requestId"]
+    data = body["data"]
+    assert set(data) == {"syncType", "entityType", "delta", "computedAt", "expiresAt", "cacheHit"}
+    assert (data["syncType"], data["entityType"]) == ("woocommerce", "customers")
+    assert set(data["delta"]) == {"new", "updated", "deleted"}
+    assert all(data["delta"][k]["count"] > 0 for k in ("new", "updated", "deleted"))
+
+    again = requests.get(api.url, params=params, headers=bearer(token(org_id)), timeout=60)
+    assert again.json()["data"]["cacheHit"] is True
+    assert again.headers["Cache-Control"].startswith("private, max-age=")
+    assert 0 < int(again.headers["Cache-Control"].rsplit("=", 1)[1]) <= 3600
+    # the same numbers as the CLI (the same service underneath)
+    cli = _core(
+        api.env,
+        "preview",
+        "--org",
+        "demo",
+        "--sync-type",
+        "woocommerce",
+        "--entity",
+        "customers",
+        "--json",
+    )
+    assert json.loads(cli.stdout)["data"]["delta"] == again.json()["data"]["delta"]
+
+
+def test_fetch_recomputes_and_is_logged_with_the_caller(api: Api, org_id: int):
+    params = {"action": "fetch", "sync_type": "odoo", "entity_type": "products"}
+    answer = requests.post(api.url, params=params, headers=bearer(token(org_id)), timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["cacheHit"] is False
+    assert answer.headers["Cache-Control"] == "no-store"
+    log = _core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
+    events = json.loads(log.stdout)["events"]
+    assert any(
+        e["action"] == "refresh"
+        and e["user"] == "api:billing-service"
+        and e["entity_type"] == "products"
+        for e in events
+    ), events
+
+
+def test_select_saves_the_selective_config_as_the_user(api: Api, org_id: int):
+    body = {"includeNew": True, "includeUpdated": False, "includeDeleted": False}
+    params = {"action": "select", "sync_type": "woocommerce", "entity_type": "orders"}
+    answer = requests.post(
+        api.url, params=params, json=body, headers=bearer(token(org_id, "admin")), timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    saved = answer.json()["data"]
+    assert (saved["includeNew"], saved["includeUpdated"], saved["includeDeleted"]) == (
+        True,
+        False,
+        False,
+    )
+    log = _core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
+    events = json.loads(log.stdout)["events"]
+    assert events[0]["action"] == "select" and events[0]["user"] == "admin"
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "message"),
+    [
+        (
+            {"sync_type": "shopify", "entity_type": "customers"},
+            None,
+            "Invalid sync_type. Must be one of: woocommerce, odoo",
+        ),
+        (
+            {"sync_type": "odoo", "entity_type": "invoices"},
+            None,
+            "Invalid entity_type. Must be one of: customers, products, orders",
+        ),
+        (
+            {"action": "delete", "sync_type": "odoo", "entity_type": "orders"},
+            None,
+            "Invalid action 'delete'. Must be one of: fetch, select",
+        ),
+        (
+            {"action": "select", "sync_type": "odoo", "entity_type": "orders"},
+            {"includeNew": True},
+            "Missing includeUpdated, includeDeleted in the request body.",
+        ),
+        (
+            {"action": "select", "sync_type": "odoo", "entity_type": "orders"},
+            {"includeNew": "yes", "includeUpdated": True, "includeDeleted": True},
+            "includeNew must be true or false.",
+        ),
+    ],
+)
+def test_bad_requests_get_400_and_a_sentence(api: Api, org_id: int, params, body, message):
+    method = requests.post if "action" in params else requests.get
+    answer = method(api.url, params=params, json=body, headers=bearer(token(org_id)), timeout=60)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "success": False,
+        "error": message,
+        "details": {"requestId": answer.headers["X-Request-Id"]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "Send a bearer token: Authorization: Bearer <token>."),
+        ({"X-Org-Id": "1"}, "Send a bearer token: Authorization: Bearer <token>."),
+        ("wrong key", "The token is not valid for this server."),
+        ("expired", "The token has expired; ask for a new one."),
+        ("other org header", "X-Org-Id does not match the token's organization."),
+    ],
+)
+def test_callers_without_a_valid_token_get_401(api: Api, org_id: int, headers, message):
+    if headers == "wrong key":
+        headers = bearer(token(org_id, key="k" * 48))
+    elif headers == "expired":
+        headers = bearer(token(org_id, ttl=-30))
+    elif headers == "other org header":
+        headers = bearer(token(org_id), **{"X-Org-Id": str(org_id + 1)})
+    params = {"sync_type": "woocommerce", "entity_type": "customers"}
+    answer = requests.get(api.url, params=params, headers=headers, timeout=60)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == message and answer.json()["success"] is False
+
+
+def test_another_organization_sees_nothing_of_this_one(api: Api, org_id: int):
+    params = {"sync_type": "woocommerce", "entity_type": "customers"}
+    answer = requests.get(api.url, params=params, headers=bearer(token(org_id + 1000)), timeout=60)
+    assert answer.status_code in (403, 404)
+    assert answer.json()["success"] is False
+    assert "delta" not in answer.text
+
+
+def test_the_rate_limit_answers_429_with_retry_after(demo_env: dict[str, str], org_id: int):
+    limited = Api({**demo_env, "API_RATE_LIMIT": "2/minute"})
+    try:
+        params = {"sync_type": "woocommerce", "entity_type": "customers"}
+        codes = [
+            requests.get(limited.url, params=params, headers=bearer(token(org_id)), timeout=60)
+            for _ in range(3)
+        ]
+    finally:
+        limited.stop()
+    assert [c.status_code for c in codes] == [200, 200, 429]
+    assert int(codes[2].headers["Retry-After"]) > 0
+    assert codes[2].json()["error"].startswith("Too many API requests for this organization")
