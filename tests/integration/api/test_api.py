@@ -287,3 +287,22 @@ def test_the_rate_limit_answers_429_with_retry_after(demo_env: dict[str, str], o
     assert [c.status_code for c in codes] == [200, 200, 429]
     assert int(codes[2].headers["Retry-After"]) > 0
     assert codes[2].json()["error"].startswith("Too many API requests for this organization")
+
+
+def test_behind_a_trusted_gateway_x_org_id_alone_is_taken(demo_env: dict[str, str], org_id: int):
+    gateway = Api({**demo_env, "API_TRUSTED_GATEWAY": "true"})
+    try:
+        params = {"sync_type": "woocommerce", "entity_type": "customers"}
+        ok = requests.get(gateway.url, params=params, headers={"X-Org-Id": str(org_id)}, timeout=60)
+        bad = requests.get(gateway.url, params=params, headers={"X-Org-Id": "acme"}, timeout=60)
+        signed = requests.get(  # a token still has to match the header
+            gateway.url,
+            params=params,
+            headers=bearer(token(org_id), **{"X-Org-Id": str(org_id + 1)}),
+            timeout=60,
+        )
+    finally:
+        gateway.stop()
+    assert ok.status_code == 200 and ok.json()["data"]["entityType"] == "customers"
+    assert bad.status_code == 400 and bad.json()["error"] == "X-Org-Id must be an organization id."
+    assert signed.status_code == 401
