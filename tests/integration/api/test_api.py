@@ -306,3 +306,37 @@ def test_behind_a_trusted_gateway_x_org_id_alone_is_taken(demo_env: dict[str, st
     assert ok.status_code == 200 and ok.json()["data"]["entityType"] == "customers"
     assert bad.status_code == 400 and bad.json()["error"] == "X-Org-Id must be an organization id."
     assert signed.status_code == 401
+
+
+def test_a_viewer_token_reads_but_may_not_refresh(api: Api, org_id: int):
+    from core.bootstrap import build_services
+    from core.config import load_settings
+
+    env = api.env
+    services = build_services(
+        load_settings(
+            data_dir=Path(env["DATA_DIR"]),
+            database_url=env["DATABASE_URL"],
+            secret_key=env["SECRET_KEY"],
+            cookie_key=env["COOKIE_KEY"],
+        ),
+        migrate=False,
+    )
+    try:
+        admin = services.accounts.user_context("admin")
+        services.accounts.add_user(admin, "vera", "Vera", "v@demo.example", "password123", "viewer")
+    finally:
+        services.close()
+    params = {"sync_type": "woocommerce", "entity_type": "customers"}
+    read = requests.get(api.url, params=params, headers=bearer(token(org_id, "vera")), timeout=60)
+    refresh = requests.post(
+        api.url,
+        params={**params, "action": "fetch"},
+        headers=bearer(token(org_id, "vera")),
+        timeout=60,
+    )
+    assert read.status_code == 200
+    assert refresh.status_code == 403
+    assert refresh.json()["error"] == (
+        "You need to be an editor to refresh previews; your role is viewer."
+    )
