@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -16,9 +15,8 @@ import jwt
 import pytest
 import requests
 
-from tests.integration.services.conftest import SECRET_KEY
+from tests.integration.services.conftest import ROOT, core_env, run_core
 
-ROOT = Path(__file__).resolve().parents[3]
 API_SECRET = "s" * 48
 PATH = "/api/v1/integrations/sync/preview"
 
@@ -27,30 +25,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
-    env.update(
-        DATA_DIR=str(data_dir),
-        DATABASE_URL=db_url,
-        SECRET_KEY=SECRET_KEY,
-        COOKIE_KEY="c" * 40,
-        API_JWT_SECRET=API_SECRET,
-        **extra,
-    )
-    return env
-
-
-def _core(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 class Api:
@@ -98,8 +72,13 @@ def bearer(tok: str, **headers: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def demo_env(tmp_path_factory: pytest.TempPathFactory, sandbox: Any) -> dict[str, str]:
     data = tmp_path_factory.mktemp("api")
-    env = _env(f"sqlite:///{data / 'api.db'}", data, API_RATE_LIMIT="1000/minute")
-    made = _core(env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123")
+    env = core_env(
+        f"sqlite:///{data / 'api.db'}",
+        data,
+        API_JWT_SECRET=API_SECRET,
+        API_RATE_LIMIT="1000/minute",
+    )
+    made = run_core(env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123")
     assert made.returncode == 0, made.stderr
     return env
 
@@ -115,7 +94,7 @@ def api(demo_env: dict[str, str]) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def org_id(demo_env: dict[str, str]) -> int:
-    out = _core(
+    out = run_core(
         demo_env,
         "preview",
         "--org",
@@ -128,7 +107,7 @@ def org_id(demo_env: dict[str, str]) -> int:
     )
     assert out.returncode == 0, out.stderr
     # the token command resolves the slug like every command does
-    tok = _core(demo_env, "api-token", "--org", "demo", "--sub", "admin")
+    tok = run_core(demo_env, "api-token", "--org", "demo", "--sub", "admin")
     assert tok.returncode == 0, tok.stderr
     claims = jwt.decode(tok.stdout.strip(), API_SECRET, algorithms=["HS256"])
     assert claims["sub"] == "admin"
@@ -154,7 +133,7 @@ def test_a_preview_is_the_seed_envelope_and_then_served_from_the_cache(api: Api,
     assert again.headers["Cache-Control"].startswith("private, max-age=")
     assert 0 < int(again.headers["Cache-Control"].rsplit("=", 1)[1]) <= 3600
     # the same numbers as the CLI (the same service underneath)
-    cli = _core(
+    cli = run_core(
         api.env,
         "preview",
         "--org",
@@ -174,7 +153,7 @@ def test_fetch_recomputes_and_is_logged_with_the_caller(api: Api, org_id: int):
     assert answer.status_code == 200, answer.text
     assert answer.json()["data"]["cacheHit"] is False
     assert answer.headers["Cache-Control"] == "no-store"
-    log = _core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
+    log = run_core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
     events = json.loads(log.stdout)["events"]
     assert any(
         e["action"] == "refresh"
@@ -197,7 +176,7 @@ def test_select_saves_the_selective_config_as_the_user(api: Api, org_id: int):
         False,
         False,
     )
-    log = _core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
+    log = run_core(api.env, "activity", "--org", "demo", "--limit", "5", "--json")
     events = json.loads(log.stdout)["events"]
     assert events[0]["action"] == "select" and events[0]["user"] == "admin"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -53,6 +56,32 @@ def clock() -> FakeClock:
 
 
 SECRET_KEY = Fernet.generate_key().decode()
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def core_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `python -m core` process on ``db_url`` (no outside DB or Redis)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=db_url,
+        SECRET_KEY=SECRET_KEY,
+        COOKIE_KEY="c" * 40,
+        **extra,
+    )
+    return env
+
+
+def run_core(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m core ARGS` as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def make_services(

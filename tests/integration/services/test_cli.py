@@ -3,47 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.integration.services.conftest import core_env, run_core
 
 
 @pytest.fixture
 def cli_env(db_url, tmp_path):
-    from tests.integration.services.conftest import SECRET_KEY
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
-    env.update(
-        DATA_DIR=str(tmp_path / "data"),
-        DATABASE_URL=db_url,
-        SECRET_KEY=SECRET_KEY,
-        COOKIE_KEY="c" * 40,
-    )
-    return env
-
-
-def run(env, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return core_env(db_url, tmp_path / "data")
 
 
 def test_demo_then_preview_json_matches_the_seed_shape(cli_env, sandbox):
-    demo = run(cli_env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123")
+    demo = run_core(
+        cli_env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123"
+    )
     assert demo.returncode == 0, demo.stderr
     assert "Demo organization 'demo' is ready" in demo.stdout
 
-    out = run(
+    out = run_core(
         cli_env,
         "preview",
         "--org",
@@ -74,7 +52,7 @@ def test_demo_then_preview_json_matches_the_seed_shape(cli_env, sandbox):
     assert data["computedAt"].endswith("Z") and data["expiresAt"] > data["computedAt"]
 
     again = json.loads(
-        run(
+        run_core(
             cli_env,
             "preview",
             "--org",
@@ -88,27 +66,27 @@ def test_demo_then_preview_json_matches_the_seed_shape(cli_env, sandbox):
     )
     assert again["data"]["cacheHit"] is True and again["data"]["delta"] == data["delta"]
 
-    table = run(
+    table = run_core(
         cli_env, "preview", "--org", "demo", "--sync-type", "woocommerce", "--entity", "customers"
     )
     assert f"{data['delta']['new']['count']:,} new" in table.stdout
 
-    inv = run(cli_env, "invalidate", "--org", "demo", "--sync-type", "woocommerce")
+    inv = run_core(cli_env, "invalidate", "--org", "demo", "--sync-type", "woocommerce")
     assert inv.returncode == 0 and "Expired 1 cached preview" in inv.stdout
 
-    log = json.loads(run(cli_env, "activity", "--org", "demo", "--json").stdout)
+    log = json.loads(run_core(cli_env, "activity", "--org", "demo", "--json").stdout)
     actions = [e["action"] for e in log["events"]]
     assert actions[:4] == ["invalidate", "view", "view", "refresh"]
     assert actions[-1] == "setup" and "demo_loaded" in actions
 
 
 def test_wrong_arguments_get_the_seed_message_and_fail(cli_env):
-    out = run(
+    out = run_core(
         cli_env, "preview", "--org", "demo", "--sync-type", "shopify", "--entity", "customers"
     )
     assert out.returncode != 0
     assert "Invalid sync_type. Must be one of: woocommerce, odoo" in out.stderr
-    out = run(
+    out = run_core(
         cli_env, "preview", "--org", "demo", "--sync-type", "odoo", "--entity", "invoices", "--json"
     )
     assert out.returncode != 0
@@ -116,5 +94,5 @@ def test_wrong_arguments_get_the_seed_message_and_fail(cli_env):
     assert body["success"] is False
     assert body["error"] == "Invalid entity_type. Must be one of: customers, products, orders"
     assert body["details"]["requestId"]
-    out = run(cli_env, "preview", "--org", "nope", "--sync-type", "odoo", "--entity", "orders")
+    out = run_core(cli_env, "preview", "--org", "nope", "--sync-type", "odoo", "--entity", "orders")
     assert out.returncode != 0 and "There is no organization 'nope'" in out.stderr
