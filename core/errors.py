@@ -14,7 +14,8 @@
      │    ├── ExternalTimeout   no complete answer within the time limit
      │    ├── BadResponse       an answer we cannot read (malformed JSON, wrong shape)
      │    └── Unreachable       connection refused, DNS failure, TLS failure
-     └── StoreError             our own database failed
+     ├── StoreError             our own database failed
+     └── InternalError          a bug: the message carries a reference that is in the log
 
 Every message is a sentence a business user can act on and never contains a secret:
 the UI shows ``str(err)`` as it is.
@@ -89,3 +90,14 @@ class Unreachable(ConnectorError):
 
 class StoreError(SyncPreviewError):
     """Our own database failed."""
+
+
+class InternalError(SyncPreviewError):
+    """An unexpected failure (a bug); ``reference`` finds its traceback in the log."""
+
+    def __init__(self, what: str, reference: str) -> None:
+        super().__init__(
+            f"{what} failed because of an internal error (reference {reference}); "
+            "quote the reference when you report it."
+        )
+        self.reference = reference

@@ -71,8 +71,8 @@ class DeltaStream:
             raise ValueError(f"expected {self.entity_type} records, got {frame.entity_type}")
         values = frame.data.select(self.fields)
         return frame.data.select(_KEY, *self.fields).with_columns(
-            values.hash_rows(*self._seeds[:4]).alias(_H0),
-            values.hash_rows(*self._seeds[4:]).alias(_H1),
+            values.hash_rows(seed=self._seeds[0]).alias(_H0),
+            values.hash_rows(seed=self._seeds[1]).alias(_H1),
         )
 
     def index_local(self, chunks: Iterable[CanonicalFrame]) -> LocalIndex:

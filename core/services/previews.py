@@ -40,6 +40,7 @@ from core.delta import (
     iter_canonical_frames,
 )
 from core.errors import (
+    InternalError,
     InvalidRequest,
     NotFoundError,
     RefreshInProgress,
@@ -451,13 +452,18 @@ class DeltaDetectionService:
                 self._local_rows(org_id, sync_type, entity_type, stream.local_ids_needed())
             )
         except SyncPreviewError as err:
-            return self._record_failure(org_id, sync_type, entity_type, user, str(err), t0, err)
-        except Exception as exc:  # a bug or an unexpected library error: keep the good data
-            log.exception("preview refresh failed unexpectedly (%s/%s)", sync_type, entity_type)
-            message = (
-                "The refresh failed because of an internal error; the previous preview is kept."
+            return self._record_failure(org_id, sync_type, entity_type, user, err, t0)
+        except Exception:  # a bug or an unexpected library error: keep the good data
+            reference = uuid.uuid4().hex[:12]
+            log.exception(
+                "preview refresh failed unexpectedly (%s/%s, org %s), reference %s",
+                sync_type,
+                entity_type,
+                org_id,
+                reference,
             )
-            return self._record_failure(org_id, sync_type, entity_type, user, message, t0, exc)
+            internal = InternalError("The refresh", reference)
+            return self._record_failure(org_id, sync_type, entity_type, user, internal, t0)
 
         report(
             PreviewProgress(
@@ -520,13 +526,16 @@ class DeltaDetectionService:
         sync_type: str,
         entity_type: str,
         user: UserContext | str | None,
-        message: str,
+        err: SyncPreviewError,
         t0: float,
-        exc: BaseException,
     ) -> PreviewSnapshot:
-        """Log the failure beside the last good snapshot; return that, or re-raise if none."""
+        """Log the failure beside the last good snapshot; return that, or raise if none."""
         now = self.clock()
         duration_ms = int((time.monotonic() - t0) * 1000)
+        message = str(err)
+        details: dict[str, Any] = {"error_type": type(err).__name__}
+        if isinstance(err, InternalError):
+            details["reference"] = err.reference
         with tenant_session(self.sessions, org_id) as s:
             PreviewStore(s).add_failed(
                 sync_type=sync_type,
@@ -546,13 +555,11 @@ class DeltaDetectionService:
                 duration_ms=duration_ms,
                 status="failed",
                 error=message,
-                details={"error_type": type(exc).__name__},
+                details=details,
                 at=now,
             )
         with tenant_session(self.sessions, org_id) as s:
             good = PreviewStore(s).latest(sync_type, entity_type)
             if good is not None:
                 return self._snapshot(s, good, cache_hit=True)
-        if isinstance(exc, SyncPreviewError):
-            raise exc
-        raise SyncPreviewError(message) from exc
+        raise err

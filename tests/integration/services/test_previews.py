@@ -250,3 +250,59 @@ def test_failed_logins_lock_the_account_until_a_password_reset(services, admin):
     assert len(failed) == MAX_FAILED_LOGINS and "locked" in (failed[0].error or "")
     services.accounts.reset_password(admin, "bob", "a new password")
     assert services.accounts.login_credentials()["usernames"]["bob"]["failed_login_attempts"] == 0
+
+
+class _BuggyConnector:
+    """A connector with a bug: its second page raises an error that is not ours."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def test_connection(self) -> str:
+        return self.real.test_connection()
+
+    def iter_pages(self, entity_type, *, progress=None, **kw):
+        pages = self.real.iter_pages(entity_type, progress=progress, **kw)
+        yield next(pages)
+        raise KeyError("total")  # e.g. an answer shape the code did not expect
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_an_internal_error_carries_a_reference_found_in_the_log_and_activity(
+    services, demo_org, caplog
+):
+    import re
+
+    from core.errors import InternalError
+
+    real_builder = services.previews.build_connector
+    services.previews.build_connector = lambda config, deadline: _BuggyConnector(
+        real_builder(config, deadline)
+    )
+    org = demo_org.org_id
+    with pytest.raises(InternalError) as failed:
+        services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+    message = str(failed.value)
+    reference = failed.value.reference
+    assert re.fullmatch(r"[0-9a-f]{12}", reference)
+    assert f"reference {reference}" in message
+    assert "previous preview" not in message  # there is none: it must not claim one is kept
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info and "KeyError" in caplog.text
+    events, _ = services.activity.list_activity(org, limit=10)
+    row = next(e for e in events if e.action == "refresh" and e.status == "failed")
+    assert row.error == message and (row.details or {})["reference"] == reference
+
+    # With a good preview, a failing refresh keeps serving it and says why, with the reference.
+    services.previews.build_connector = real_builder
+    good = services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+    services.previews.build_connector = lambda config, deadline: _BuggyConnector(
+        real_builder(config, deadline)
+    )
+    kept = services.previews.get_preview_snapshot(
+        org, "odoo", "products", force_refresh=True, user=demo_org
+    )
+    assert kept.snapshot_id == good.snapshot_id and kept.counts == good.counts
+    assert kept.refresh_error and "internal error (reference " in kept.refresh_error
