@@ -32,12 +32,16 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def sb(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    """The shared sandbox with a fresh store, every fault off and the counters reset."""
-    sandbox.store = Store(sandbox.store.size, sandbox.store.seed)
+    """The shared sandbox with a fresh store, every fault off, the default profile and the
+    counters reset."""
+    store = sandbox.store
+    sandbox.store = Store(store.size, store.seed, real_world=store.real_world)
     sandbox.faults.reset()
+    sandbox.profile.reset()
     sandbox.stats.reset()
     yield sandbox
     sandbox.faults.reset()
+    sandbox.profile.reset()
 
 
 MakeConnector = Callable[..., Connector]
