@@ -687,6 +687,7 @@ def order_lines(env: Env, order: dict[str, Any]) -> list[dict[str, Any]]:
     currency = order.get("currency") or data.COUNTRY_BY_CODE[country][3]
     common = {
         "order_id": [ident, f"S{ident:05d}"],
+        "display_name": f"S{ident:05d}",
         "discount": 0.0,
         "currency_id": [data.CURRENCY_IDS.get(currency, 1), currency],
         "company_id": env.company(int(order.get("company_id") or 1)),
@@ -712,6 +713,7 @@ def order_lines(env: Env, order: dict[str, Any]) -> list[dict[str, Any]]:
                 "sequence": 10 + k,
                 "display_type": False,
                 "product_id": display,
+                "display_name": f"{common['display_name']} - {display[1]}",
                 "name": str(display[1]),
                 "product_uom_qty": float(line["quantity"]),
                 "price_unit": round(subtotal / line["quantity"], 2),
@@ -731,6 +733,7 @@ def order_lines(env: Env, order: dict[str, Any]) -> list[dict[str, Any]]:
                 "sequence": 100,
                 "display_type": False,
                 "product_id": [DELIVERY_PRODUCT_ID, "[DELIVERY] Standard delivery"],
+                "display_name": f"{common['display_name']} - Standard delivery",
                 "name": "Standard delivery",
                 "product_uom_qty": 1.0,
                 "price_unit": shipping / 100,
@@ -751,6 +754,7 @@ def _text_line(
 ) -> dict[str, Any]:
     return {
         **common,
+        "display_name": f"{common['display_name']} - {text}",
         "id": ident,
         "sequence": sequence,
         "display_type": kind,

@@ -277,7 +277,11 @@ class Orm:
         if terms == [("id", True)]:
             window = list(window)[::-1]
         elif terms and terms != [("id", False)]:
-            window = dom.sort_ids(window, terms, model.value)
+            if candidates is None and only is None and start == 0 and stop == len(matched):
+                sort_key = ("odoo-sort", model.name, dom.key(rest), ctx.companies, tuple(terms))
+                window = store.memo(sort_key, model.deps, lambda: _sorted(model, matched, terms))
+            else:
+                window = _sorted(model, window, terms)
         chosen = list(window[offset : offset + limit] if limit else window[offset:])
         page = (start + offset) // limit + 1 if limit and model.entity else None
         return chosen, page
@@ -308,7 +312,7 @@ class Orm:
             row = {"id": ident}
             for name in names:
                 value = record.get(name, False)
-                if not load and available[name].type == "many2one" and value:
+                if load != "_classic_read" and available[name].type == "many2one" and value:
                     value = value[0]
                 row[name] = value
             rows.append(row)
@@ -321,6 +325,14 @@ class Orm:
                 "administrator with a batch of freshly baked cookies."
             )
         return rows
+
+
+def _sorted(model: Model, ids: Sequence[int], terms: list[tuple[str, bool]]) -> list[int]:
+    """`ids` in the order of `terms`, each record read once."""
+    records = model.records(ids)
+    return dom.sort_ids(
+        [i for i in ids if i in records], terms, lambda i, f: records[i].get(f, False)
+    )
 
 
 def _ids(raw: Any) -> list[int]:

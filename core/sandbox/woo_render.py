@@ -17,6 +17,38 @@ from core.sandbox.store import Store
 PREFIX = "/wp-json/wc/v3"
 VERSION = "9.8.5"
 _ENTITIES = str.maketrans({"&": "&amp;", "\u2013": "&#8211;", "\u2014": "&#8212;"})
+# Fields WooCommerce sends for products and variations that the sandbox keeps at their
+# documented defaults (no sale schedule, downloads, shipping classes or reviews).
+_PRODUCT_DEFAULTS: dict[str, Any] = {
+    "date_on_sale_from": None,
+    "date_on_sale_from_gmt": None,
+    "date_on_sale_to": None,
+    "date_on_sale_to_gmt": None,
+    "downloads": [],
+    "download_limit": -1,
+    "download_expiry": -1,
+    "backorders_allowed": False,
+    "backordered": False,
+    "weight": "",
+    "dimensions": {"length": "", "width": "", "height": ""},
+    "shipping_class": "",
+    "shipping_class_id": 0,
+}
+_PARENT_DEFAULTS: dict[str, Any] = {
+    "external_url": "",
+    "button_text": "",
+    "sold_individually": False,
+    "shipping_required": True,
+    "shipping_taxable": True,
+    "reviews_allowed": True,
+    "average_rating": "0.00",
+    "rating_count": 0,
+    "related_ids": [],
+    "upsell_ids": [],
+    "cross_sell_ids": [],
+    "purchase_note": "",
+    "grouped_products": [],
+}
 _ADDRESS = (
     "first_name",
     "last_name",
@@ -130,6 +162,9 @@ class WooRender:
             "short_description": "",
             "sku": r["sku"],
             **prices,
+            "price_html": "",
+            **_PRODUCT_DEFAULTS,
+            **_PARENT_DEFAULTS,
             "purchasable": r["status"] == "publish",
             "total_sales": r["id"] * 7 % 50,
             "virtual": False,
@@ -175,6 +210,8 @@ class WooRender:
             "regular_price": data.money(v["regular_cents"]),
             "sale_price": data.money(sale),
             "on_sale": sale is not None,
+            **_PRODUCT_DEFAULTS,
+            "image": None,
             "status": v["status"],
             "purchasable": v["status"] == "publish",
             "virtual": False,
