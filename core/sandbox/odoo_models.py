@@ -515,9 +515,23 @@ class ProductProduct(_ProductBase):
         }
 
     def display(self, ident: int) -> list[Any] | bool:
-        """The many2one value of a variant."""
-        record = self.record(ident)
-        return [ident, record["display_name"]] if record else False
+        """The many2one value of a variant ([id, "[code] name"])."""
+        parent_id = data.variation_parent(ident)
+        if parent_id is not None:
+            parent = self.store.get("products", parent_id)
+            variation = self.store.variation(ident)
+            if parent is None or variation is None:
+                return False
+            label = f"{parent['name']} ({variation['option']})"
+            code = variation["sku"]
+        elif ident == DELIVERY_PRODUCT_ID:
+            return [ident, "[DELIVERY] Standard delivery"] if self._delivery() else False
+        else:
+            r = self.store.get("products", ident)
+            if r is None:
+                return False
+            label, code = r["name"], r["sku"]
+        return [ident, f"[{code}] {label}" if code else label]
 
 
 # -- sales ----------------------------------------------------------------------------------
@@ -575,7 +589,7 @@ class SaleOrder(Model):
         buyer = self.store.get("customers", buyer_id) or data.customer(self.store.seed, buyer_id)
         country = buyer["country"]
         currency = r.get("currency") or data.COUNTRY_BY_CODE[country][3]
-        lines = order_lines(self.env, r)
+        lines = order_lines(self.env, r, names=False)
         untaxed = sum(line["price_subtotal"] for line in lines)
         tax = sum(line["price_tax"] for line in lines)
         shipping = int(r["shipping_cents"])
@@ -653,8 +667,15 @@ class SaleOrderLine(Model):
         for ident in order_ids:
             order = self.store.get("orders", int(ident))
             if order is not None and order["status"] != "trash":
-                out.extend(line["id"] for line in order_lines(self.env, order))
+                out.extend(line["id"] for line in order_lines(self.env, order, names=False))
         return sorted(out)
+
+    def value(self, ident: int, field: str) -> Any:
+        if field == "id":
+            return ident
+        if field == "order_id":
+            return [ident // 10, f"S{ident // 10:05d}"]
+        return super().value(ident, field)
 
     def records(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         wanted = set(ids)
@@ -673,8 +694,9 @@ class SaleOrderLine(Model):
         return next((line for line in order_lines(self.env, order) if line["id"] == ident), None)
 
 
-def order_lines(env: Env, order: dict[str, Any]) -> list[dict[str, Any]]:
-    """The sale.order.line records of an order, in the order's line order."""
+def order_lines(env: Env, order: dict[str, Any], names: bool = True) -> list[dict[str, Any]]:
+    """The sale.order.line records of an order, in the order's line order (`names`: with the
+    products' display names, which cost a product lookup per line)."""
     if not order:
         return []
     store = env.store
@@ -701,7 +723,7 @@ def order_lines(env: Env, order: dict[str, Any]) -> list[dict[str, Any]]:
         lines.append(_text_line(common, ident * 10 + 5, 5, "line_section", "Products"))
     for k, line in enumerate(order["lines"]):
         variant = int(line.get("variation_id") or 0) or int(line["product_id"])
-        found = products.display(variant)
+        found = products.display(variant) if names else False
         display = found if isinstance(found, list) else [variant, f"Product {variant}"]
         cents = int(line["total_cents"])
         tax = data.tax_cents(cents, country) / 100
