@@ -2,7 +2,7 @@
 
 A domain is a list in prefix ("Polish") notation: leaves ``(field, operator, value)`` and the
 operators ``'&'`` and ``'|'`` (two operands) and ``'!'`` (one), with an implicit AND between
-the top-level terms. As in Odoo 19 (``odoo/orm/domains.py``), a leaf on a field the model does
+the top-level terms. As in Odoo 19 (core/sandbox/README.md), a leaf on a field the model does
 not have raises ``ValueError: Invalid field res.partner.foo in condition ('foo', '=', 1)`` and
 an unknown operator ``ValueError: Invalid operator in condition (...)``; nothing is dropped.
 """

@@ -1,7 +1,7 @@
 """Exceptions of the emulated Odoo and the way each transport reports them.
 
 Odoo raises Python exceptions; the transport turns them into a fault or an error body
-(``odoo/addons/base/controllers/rpc.py`` and ``odoo/http.py``):
+(core/sandbox/README.md names the Odoo code this follows):
 
 =============  ============================  =========  ======  ====================
 kind           exception                     /xmlrpc/2  JSON-2  /xmlrpc (legacy)

@@ -2,7 +2,7 @@
 
 - Arguments are bound like Python binds them to Odoo's methods, so a wrong call fails with
   the TypeError Odoo would raise (over JSON-2: 422 with the message of
-  ``inspect.signature(...).bind``, as ``addons/rpc/controllers/json2.py`` does).
+  ``inspect.signature(...).bind``, as Odoo 19 does; see core/sandbox/README.md).
 - ``context``: ``active_test`` (default True: archived records are left out unless the
   domain has a condition on ``active``) and ``allowed_company_ids`` (must be among the API
   user's companies, else "Access to unauthorized or invalid companies."; without it, all the

@@ -1,11 +1,11 @@
-"""WooCommerce REST API authentication, as ``WC_REST_Authentication`` does it.
+"""WooCommerce REST API authentication, as WooCommerce does it (core/sandbox/README.md).
 
 - Over HTTPS (``is_ssl()``) only: the consumer key and secret as the ``consumer_key`` and
   ``consumer_secret`` query parameters, or else as HTTP Basic credentials. An unknown key
   authenticates nobody (no error of its own); a wrong secret is "Consumer secret is invalid.".
 - Then, over HTTP or HTTPS: OAuth 1.0a "one-legged" (HMAC-SHA1 or HMAC-SHA256), parameters in
   the query string or an ``Authorization: OAuth`` header. The signature base string uses the
-  site's home URL (``get_home_url``), not the Host the request was sent to, and the scheme
+  site's home URL (Settings → General), not the Host the request was sent to, and the scheme
   of the connection. Timestamps must be within 15 minutes and nonces are single-use.
 - A request that authenticated nobody is not refused here: the endpoint's permission check
   answers 401 ``woocommerce_rest_cannot_view`` later, after parameter validation.

@@ -1,8 +1,8 @@
 """Query parameters of the WooCommerce collections, validated as WordPress validates them.
 
 WordPress checks every registered parameter against its JSON schema before the endpoint
-runs (``WP_REST_Request::has_valid_params`` with ``rest_validate_value_from_schema``) and
-answers one 400 ``rest_invalid_param`` error naming every invalid parameter. The schemas
+runs (core/sandbox/README.md names the WordPress code) and answers one 400
+``rest_invalid_param`` error naming every invalid parameter. The schemas
 below are those of WooCommerce's v3 controllers (customers, products, orders, variations);
 parameters a collection does not register are ignored, as WordPress ignores them.
 """

@@ -146,6 +146,17 @@ def test_fields_get_and_the_inventory_app(rw: SandboxServer, odoo: Odoo) -> None
     )
 
 
+def test_read_without_fields_returns_every_field_fields_get_lists(odoo: Odoo) -> None:
+    for model in ("res.partner", "product.template", "product.product", "sale.order"):
+        listed = set(odoo(model, "fields_get", attributes=["type"]))
+        ids = odoo(model, "search", [], limit=3, order="id")
+        rows = odoo(model, "read", ids)
+        assert rows and all(set(row) == listed for row in rows), model
+    lines = odoo("sale.order.line", "search", [["order_id", "=", 1]])
+    listed = set(odoo("sale.order.line", "fields_get", attributes=["type"]))
+    assert all(set(row) == listed for row in odoo("sale.order.line", "read", lines))
+
+
 # -- products ----------------------------------------------------------------------------------
 def test_templates_and_variants(rw: SandboxServer, odoo: Odoo) -> None:
     templates = odoo(
