@@ -29,7 +29,7 @@ from core.sandbox.odoo_errors import (
     type_error,
     value_error,
 )
-from core.sandbox.odoo_models import UID, Env, Model, SaleOrderLine
+from core.sandbox.odoo_models import MODELS, UID, Env, Model, SaleOrderLine
 
 if TYPE_CHECKING:
     from core.sandbox.server import SandboxServer
@@ -98,7 +98,7 @@ class Orm:
     def env(self) -> Env:
         """The models over the current store and profile."""
         server = self.server
-        return Env(server.store, server.profile, server.odoo_user)
+        return Env(server.store, server.profile, server.odoo_user, MODELS)
 
     # -- entry points -------------------------------------------------------------------------
     def call_kw(
