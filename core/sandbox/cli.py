@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.sandbox.profile import Profile
 from core.sandbox.server import SandboxServer
 
 
@@ -20,6 +21,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--odoo-password", default="admin", help="Odoo password")
     parser.add_argument("--odoo-api-key", default="sandbox-key", help="Odoo API key")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="time every API answer takes")
+    parser.add_argument(
+        "--real-world",
+        action="store_true",
+        help="seed what real installations hold: archived records, variations, staff users, "
+        "guest orders, a second company, section/note/delivery lines, HTML entities in names",
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS (a self-signed certificate made at start)"
+    )
+    parser.add_argument(
+        "--redirect-http",
+        action="store_true",
+        help="with --tls: also listen on a plain-HTTP port that redirects to HTTPS",
+    )
+    parser.add_argument(
+        "--no-inventory", action="store_true", help="serve an Odoo without the Inventory app"
+    )
+    parser.add_argument(
+        "--odoo-companies",
+        default="1,2",
+        help="companies the Odoo API user belongs to (comma-separated ids of 1 and 2)",
+    )
+    parser.add_argument(
+        "--woo-home-url",
+        default=None,
+        help="the WordPress home URL OAuth signatures are checked against (default: own URL)",
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -35,17 +63,29 @@ def run_from_args(args: argparse.Namespace) -> int:
         odoo_user=args.odoo_user,
         odoo_password=args.odoo_password,
         odoo_api_key=args.odoo_api_key,
+        real_world=args.real_world,
+        tls=args.tls,
+        redirect_http=args.redirect_http,
+        profile=Profile(
+            odoo_inventory=not args.no_inventory,
+            odoo_companies=tuple(int(c) for c in args.odoo_companies.split(",") if c.strip()),
+            woo_home_url=args.woo_home_url,
+        ),
     )
     server.faults.latency_ms = args.latency_ms
     server.start()
     print(f"Sandbox store serving at {server.url}", flush=True)
+    if server.ca_file is not None:
+        print(f"  TLS certificate (self-signed): {server.ca_file}", flush=True)
+    if server.http_url:
+        print(f"  {server.http_url} redirects to HTTPS", flush=True)
     print(
         f"  WooCommerce: {server.url}/wp-json/wc/v3/  consumer_key={server.woo_key} "
         f"consumer_secret={server.woo_secret}",
         flush=True,
     )
     print(
-        f"  Odoo: {server.url}/xmlrpc/2/ and {server.url}/json/2/  database={server.odoo_db} "
+        f"  Odoo: {server.url}/xmlrpc/2/, /jsonrpc and /json/2/  database={server.odoo_db} "
         f"username={server.odoo_user} password={server.odoo_password} "
         f"api_key={server.odoo_api_key}",
         flush=True,

@@ -1,21 +1,42 @@
-"""The sandbox HTTP server: WooCommerce and Odoo on one loopback port, with fault knobs."""
+"""The sandbox HTTP server: WooCommerce and Odoo on one loopback port, with fault knobs.
+
+Plain HTTP by default. ``tls=True`` serves HTTPS with a self-signed certificate made at start
+(``server.ca_file`` is its PEM, for ``verify=``); ``redirect_http=True`` (with ``tls``) adds a
+plain-HTTP listener at ``server.http_url`` that answers every request with a 301 to the
+HTTPS address, as a store that forces HTTPS does.
+"""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import ssl
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from core.sandbox import tls as tls_files
 from core.sandbox.faults import Faults
-from core.sandbox.odoo import OdooHandler
+from core.sandbox.odoo_rpc import OdooHandler
+from core.sandbox.profile import Profile
 from core.sandbox.store import Store
 from core.sandbox.wire import Request, Response, html_not_found, json_response
-from core.sandbox.woo import WooHandler, error
+from core.sandbox.woo import WooHandler
+from core.sandbox.woo_auth import error
 
-API_PREFIXES = ("/wp-json", "/xmlrpc/", "/json/2/", "/web/version")
+API_PREFIXES = (
+    "/wp-json",
+    "/xmlrpc/",
+    "/jsonrpc",
+    "/json/",
+    "/web/",
+    "/doc-bearer/",
+)
 
 
 class Stats:
@@ -51,7 +72,7 @@ class Stats:
 
 
 class SandboxServer:
-    """A loopback WooCommerce REST v3 + Odoo XML-RPC/JSON-2 server over a seeded store."""
+    """A loopback WooCommerce REST v3 + Odoo (XML-RPC, JSON-RPC, JSON-2) server."""
 
     def __init__(
         self,
@@ -65,54 +86,92 @@ class SandboxServer:
         odoo_user: str = "admin",
         odoo_password: str = "admin",
         odoo_api_key: str = "sandbox-key",
+        *,
+        real_world: bool = False,
+        tls: bool = False,
+        redirect_http: bool = False,
+        profile: Profile | None = None,
     ) -> None:
-        self.store = Store(size, seed)
+        self.store = Store(size, seed, real_world=real_world)
         self.faults = Faults()
+        self.profile = profile or Profile()
         self.stats = Stats()
         self.host, self.port = host, port
+        self.tls = tls
+        self.redirect_http = redirect_http and tls
+        self.http_port = 0
         self.woo_key, self.woo_secret = woo_key, woo_secret
         self.odoo_db, self.odoo_user = odoo_db, odoo_user
         self.odoo_password, self.odoo_api_key = odoo_password, odoo_api_key
+        self.ca_file: Path | None = None
         self._woo = WooHandler(self)
         self._odoo = OdooHandler(self)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+        self._tls_dir: Path | None = None
         self.stopping = threading.Event()
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. http://127.0.0.1:8123."""
+        """The base URL, e.g. http://127.0.0.1:8123 (https:// when serving TLS)."""
+        return f"{'https' if self.tls else 'http'}://{self._netloc(self.port)}"
+
+    @property
+    def http_url(self) -> str | None:
+        """The plain-HTTP address that redirects to HTTPS (None without ``redirect_http``)."""
+        return f"http://{self._netloc(self.http_port)}" if self.redirect_http else None
+
+    def _netloc(self, port: int) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{host}:{port}"
 
     def start(self) -> SandboxServer:
-        """Serve in a background thread; return self."""
+        """Serve in background threads; return self."""
         sandbox = self
 
         class Handler(_Handler):
             server_ref = sandbox
 
-        httpd = ThreadingHTTPServer((self.host, self.port), Handler)
-        httpd.daemon_threads = True
-        self._httpd = httpd
+        httpd = _server(self.host, self.port, Handler)
         self.port = httpd.server_address[1]
+        if self.tls:
+            self._tls_dir = Path(tempfile.mkdtemp(prefix="sandbox-tls-"))
+            cert, key = tls_files.write_self_signed(self._tls_dir, self.host)
+            self.ca_file = cert
+            context = tls_files.server_context(cert, key)
+            httpd.socket = context.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.stopping.clear()
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox", daemon=True
-        )
-        self._thread.start()
+        self._serve(httpd, "sandbox")
+        if self.redirect_http:
+
+            class Redirect(_Redirect):
+                server_ref = sandbox
+
+            plain = _server(self.host, self.http_port, Redirect)
+            self.http_port = plain.server_address[1]
+            self._serve(plain, "sandbox-redirect")
         return self
 
+    def _serve(self, httpd: ThreadingHTTPServer, name: str) -> None:
+        thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+        )
+        thread.start()
+        self._servers.append((httpd, thread))
+
     def stop(self) -> None:
-        """Stop serving (trickling answers are cut) and close the socket."""
+        """Stop serving (trickling answers are cut) and close the sockets."""
         self.stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for httpd, _ in self._servers:
+            httpd.shutdown()
+            httpd.server_close()
+        for _, thread in self._servers:
+            thread.join(timeout=5)
+        self._servers.clear()
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted."""
@@ -159,14 +218,8 @@ class SandboxServer:
             return response
         if faults.fires("500", faults.rate_500):
             return self._fault_response(path, 500)
-        if path.startswith("/wp-json"):
-            response = self._woo.handle(req)
-        elif path.startswith("/xmlrpc/"):
-            response = self._odoo.handle_xmlrpc(req)
-        elif path.startswith("/json/2/"):
-            response = self._odoo.handle_json2(req)
-        else:
-            response = self._odoo.version()
+        handler = self._woo.handle if path.startswith("/wp-json") else self._odoo.handle
+        response = handler(req)
         if response.page is not None and response.page == faults.malformed_page:
             response.body = response.body[: max(1, len(response.body) // 2)]
         return response
@@ -223,11 +276,14 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if sandbox.profile.woo_drops_authorization and parts.path.startswith("/wp-json"):
+            headers.pop("authorization", None)
         req = Request(
             method=self.command,
             path=parts.path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers={k.lower(): v for k, v in self.headers.items()},
+            headers=headers,
             body=body,
             host=self.headers.get("Host") or f"{sandbox.host}:{sandbox.port}",
         )
@@ -248,7 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._trickle(response.body, rate)
             else:
                 self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         finally:
             sandbox.stats.leave()
@@ -262,3 +318,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[i : i + 1])
             self.wfile.flush()
             time.sleep(pause)
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    """The plain-HTTP listener of a store that forces HTTPS: 301 to the same path."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "SandboxStore/1.0"
+    server_ref: SandboxServer
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self._redirect()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._redirect()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._redirect()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+    def _redirect(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        target = f"{self.server_ref.url}{self.path}"
+        body = f'<a href="{target}">Moved Permanently</a>'.encode()
+        self.send_response(301)
+        self.send_header("Location", target)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _server(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    class Server(ThreadingHTTPServer):
+        address_family = family
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client that drops the connection or fails the TLS handshake is not an error
+            # of the sandbox; anything else is reported as the standard library does.
+            import sys
+
+            if not isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError):
+                super().handle_error(request, client_address)
+
+    return Server((host, port), handler)

@@ -1,462 +1,457 @@
-"""WooCommerce REST API v3 emulation: auth checks, listings, headers and error bodies."""
+"""WooCommerce REST API v3 emulation: routes, listings, paging headers and error bodies.
+
+A request goes through WordPress's steps in WordPress's order: authentication
+(``woo_auth``: a bad signature or secret is a 401 before anything else), route matching
+(404 ``rest_no_route``), parameter validation (``woo_params``: 400 ``rest_invalid_param``),
+the permission check (401 ``woocommerce_rest_cannot_view`` when nobody authenticated), then
+the listing itself, with ``X-WP-Total``, ``X-WP-TotalPages`` and a ``Link`` header that keeps
+the request's query.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import math
-import threading
-import time
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from core.sandbox import data
+from core.sandbox import data, woo_params
 from core.sandbox.store import Store
 from core.sandbox.wire import Request, Response, json_response
+from core.sandbox.woo_auth import WooAuth, error
+from core.sandbox.woo_render import PREFIX, VERSION, WooRender, wp_title
 
 if TYPE_CHECKING:
     from core.sandbox.server import SandboxServer
 
-PREFIX = "/wp-json/wc/v3"
-VERSION = "9.8.5"
-STATUSES = (
-    "pending",
-    "processing",
-    "on-hold",
-    "completed",
-    "cancelled",
-    "refunded",
-    "failed",
-    "checkout-draft",
-    "trash",
+COLLECTIONS = ("customers", "products", "orders")
+_ITEM_ERRORS = {
+    "customers": ("woocommerce_rest_invalid_id", "Invalid resource ID."),
+    "products": ("woocommerce_rest_product_invalid_id", "Invalid ID."),
+    "orders": ("woocommerce_rest_shop_order_invalid_id", "Invalid ID."),
+    "variations": ("woocommerce_rest_product_variation_invalid_id", "Invalid ID."),
+}
+_ROUTE = re.compile(
+    r"^/(?P<coll>customers|products|orders|system_status)"
+    r"(?:/(?P<id>\d+)(?:/(?P<sub>variations)(?:/(?P<vid>\d+))?)?)?$"
 )
-
-
-def error(status: int, code: str, message: str, **extra: Any) -> Response:
-    """WordPress REST error body: {"code", "message", "data": {"status"}}."""
-    return json_response(
-        status, {"code": code, "message": message, "data": {"status": status, **extra}}
-    )
+Predicate = Callable[[int], bool]
 
 
 class WooHandler:
-    """Answers requests under /wp-json/ the way WooCommerce 9 does."""
+    """Answers requests under /wp-json/ the way WordPress 6 with WooCommerce 9 does."""
 
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
-        self._nonces: set[tuple[str, str, str]] = set()
-        self._lock = threading.Lock()
+        self.auth = WooAuth(server.woo_key, server.woo_secret)
 
     @property
     def store(self) -> Store:
         """The server's store."""
         return self.server.store
 
+    def home(self) -> str:
+        """The WordPress home URL (the profile's, or where the sandbox serves)."""
+        return (self.server.profile.woo_home_url or self.server.url).rstrip("/")
+
     def handle(self, req: Request) -> Response:
         """Route one request under /wp-json/."""
+        home = self.home()
         path = req.path.rstrip("/")
         if path == "/wp-json":
             return json_response(
                 200,
-                {
-                    "name": "Sandbox Store",
-                    "url": f"http://{req.host}",
-                    "namespaces": ["wp/v2", "wc/v3"],
-                },
+                {"name": "Sandbox Store", "url": home, "home": home, "namespaces": ["wc/v3"]},
             )
+        outcome = self.auth.authenticate(req, home, self.server.tls)
+        if outcome.error is not None:
+            return outcome.error
         if path == PREFIX:
-            return json_response(
-                200,
-                {
-                    "namespace": "wc/v3",
-                    "routes": {
-                        f"{PREFIX}/{e}": {"methods": ["GET"]}
-                        for e in ("customers", "products", "orders", "system_status")
-                    },
-                },
-            )
-        if not path.startswith(PREFIX + "/"):
-            return self._no_route()
-        parts = path[len(PREFIX) + 1 :].split("/")
-        if (
-            req.method != "GET"
-            or parts[0] not in ("customers", "products", "orders", "system_status")
-            or len(parts) > 2
-        ):
-            return self._no_route()
-        denied = self._authenticate(req)
-        if denied is not None:
-            return denied
-        if parts[0] == "system_status":
-            return json_response(
-                200,
-                _fields(
-                    {
-                        "environment": {
-                            "home_url": f"http://{req.host}",
-                            "site_url": f"http://{req.host}",
-                            "version": VERSION,
-                            "wp_version": "6.8.1",
-                        }
-                    },
-                    req.query.get("_fields"),
-                ),
-            )
-        if len(parts) == 2:
-            return self._one(parts[0], parts[1], req)
-        return self._list(parts[0], req)
-
-    # -- auth -----------------------------------------------------------------------------
-    def _authenticate(self, req: Request) -> Response | None:
-        key, secret = self.server.woo_key, self.server.woo_secret
-        auth = req.headers.get("authorization", "")
-        if auth.lower().startswith("basic "):
-            try:
-                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
-            except ValueError:
-                user, password = "", ""
-            return self._check_key_secret(user, password)
-        if "consumer_key" in req.query:
-            return self._check_key_secret(
-                req.query["consumer_key"], req.query.get("consumer_secret", "")
-            )
-        if "oauth_consumer_key" in req.query:
-            return self._check_oauth(req, key, secret)
-        return error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
-
-    def _check_key_secret(self, user: str, password: str) -> Response | None:
-        if not hmac.compare_digest(user, self.server.woo_key):
-            return error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        if not hmac.compare_digest(password, self.server.woo_secret):
+            return json_response(200, {"namespace": "wc/v3", "routes": _routes()})
+        match = _ROUTE.match(path[len(PREFIX) :]) if path.startswith(PREFIX + "/") else None
+        if match is None or req.method != "GET":
             return error(
-                401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."
+                404, "rest_no_route", "No route was found matching the URL and request method."
             )
-        return None
-
-    def _check_oauth(self, req: Request, key: str, secret: str) -> Response | None:
-        params = dict(req.query)
-        for name in (
-            "oauth_consumer_key",
-            "oauth_timestamp",
-            "oauth_nonce",
-            "oauth_signature",
-            "oauth_signature_method",
-        ):
-            if name not in params:
+        render = WooRender(self.store, home)
+        coll, ident, sub, vid = match.group("coll", "id", "sub", "vid")
+        if coll == "system_status":
+            if ident is not None:
                 return error(
-                    401,
-                    "woocommerce_rest_authentication_missing_parameter",
-                    f"Missing OAuth parameter {name}",
+                    404,
+                    "rest_no_route",
+                    "No route was found matching the URL and request method.",
                 )
-        if not hmac.compare_digest(params["oauth_consumer_key"], key):
-            return error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        method = params["oauth_signature_method"]
-        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
+            return self._system_status(req, outcome.user, home)
+        if sub is not None and coll != "products":
             return error(
-                401,
-                "woocommerce_rest_authentication_error",
-                "Invalid signature - signature method is invalid.",
+                404, "rest_no_route", "No route was found matching the URL and request method."
             )
-        signature = params.pop("oauth_signature").replace(" ", "+")
-        base_uri = quote(f"http://{req.host}{req.path}", safe="")
-        pairs = []
-        for name in sorted(params):
-            pair = f"{_rfc3986(name)}={_rfc3986(params[name])}"
-            pairs.append(_rfc3986(pair))
-        to_sign = f"{req.method}&{base_uri}&{'%26'.join(pairs)}"
-        digest = hashlib.sha256 if method == "HMAC-SHA256" else hashlib.sha1
-        expected = base64.b64encode(
-            hmac.new(f"{secret}&".encode(), to_sign.encode(), digest).digest()
-        ).decode()
-        if not hmac.compare_digest(expected, signature):
-            return error(
-                401,
-                "woocommerce_rest_authentication_error",
-                "Invalid signature - provided signature does not match.",
-            )
-        try:
-            stamp = int(params["oauth_timestamp"])
-        except ValueError:
-            stamp = 0
-        if abs(time.time() - stamp) > 15 * 60:
-            return error(401, "woocommerce_rest_authentication_error", "Invalid timestamp.")
-        nonce = (key, str(stamp), params["oauth_nonce"])
-        with self._lock:
-            if nonce in self._nonces:
-                return error(
-                    401,
-                    "woocommerce_rest_authentication_error",
-                    "Invalid nonce - nonce has already been used.",
-                )
-            if len(self._nonces) > 200_000:
-                self._nonces.clear()
-            self._nonces.add(nonce)
-        return None
+        if ident is None:
+            return self._list(coll, req, outcome.user, render)
+        if sub is None:
+            return self._item(coll, int(ident), req, outcome.user, render)
+        if vid is None:
+            return self._variations(int(ident), req, outcome.user, render)
+        return self._variation(int(ident), int(vid), req, outcome.user, render)
 
-    # -- resources ------------------------------------------------------------------------
-    def _no_route(self) -> Response:
-        return error(
-            404, "rest_no_route", "No route was found matching the URL and request method."
-        )
+    # -- endpoints --------------------------------------------------------------------------
+    def _system_status(self, req: Request, user: str | None, home: str) -> Response:
+        if user is None:
+            return _cannot("view")
+        body = {
+            "environment": {
+                "home_url": home,
+                "site_url": home,
+                "version": VERSION,
+                "wp_version": "6.8.1",
+            }
+        }
+        return json_response(200, _fields(body, req.query.get("_fields")))
 
-    def _one(self, entity: str, raw_id: str, req: Request) -> Response:
-        ident = int(raw_id) if raw_id.isdigit() else 0
-        record = self.store.get(entity, ident)
-        if record is None or record.get("active") is False:
-            return error(404, "woocommerce_rest_invalid_id", "Invalid resource ID.")
-        return json_response(
-            200, _fields(self.render(entity, record, req.host), req.query.get("_fields"))
-        )
+    def _item(
+        self, coll: str, ident: int, req: Request, user: str | None, render: WooRender
+    ) -> Response:
+        if user is None:
+            return _cannot("view")
+        record = self.store.get(coll, ident)
+        if record is None or not self.store.attr(coll, ident, "active"):
+            code, message = _ITEM_ERRORS[coll]
+            return error(404, code, message)
+        return json_response(200, _fields(self._render(coll, record, render), req.query))
 
-    def _list(self, entity: str, req: Request) -> Response:
-        q = req.query
-        try:
-            per_page = int(q.get("per_page", "10"))
-            page = int(q.get("page", "1"))
-            offset = int(q["offset"]) if "offset" in q else None
-        except ValueError:
-            return error(
-                400,
-                "rest_invalid_param",
-                "Invalid parameter(s): per_page, page",
-                params={"per_page": "per_page is not of type integer."},
-            )
-        if not 1 <= per_page <= 100:
-            return error(
-                400,
-                "rest_invalid_param",
-                "Invalid parameter(s): per_page",
-                params={"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"},
-            )
-        key, pred = self._filter(entity, q)
-        start = offset if offset is not None else (page - 1) * per_page
+    def _list(self, coll: str, req: Request, user: str | None, render: WooRender) -> Response:
+        params, invalid = woo_params.validate(coll, req.query)
+        if invalid is not None:
+            return invalid
+        if user is None:
+            return _cannot("list")
+        per_page, start, page = _window(coll, params)
+        key, pred = self._filter(coll, params)
+        store = self.store
         if self.server.faults.drift:
-            ids = self.store.ids(entity, key, pred)
+            ids = store.ids(coll, key, pred)
             before = int(ids[min(start, len(ids) - 1)]) if len(ids) else 1
-            self.store.drift(entity, before, per_page)
-        ids = self.store.ids(entity, key, pred)
-        total = len(ids)
-        chosen = ids[start : start + per_page]
-        if q.get("order", "desc" if entity != "customers" else "asc") == "desc":
-            end = total - start
-            chosen = ids[max(0, end - per_page) : max(0, end)][::-1]
+            store.drift(coll, before, per_page)
+        ids = store.ids(coll, key, pred)
+        ordered = self._ordered(coll, key, ids, params)
+        chosen = _slice(ordered, start, per_page, params["order"] == "desc")
         records = []
         for ident in chosen:
-            record = self.store.get(entity, int(ident))
+            record = store.get(coll, int(ident))
             if record is not None:
-                records.append(_fields(self.render(entity, record, req.host), q.get("_fields")))
-        pages = math.ceil(total / per_page) if total else 0
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages), "Allow": "GET, POST"}
-        base = f"http://{req.host}{req.path}"
-        links = []
-        if page > 1 and offset is None:
-            links.append(f'<{base}?page={page - 1}>; rel="prev"')
-        if page < pages and offset is None:
-            links.append(f'<{base}?page={page + 1}>; rel="next"')
-        if links:
-            headers["Link"] = ", ".join(links)
-        response = json_response(200, records, **headers)
+                records.append(_fields(self._render(coll, record, render), req.query))
+        response = self._collection(records, len(ordered), per_page, page, req)
         response.page = start // per_page + 1
         return response
 
-    def _filter(self, entity: str, q: Mapping[str, str]) -> tuple[str, Any]:
-        conditions: list[Any] = []
-        key = []
+    def _variations(
+        self, parent_id: int, req: Request, user: str | None, render: WooRender
+    ) -> Response:
+        params, invalid = woo_params.validate("variations", req.query)
+        if invalid is not None:
+            return invalid
+        if user is None:
+            return _cannot("list")
+        per_page, start, page = _window("variations", params)
+        parent = self.store.get("products", parent_id)
+        found: list[dict[str, Any]] = []
+        if parent is not None and self.store.attr("products", parent_id, "active"):
+            found = [v for v in self.store.variations(parent_id) if _variation_ok(v, params)]
+        sort = _SORTS["variations"].get(params["orderby"])
+        found.sort(key=lambda v: (sort(v) if sort else 0, v["id"]))
+        if params["orderby"] == "include" and params["include"]:
+            position = {ident: n for n, ident in enumerate(params["include"])}
+            found.sort(key=lambda v: position.get(v["id"], len(position)))
+        chosen = _slice(found, start, per_page, params["order"] == "desc")
+        records = [_fields(render.variation(v, parent or {}), req.query) for v in chosen]
+        return self._collection(records, len(found), per_page, page, req)
+
+    def _variation(
+        self, parent_id: int, ident: int, req: Request, user: str | None, render: WooRender
+    ) -> Response:
+        if user is None:
+            return _cannot("view")
+        parent = self.store.get("products", parent_id)
+        found = self.store.variation(ident)
+        if parent is None or found is None or found["parent_id"] != parent_id:
+            code, message = _ITEM_ERRORS["variations"]
+            return error(404, code, message)
+        return json_response(200, _fields(render.variation(found, parent), req.query))
+
+    def _collection(
+        self, records: list[dict[str, Any]], total: int, per_page: int, page: int, req: Request
+    ) -> Response:
+        pages = math.ceil(total / per_page) if total else 0
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages), "Allow": "GET, POST"}
+        links = []
+        if page > 1:
+            links.append(f'<{self._page_url(req, min(page - 1, max(pages, 1)))}>; rel="prev"')
+        if pages > page:
+            links.append(f'<{self._page_url(req, page + 1)}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return json_response(200, records, **headers)
+
+    def _page_url(self, req: Request, page: int) -> str:
+        """The request's own URL (on the home URL, every query parameter kept) at `page`."""
+        query = {**req.query, "page": str(page)}
+        return f"{self.home()}{req.path}?{urlencode(query, quote_via=quote, safe=',:')}"
+
+    def _render(self, coll: str, record: Mapping[str, Any], render: WooRender) -> dict[str, Any]:
+        if coll == "customers":
+            return render.customer(record)
+        if coll == "products":
+            return render.product(record)
+        return render.order(record)
+
+    # -- filtering and ordering -------------------------------------------------------------
+    def _filter(self, coll: str, params: Mapping[str, Any]) -> tuple[str, Predicate | None]:
+        """A predicate on ids for the listing's filters, and a key that identifies it."""
         store = self.store
-        if entity == "customers":
-            role = q.get("role", "customer")
-            if role != "all":
-                conditions.append(lambda i: store.attr("customers", i, "role") == role)
-                key.append(f"role={role}")
-        if entity == "orders":
-            wanted = set(q.get("status", "any").split(","))
-            if "any" in wanted:
-                wanted |= set(STATUSES) - {"trash", "checkout-draft"}
-            conditions.append(lambda i: store.attr("orders", i, "status") in wanted)
-            key.append("status=" + ",".join(sorted(wanted)))
-        if entity != "customers" and "modified_after" in q:
-            cutoff = _parse_time(q["modified_after"])
-            conditions.append(lambda i: store.attr(entity, i, "date_modified") > cutoff)
-            key.append(f"modified_after={cutoff}")
-        if not conditions:
+        tests: list[Predicate] = []
+        key: list[str] = []
+
+        def add(name: str, test: Predicate) -> None:
+            tests.append(test)
+            key.append(f"{name}={params[name]!r}")
+
+        if coll == "customers" and params["role"] != "all":
+            add("role", lambda i: store.attr(coll, i, "role") == params["role"])
+        if coll == "customers" and params["email"]:
+            wanted = params["email"].lower()
+            add("email", lambda i: _get(store, coll, i, "email").lower() == wanted)
+        if coll == "products":
+            if params["status"] != "any":
+                add("status", lambda i: _get(store, coll, i, "status") == params["status"])
+            if params["type"]:
+                add("type", lambda i: store.attr(coll, i, "type") == params["type"])
+            if params["sku"]:
+                add("sku", lambda i: _get(store, coll, i, "sku") == params["sku"])
+            if params["parent"]:
+                add("parent", lambda i: 0 in params["parent"])
+        if coll == "orders":
+            wanted_statuses = set(params["status"] if params["status"] != "any" else ("any",))
+            if "any" in wanted_statuses:
+                wanted_statuses |= set(woo_params.ORDER_STATUSES) - {"checkout-draft"}
+            frozen = frozenset(wanted_statuses)
+            tests.append(lambda i: store.attr(coll, i, "status") in frozen)
+            key.append("status=" + ",".join(sorted(frozen)))
+            if params["customer"] is not None:
+                add("customer", lambda i: _get(store, coll, i, "customer_id") == params["customer"])
+            if params["product"] is not None:
+                add(
+                    "product",
+                    lambda i: any(
+                        line["product_id"] == params["product"]
+                        for line in _get(store, coll, i, "lines")
+                    ),
+                )
+            if params["parent"]:
+                add("parent", lambda i: 0 in params["parent"])
+        if coll != "customers":
+            for name, field, after in (
+                ("after", "date_created", True),
+                ("before", "date_created", False),
+                ("modified_after", "date_modified", True),
+                ("modified_before", "date_modified", False),
+            ):
+                if params[name]:
+                    add(name, _date_test(store, coll, field, _parse_time(params[name]), after))
+        if params["search"]:
+            needle = params["search"].lower()
+            add("search", lambda i: needle in _search_text(store, coll, i))
+        if params["include"]:
+            included = frozenset(params["include"])
+            add("include", lambda i: i in included)
+        if params["exclude"]:
+            excluded = frozenset(params["exclude"])
+            add("exclude", lambda i: i not in excluded)
+        if not tests:
             return "", None
-        return "&".join(key), lambda i: all(c(i) for c in conditions)
+        return "&".join(key), lambda i: all(test(i) for test in tests)
 
-    def render(self, entity: str, r: Mapping[str, Any], host: str) -> dict[str, Any]:
-        """A record in WooCommerce's wire shape."""
-        if entity == "customers":
-            return self._customer(r, host)
-        if entity == "products":
-            return self._product(r, host)
-        return self._order(r, host)
+    def _ordered(
+        self, coll: str, key: str, ids: Sequence[int], params: Mapping[str, Any]
+    ) -> Sequence[int]:
+        """The filtered ids in ascending order of the listing's `orderby`."""
+        orderby = params["orderby"]
+        if orderby == "id" or (orderby == "title" and coll == "orders"):
+            return ids
+        if orderby == "include":
+            if not params["include"]:
+                return ids
+            position = {ident: n for n, ident in enumerate(params["include"])}
+            return sorted(ids, key=lambda i: position.get(i, len(position)))
+        sort = _SORTS[coll].get(orderby)
+        if sort is None:
+            return ids
+        store = self.store
 
-    def _customer(self, r: Mapping[str, Any], host: str) -> dict[str, Any]:
-        address = {
-            k: r[k]
-            for k in (
-                "first_name",
-                "last_name",
-                "company",
-                "address_1",
-                "address_2",
-                "city",
-                "postcode",
-                "country",
-                "state",
-            )
-        }
-        return {
-            "id": r["id"],
-            "date_created": data.iso(r["date_created"]),
-            "date_created_gmt": data.iso(r["date_created"]),
-            "date_modified": data.iso(r["date_modified"]),
-            "date_modified_gmt": data.iso(r["date_modified"]),
-            "email": r["email"],
-            "first_name": r["first_name"],
-            "last_name": r["last_name"],
-            "role": r["role"],
-            "username": r["email"].split("@")[0],
-            "billing": {**address, "email": r["email"], "phone": r["phone"]},
-            "shipping": {**address, "phone": ""},
-            "is_paying_customer": r["id"] % 3 != 0,
-            "avatar_url": "https://secure.gravatar.com/avatar/?s=96&d=mm&r=g",
-            "meta_data": [],
-            "_links": {"self": [{"href": f"http://{host}{PREFIX}/customers/{r['id']}"}]},
-        }
+        def compute() -> list[int]:
+            def value(i: int) -> Any:
+                record = _cheap(store, coll, i, orderby)
+                return sort(record)
 
-    def _product(self, r: Mapping[str, Any], host: str) -> dict[str, Any]:
-        sale = r["sale_cents"]
-        price = sale if sale is not None else r["regular_cents"]
-        slug = r["name"].lower().replace(" ", "-")
-        stock = r["stock_quantity"]
-        return {
-            "id": r["id"],
-            "name": r["name"],
-            "slug": slug,
-            "permalink": f"http://{host}/product/{slug}/",
-            "date_created": data.iso(r["date_created"]),
-            "date_created_gmt": data.iso(r["date_created"]),
-            "date_modified": data.iso(r["date_modified"]),
-            "date_modified_gmt": data.iso(r["date_modified"]),
-            "type": r["type"],
-            "status": r["status"],
-            "featured": False,
-            "catalog_visibility": "visible",
-            "description": "",
-            "short_description": "",
-            "sku": r["sku"],
-            "price": data.money(price),
-            "regular_price": data.money(r["regular_cents"]),
-            "sale_price": data.money(sale),
-            "on_sale": sale is not None,
-            "purchasable": True,
-            "total_sales": 0,
-            "virtual": False,
-            "downloadable": False,
-            "tax_status": "taxable",
-            "manage_stock": stock is not None,
-            "stock_quantity": stock,
-            "stock_status": "outofstock" if stock == 0 else "instock",
-            "categories": [],
-            "tags": [],
-            "images": [],
-            "meta_data": [],
-            "_links": {"self": [{"href": f"http://{host}{PREFIX}/products/{r['id']}"}]},
-        }
+            return sorted(ids, key=lambda i: (value(i), i))
 
-    def _order(self, r: Mapping[str, Any], host: str) -> dict[str, Any]:
-        seed = self.store.seed
-        buyer = data.customer(seed, r["customer_id"])
-        country = data.COUNTRY_BY_CODE[buyer["country"]]
-        currency = r.get("currency") or country[3]
-        address = {
-            k: buyer[k]
-            for k in (
-                "first_name",
-                "last_name",
-                "company",
-                "address_1",
-                "address_2",
-                "city",
-                "state",
-                "postcode",
-                "country",
-            )
-        }
-        items = []
-        for line in r["lines"]:
-            product = self.store.get("products", line["product_id"]) or data.product(
-                seed, line["product_id"]
-            )
-            total = data.money(line["total_cents"])
-            items.append(
-                {
-                    "id": line["id"],
-                    "name": product["name"],
-                    "product_id": line["product_id"],
-                    "variation_id": 0,
-                    "quantity": line["quantity"],
-                    "tax_class": "",
-                    "subtotal": total,
-                    "subtotal_tax": "0.00",
-                    "total": total,
-                    "total_tax": "0.00",
-                    "taxes": [],
-                    "meta_data": [],
-                    "sku": product["sku"],
-                    "price": line["total_cents"] / 100 / line["quantity"],
-                    "parent_name": None,
-                }
-            )
-        cents = sum(int(line["total_cents"]) for line in r["lines"]) + r["shipping_cents"]
-        created = data.iso(r["date_created"])
-        return {
-            "id": r["id"],
-            "parent_id": 0,
-            "status": r["status"],
-            "currency": currency,
-            "version": VERSION,
-            "prices_include_tax": False,
-            "date_created": created,
-            "date_modified": data.iso(r["date_modified"]),
-            "discount_total": "0.00",
-            "discount_tax": "0.00",
-            "shipping_total": data.money(r["shipping_cents"]),
-            "shipping_tax": "0.00",
-            "cart_tax": "0.00",
-            "total": data.money(cents),
-            "total_tax": "0.00",
-            "customer_id": r["customer_id"],
-            "order_key": f"wc_order_{r['id']:010d}",
-            "billing": {**address, "email": buyer["email"], "phone": buyer["phone"]},
-            "shipping": {**address, "phone": ""},
-            "payment_method": "bacs",
-            "payment_method_title": "Direct bank transfer",
-            "transaction_id": "",
-            "created_via": "checkout",
-            "date_created_gmt": created,
-            "date_modified_gmt": data.iso(r["date_modified"]),
-            "date_paid_gmt": created if r["status"] in ("processing", "completed") else None,
-            "number": str(r["id"]),
-            "meta_data": [],
-            "line_items": items,
-            "shipping_lines": [],
-            "fee_lines": [],
-            "coupon_lines": [],
-            "refunds": [],
-            "_links": {"self": [{"href": f"http://{host}{PREFIX}/orders/{r['id']}"}]},
-        }
+        return list(store.memo(("woo-order", coll, key, orderby), (coll,), compute))
 
 
-def _fields(record: dict[str, Any], spec: str | None) -> dict[str, Any]:
+# -- helpers ------------------------------------------------------------------------------
+def _routes() -> dict[str, Any]:
+    names = [
+        "customers",
+        "customers/(?P<id>[\\d]+)",
+        "products",
+        "products/(?P<id>[\\d]+)",
+        "products/(?P<product_id>[\\d]+)/variations",
+        "products/(?P<product_id>[\\d]+)/variations/(?P<id>[\\d]+)",
+        "orders",
+        "orders/(?P<id>[\\d]+)",
+        "system_status",
+    ]
+    return {f"{PREFIX}/{name}": {"namespace": "wc/v3", "methods": ["GET"]} for name in names}
+
+
+def _cannot(what: str) -> Response:
+    message = (
+        "Sorry, you cannot list resources."
+        if what == "list"
+        else ("Sorry, you cannot view this resource.")
+    )
+    return error(401, "woocommerce_rest_cannot_view", message)
+
+
+def _window(coll: str, params: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(per_page, first index, page number for the Link header)."""
+    per_page = int(params["per_page"])
+    offset = params["offset"]
+    if offset:
+        start = abs(int(offset))
+        page = math.ceil(start / per_page + 1) if coll == "customers" else int(params["page"])
+        return per_page, start, page
+    page = int(params["page"])
+    return per_page, (page - 1) * per_page, page
+
+
+def _slice(ordered: Sequence[Any], start: int, per_page: int, descending: bool) -> list[Any]:
+    if not descending:
+        return list(ordered[start : start + per_page])
+    end = len(ordered) - start
+    return list(ordered[max(0, end - per_page) : max(0, end)])[::-1]
+
+
+def _get(store: Store, coll: str, ident: int, name: str) -> Any:
+    record = store.get(coll, ident)
+    return record.get(name) if record is not None else None
+
+
+def _cheap(store: Store, coll: str, ident: int, orderby: str) -> Mapping[str, Any]:
+    """The fields a sort needs; dates come without generating the whole record."""
+    if orderby in ("date", "registered_date"):
+        return {"date_created": store.attr(coll, ident, "date_created")}
+    if orderby == "modified":
+        return {"date_modified": store.attr(coll, ident, "date_modified")}
+    return store.get(coll, ident) or {}
+
+
+def _date_test(store: Store, coll: str, field: str, moment: int, after: bool) -> Predicate:
+    if after:
+        return lambda i: int(store.attr(coll, i, field)) > moment
+    return lambda i: int(store.attr(coll, i, field)) < moment
+
+
+def _search_text(store: Store, coll: str, ident: int) -> str:
+    record = store.get(coll, ident)
+    if record is None:
+        return ""
+    if coll == "customers":
+        name = f"{record['first_name']} {record['last_name']}"
+        return f"{record['email']} {record['email'].split('@')[0]} {name}".lower()
+    if coll == "products":
+        return f"{wp_title(record['name'])} {record['name']}".lower()
+    buyer = store.get("customers", record["customer_id"] or record.get("buyer_id") or 0) or {}
+    names = " ".join(
+        str((store.get("products", line["product_id"]) or {}).get("name", ""))
+        for line in record["lines"]
+    )
+    return f"{ident} {buyer.get('email', '')} {buyer.get('first_name', '')} {names}".lower()
+
+
+def _variation_ok(v: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+    if params["status"] != "any" and v["status"] != params["status"]:
+        return False
+    if params["sku"] and v["sku"] != params["sku"]:
+        return False
+    if params["include"] and v["id"] not in params["include"]:
+        return False
+    if params["exclude"] and v["id"] in params["exclude"]:
+        return False
+    if params["search"] and params["search"].lower() not in str(v["name"]).lower():
+        return False
+    for name, field, after in (
+        ("after", "date_created", True),
+        ("before", "date_created", False),
+        ("modified_after", "date_modified", True),
+        ("modified_before", "date_modified", False),
+    ):
+        if params[name]:
+            moment = _parse_time(params[name])
+            value = int(v[field])
+            if (after and value <= moment) or (not after and value >= moment):
+                return False
+    return True
+
+
+def _name_key(r: Mapping[str, Any]) -> str:
+    return f"{r.get('first_name', '')} {r.get('last_name', '')}".lower()
+
+
+def _title(r: Mapping[str, Any]) -> str:
+    return str(r.get("name", "")).lower()
+
+
+_SORTS: dict[str, dict[str, Callable[[Mapping[str, Any]], Any]]] = {
+    "customers": {
+        "name": _name_key,
+        "registered_date": lambda r: r["date_created"],
+    },
+    "products": {
+        "date": lambda r: r["date_created"],
+        "modified": lambda r: r["date_modified"],
+        "title": _title,
+        "slug": _title,
+        "menu_order": lambda r: 0,
+        "price": lambda r: data.price_cents(dict(r)),
+        "popularity": lambda r: int(r.get("id", 0)) * 7 % 50,
+        "rating": lambda r: 0,
+    },
+    "orders": {
+        "date": lambda r: r["date_created"],
+        "modified": lambda r: r["date_modified"],
+        "slug": lambda r: 0,
+    },
+    "variations": {
+        "date": lambda r: r["date_created"],
+        "modified": lambda r: r["date_modified"],
+        "title": _title,
+        "slug": _title,
+        "menu_order": lambda r: 0,
+    },
+}
+
+
+def _fields(record: dict[str, Any], query: Mapping[str, str] | str | None) -> dict[str, Any]:
+    """WordPress's ``_fields``: keep the named fields (dotted for nested ones)."""
+    spec = query.get("_fields") if isinstance(query, Mapping) else query
     if not spec:
         return record
     out: dict[str, Any] = {}
     for name in spec.split(","):
-        name = name.strip()
-        head, _, rest = name.partition(".")
+        head, _, rest = name.strip().partition(".")
         if head not in record:
             continue
         if rest and isinstance(record[head], dict):
@@ -467,14 +462,8 @@ def _fields(record: dict[str, Any], spec: str | None) -> dict[str, Any]:
     return out
 
 
-def _rfc3986(text: str) -> str:
-    return quote(text, safe="-_.~")
-
-
 def _parse_time(text: str) -> int:
-    from datetime import UTC, datetime
-
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())

@@ -30,14 +30,61 @@ def sandbox() -> Iterator[SandboxServer]:
     server.stop()
 
 
+def _server(**kw: Any) -> SandboxServer:
+    return SandboxServer(
+        woo_key=WOO_KEY,
+        woo_secret=WOO_SECRET,
+        odoo_password=ODOO_PASSWORD,
+        odoo_api_key=ODOO_KEY,
+        **kw,
+    ).start()
+
+
+@pytest.fixture(scope="module")
+def real_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox seeded with what real installations hold (archived records, variations,
+    staff users, guest orders, a second company, section/note/delivery lines, entities)."""
+    server = _server(size=400, seed=11, real_world=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_sandbox() -> Iterator[SandboxServer]:
+    """A real-world sandbox over HTTPS, with a plain-HTTP port that redirects to it."""
+    server = _server(size=200, seed=5, real_world=True, tls=True, redirect_http=True)
+    yield server
+    server.stop()
+
+
+def _fresh(server: SandboxServer) -> Iterator[SandboxServer]:
+    store = server.store
+    server.store = Store(store.size, store.seed, real_world=store.real_world)
+    server.faults.reset()
+    server.profile.reset()
+    server.stats.reset()
+    yield server
+    server.faults.reset()
+    server.profile.reset()
+
+
+@pytest.fixture
+def rw(real_sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """The real-world sandbox, fresh for every test."""
+    yield from _fresh(real_sandbox)
+
+
+@pytest.fixture
+def https(tls_sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """The HTTPS sandbox, fresh for every test."""
+    yield from _fresh(tls_sandbox)
+
+
 @pytest.fixture
 def sb(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    """The shared sandbox with a fresh store, every fault off and the counters reset."""
-    sandbox.store = Store(sandbox.store.size, sandbox.store.seed)
-    sandbox.faults.reset()
-    sandbox.stats.reset()
-    yield sandbox
-    sandbox.faults.reset()
+    """The shared sandbox with a fresh store, every fault off, the default profile and the
+    counters reset."""
+    yield from _fresh(sandbox)
 
 
 MakeConnector = Callable[..., Connector]

@@ -59,3 +59,63 @@ def test_cli_arguments_start_a_server() -> None:
     assert (args.port, args.size, args.woo_key, args.odoo_api_key) == (0, 50, "ck_x", "sandbox-key")
     with SandboxServer(size=args.size, port=args.port, woo_key=args.woo_key) as server:
         assert server.url.startswith("http://127.0.0.1:") and server.port > 0
+
+
+def test_the_default_data_set_has_no_real_world_records() -> None:
+    store = Store(1000, 42)
+    assert all(store.attr("customers", i, "active") for i in range(1, 1001))
+    assert {store.attr("customers", i, "role") for i in range(1, 1001)} == {
+        "customer",
+        "subscriber",
+    }
+    assert all(store.attr("products", i, "type") == "simple" for i in range(1, 251))
+    assert all(store.get("orders", i)["customer_id"] for i in range(1, 101))  # type: ignore[index]
+    assert len(store.ids("customers")) == 1000
+
+
+def test_the_real_world_data_set() -> None:
+    store = Store(1000, 42, real_world=True)
+    archived = [i for i in range(1, 1001) if not store.attr("customers", i, "active")]
+    assert len(archived) == 20
+    assert len(store.ids("customers")) == 980
+    assert len(store.ids("customers", with_archived=True)) == 1000
+    roles = {store.attr("customers", i, "role") for i in range(1, 1001)}
+    assert {"administrator", "shop_manager", "customer", "subscriber"} == roles
+    variable = [i for i in range(1, 251) if store.attr("products", i, "type") == "variable"]
+    assert variable
+    variations = store.variations(variable[0])
+    assert 2 <= len(variations) <= 4 and all(v["parent_id"] == variable[0] for v in variations)
+    assert store.variation(variations[0]["id"]) == variations[0]
+    orders = [store.get("orders", i) for i in range(1, 201)]
+    assert any(o["customer_id"] == 0 for o in orders if o)
+    assert {o["company_id"] for o in orders if o} == {1, 2}
+    names = [store.get("products", i)["name"] for i in range(1, 251)]  # type: ignore[index]
+    assert any("&" in n for n in names) and any("\u2013" in n for n in names)
+
+
+def test_archiving_and_reviving() -> None:
+    store = Store(100, 1, real_world=True)
+    archived = next(i for i in range(1, 101) if not store.attr("customers", i, "active"))
+    store.update("customers", archived, active=True)
+    assert archived in store.ids("customers")
+    store.update("customers", 2, active=False)
+    assert 2 not in store.ids("customers") and 2 in store.ids("customers", with_archived=True)
+
+
+def test_cli_arguments_for_tls_and_the_profile() -> None:
+    import argparse
+
+    import requests
+
+    from core.sandbox.cli import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        ["--port", "0", "--size", "20", "--tls", "--real-world", "--no-inventory"]
+    )
+    assert (args.tls, args.real_world, args.no_inventory) == (True, True, True)
+    with SandboxServer(size=args.size, port=args.port, tls=args.tls) as server:
+        assert server.url.startswith("https://127.0.0.1:") and server.ca_file is not None
+        answer = requests.get(f"{server.url}/web/version", verify=str(server.ca_file), timeout=5)
+        assert answer.json()["version"] == "19.0"
