@@ -31,6 +31,7 @@ from core.localdb.dialects import (
     DIALECTS,
     ColumnInfo,
     Dialect,
+    InvalidText,
     TableInfo,
     table_sql,
 )
@@ -63,7 +64,7 @@ class ReadSession:
     def _translated(self) -> Iterator[None]:
         try:
             yield
-        except SyncPreviewError:
+        except (SyncPreviewError, InvalidText):
             raise
         except Exception as exc:
             raise translate(exc, self.settings) from None
@@ -153,12 +154,12 @@ class LocalDatabase:
         try:
             conn = self.dialect.connect(self.settings)
         except Exception as exc:
-            raise translate(exc, self.settings) from None
+            raise translate(exc, self.settings, connecting=True) from None
         try:
             try:
                 server = self.dialect.begin(conn, self.settings)
             except Exception as exc:
-                raise translate(exc, self.settings) from None
+                raise translate(exc, self.settings, connecting=True) from None
             yield ReadSession(self.dialect, conn, self.settings, server)
         finally:
             try:

@@ -259,7 +259,8 @@ class Postgres:
         return [ColumnInfo(name, kind, nullable) for name, kind, nullable in rows]
 
     def described(self, cursor: Any) -> list[ColumnInfo]:
-        oids = sorted({column.type_code for column in cursor.description})
+        description = list(cursor.description)
+        oids = sorted({column.type_code for column in description})
         names: dict[int, str] = {}
         if oids:
             cursor.execute(
@@ -267,7 +268,7 @@ class Postgres:
                 (oids,),
             )
             names = {int(oid): str(name) for oid, name in cursor.fetchall()}
-        return [ColumnInfo(c.name, names.get(c.type_code)) for c in cursor.description]
+        return [ColumnInfo(c.name, names.get(c.type_code)) for c in description]
 
     def lines_json(self, sku: str, quantity: str, total: str) -> str:
         return (
@@ -413,7 +414,8 @@ class MySql:
         )
 
     def begin(self, conn: Any, settings: DatabaseSettings) -> str:
-        server = str(conn.get_server_info())
+        # MariaDB announces itself as "5.5.5-10.11.6-MariaDB-..." to old clients.
+        server = str(conn.get_server_info()).removeprefix("5.5.5-")
         with conn.cursor() as cur:
             if "mariadb" in server.lower():
                 cur.execute("SET SESSION max_statement_time = %s", (settings.statement_timeout,))

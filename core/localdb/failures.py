@@ -111,7 +111,9 @@ def _bad_query(settings: DatabaseSettings, detail: str) -> BadQuery:
     return BadQuery(f"{label} could not run the mapping's query: {detail}")
 
 
-def translate(exc: BaseException, settings: DatabaseSettings) -> SyncPreviewError:
+def translate(
+    exc: BaseException, settings: DatabaseSettings, *, connecting: bool = False
+) -> SyncPreviewError:
     """The project's error for a driver error raised while connecting or reading."""
     if isinstance(exc, SyncPreviewError):
         return exc
@@ -119,7 +121,10 @@ def translate(exc: BaseException, settings: DatabaseSettings) -> SyncPreviewErro
     if isinstance(exc, psycopg2.Error):
         return _postgres(exc, settings, secret)
     if isinstance(exc, pymysql.err.MySQLError):
-        return _mysql(exc, settings, secret)
+        error = _mysql(exc, settings, secret)
+        if connecting and isinstance(error, ExternalTimeout):
+            return _connect_timeout(settings)
+        return error
     if isinstance(exc, sqlite3.Error):
         return _sqlite(exc, settings, secret)
     if isinstance(exc, TimeoutError):
@@ -132,7 +137,9 @@ def translate(exc: BaseException, settings: DatabaseSettings) -> SyncPreviewErro
     )
 
 
-def _postgres(exc: psycopg2.Error, settings: DatabaseSettings, secret: str | None) -> Exception:
+def _postgres(
+    exc: psycopg2.Error, settings: DatabaseSettings, secret: str | None
+) -> SyncPreviewError:
     code = exc.pgcode or ""
     text = str(exc.pgerror or exc)
     if code == "25006" or (code in ("0A000", "") and _WRITE_WORDS.search(text)):
@@ -161,7 +168,9 @@ def _postgres(exc: psycopg2.Error, settings: DatabaseSettings, secret: str | Non
     return _unreachable(settings)
 
 
-def _mysql(exc: pymysql.err.MySQLError, settings: DatabaseSettings, secret: str | None) -> Exception:
+def _mysql(
+    exc: pymysql.err.MySQLError, settings: DatabaseSettings, secret: str | None
+) -> SyncPreviewError:
     number = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if number in _MY_AUTH:
@@ -179,6 +188,8 @@ def _mysql(exc: pymysql.err.MySQLError, settings: DatabaseSettings, secret: str 
     if number == 2005:
         return _unknown_host(settings)
     if number in _MY_UNREACHABLE:
+        if _PG_NO_HOST.search(text) or "getaddrinfo" in text:
+            return _unknown_host(settings)
         if "timed out" in text:
             return _connect_timeout(settings)
         return _unreachable(settings)
@@ -191,7 +202,9 @@ def _mysql(exc: pymysql.err.MySQLError, settings: DatabaseSettings, secret: str 
     return _bad_query(settings, _first_line(text, secret))
 
 
-def _sqlite(exc: sqlite3.Error, settings: DatabaseSettings, secret: str | None) -> Exception:
+def _sqlite(
+    exc: sqlite3.Error, settings: DatabaseSettings, secret: str | None
+) -> SyncPreviewError:
     text = str(exc)
     lowered = text.lower()
     if "readonly database" in lowered or "read-only" in lowered:
