@@ -400,18 +400,23 @@ class MySql:
 
     def connect(self, settings: DatabaseSettings) -> Any:
         options = dict(settings.options)
-        return pymysql.connect(
+        # PyMySQL's connect_timeout bounds the TCP connect only; the server's greeting is read
+        # with read_timeout, so that one is the connect limit too until the session is open.
+        conn = pymysql.connect(
             host=settings.host,
             port=settings.effective_port or 3306,
             user=settings.user or "",
             password=settings.password_value() or "",
             database=settings.database,
             connect_timeout=settings.connect_timeout,
-            read_timeout=settings.statement_timeout + 30,
-            write_timeout=settings.statement_timeout + 30,
+            read_timeout=settings.connect_timeout,
+            write_timeout=settings.connect_timeout,
             charset=options.get("charset", "utf8mb4"),
             autocommit=False,
         )
+        # Then reads may wait as long as a statement may run (the server stops it at the limit).
+        conn._read_timeout = conn._write_timeout = settings.statement_timeout + 30
+        return conn
 
     def begin(self, conn: Any, settings: DatabaseSettings) -> str:
         # MariaDB announces itself as "5.5.5-10.11.6-MariaDB-..." to old clients.

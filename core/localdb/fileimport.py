@@ -125,7 +125,6 @@ def _read_csv(data: bytes, name: str) -> pl.DataFrame:
             text.encode(),
             separator=_sniffed(text),
             infer_schema=False,
-            missing_utf8_is_empty_string=False,
         )
     except pl.exceptions.PolarsError as exc:
         raise InvalidRequest(f"{name} cannot be read as CSV: {str(exc).splitlines()[0]}") from None

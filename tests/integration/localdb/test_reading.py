@@ -257,3 +257,25 @@ def test_the_good_rows_read_as_the_engine_reads_them(crm: Crm) -> None:
     rows = [r for f in LocalReader(LocalDatabase(crm.settings), mapping).frames() for r in f.to_dicts()]
     got = sorted((r["sku"], r["price"], r["stock_quantity"]) for r in rows)
     assert got == [("A-1", "1.50", 10), ("B-2", "2.00", 7)]
+
+
+def test_text_that_is_not_utf8_names_row_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from core.localdb import DatabaseSettings
+
+    path = tmp_path / "legacy.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE people (id INTEGER, mail TEXT, town TEXT)")
+        conn.execute("INSERT INTO people VALUES (1, 'a@x.org', 'Paris')")
+        conn.execute("INSERT INTO people VALUES (2, 'b@x.org', CAST(X'4C79FF6E' AS TEXT))")
+    mapping = LocalMapping.create(
+        "woocommerce", "customers", table="people", match="id:id", columns={"city": "town"}
+    )
+    db = LocalDatabase(DatabaseSettings(kind="sqlite", database=str(path)))
+    with pytest.raises(UnreadableValue) as caught:
+        list(LocalReader(db, mapping).frames())
+    assert (caught.value.row, caught.value.key, caught.value.column) == (2, "2", "town")
+    assert str(caught.value).startswith(
+        "Row 2 of people (id = '2'): column 'town' holds text that is not valid UTF-8 ('Ly\ufffdn'"
+    )
