@@ -101,9 +101,7 @@ class UnreadableValue(BadResponse):
     (or None), ``column`` the database column and ``field`` the canonical field.
     """
 
-    def __init__(
-        self, message: str, *, row: int, key: str | None, column: str, field: str
-    ) -> None:
+    def __init__(self, message: str, *, row: int, key: str | None, column: str, field: str) -> None:
         super().__init__(message)
         self.row = row
         self.key = key

@@ -136,7 +136,9 @@ class NaturalKeyStream:
             candidates = keys.join(counts, on="h", how="inner")
             # A count per hash: two different keys with one 64-bit hash (about 1 in 10^8 at
             # a million keys) would make both look repeated: ambiguous, never a wrong match.
-            duplicates = dict(zip(candidates[_KEY].to_list(), candidates["n"].to_list(), strict=True))
+            duplicates = dict(
+                zip(candidates[_KEY].to_list(), candidates["n"].to_list(), strict=True)
+            )
         return NaturalLocalIndex(index, duplicates)
 
     def add_external(self, chunk: CanonicalFrame) -> None:
@@ -172,25 +174,16 @@ class NaturalKeyStream:
             else pl.DataFrame(schema={"id": pl.String, "key": pl.String})
         )
         final = seen.unique(subset="id", keep="last", maintain_order=True)
-        holders = (
-            final.filter(pl.col("key").is_not_null())
-            .group_by("key", maintain_order=True)
-            .agg(pl.col("id"))
-        )
-        stale = (
-            seen.join(final.rename({"key": "final"}), on="id", how="left")
-            .filter(pl.col("key").is_not_null() & pl.col("key").ne_missing(pl.col("final")))
-            .get_column("key")
-            .unique()
-            .to_list()
-        )
-        ambiguous = self._ambiguous(holders, set(stale))
+        keyed = final.filter(pl.col("key").is_not_null())
+        shared = keyed.group_by("key").len().filter(pl.col("len") > 1).select("key")
+        ambiguous = self._ambiguous(keyed.join(shared, on="key", how="semi"), self._stale(seen))
         keys = {item.key for item in ambiguous}
-        store_id = {
-            row[0]: row[1][0]
-            for row in holders.filter(pl.col("id").list.len() == 1).iter_rows()
-        }
-
+        wanted = [item.external_id for item in result.updated] + [r[_KEY] for r in result.new]
+        store_id = dict(
+            keyed.filter(pl.col("key").is_in(wanted) & ~pl.col("key").is_in(list(keys)))
+            .select("key", "id")
+            .iter_rows()
+        )
         new = [
             record | {_KEY: store_id[record[_KEY]]}
             for record in result.new
@@ -208,15 +201,14 @@ class NaturalKeyStream:
         ]
         deleted = [record for record in result.deleted if record[_KEY] not in keys]
         # An ambiguous key found on both sides and not updated was counted unchanged.
-        seen_keys = set(seen.get_column("key").drop_nulls().unique().to_list()) & keys
-        local_keys = self._local.index.data.filter(pl.col(_KEY).is_in(list(keys)))
+        found = set(seen.filter(pl.col("key").is_in(list(keys)))["key"].to_list())
+        local_keys = self._local.index.data.filter(pl.col(_KEY).is_in(list(keys)))[_KEY]
         updated_keys = {item.external_id for item in result.updated}
         counted_unchanged = sum(
-            1 for key in local_keys[_KEY].to_list() if key in seen_keys and key not in updated_keys
+            1 for key in local_keys.to_list() if key in found and key not in updated_keys
         )
         new.sort(key=lambda record: id_sort_key(record[_KEY]))
         updated.sort(key=lambda item: id_sort_key(item.external_id))
-        no_key = self._without_key(final)
         return MatchedResult(
             delta=DeltaResult(
                 entity_type=self.entity_type,
@@ -228,16 +220,37 @@ class NaturalKeyStream:
             ),
             match="natural",
             key_field=self.key_field,
-            ambiguous=tuple(ambiguous) + no_key,
+            ambiguous=tuple(ambiguous) + self._without_key(final),
             local_without_key=local_without_key,
         )
 
-    def _ambiguous(self, holders: pl.DataFrame, stale: set[str]) -> list[AmbiguousKey]:
+    @staticmethod
+    def _stale(seen: pl.DataFrame) -> set[str]:
+        """Keys a store record had before it came again with another key."""
+        again = seen.filter(pl.col("id").is_duplicated())
+        if again.is_empty():
+            return set()
+        last = again.unique(subset="id", keep="last", maintain_order=True).rename({"key": "last"})
+        stale = again.join(last, on="id").filter(
+            pl.col("key").is_not_null() & pl.col("key").ne_missing(pl.col("last"))
+        )
+        return set(stale["key"].to_list())
+
+    def _ambiguous(self, shared: pl.DataFrame, stale: set[str]) -> list[AmbiguousKey]:
+        """``shared``: the (id, key) of store records whose key another record has too."""
         assert self._local is not None
         label = KEY_LABELS.get(self.key_field, self.key_field)
-        ids_of = dict(holders.iter_rows())
+        ids_of: dict[str, list[str]] = {}
+        for ident, key in shared.select("id", "key").iter_rows():
+            ids_of.setdefault(key, []).append(ident)
         local_dups = self._local.duplicates
-        keys = {key for key, ids in ids_of.items() if len(ids) > 1} | stale | set(local_dups)
+        keys = set(ids_of) | stale | set(local_dups)
+        if stale:  # a stale key may also be another record's final key
+            holders = self._holders
+            for key, ident in holders(stale):
+                ids_of.setdefault(key, [])
+                if ident not in ids_of[key]:
+                    ids_of[key].append(ident)
         local_present = set(
             self._local.index.data.filter(pl.col(_KEY).is_in(list(keys)))[_KEY].to_list()
         )
@@ -255,15 +268,19 @@ class NaturalKeyStream:
             out.append(AmbiguousKey(key, "; ".join(reasons), ids, rows))
         return out
 
+    def _holders(self, keys: set[str]) -> list[tuple[str, str]]:
+        """(key, store id) of the records whose final key is one of ``keys``."""
+        seen = pl.concat(self._external)
+        final = seen.unique(subset="id", keep="last", maintain_order=True)
+        return list(final.filter(pl.col("key").is_in(list(keys))).select("key", "id").iter_rows())
+
     def _without_key(self, final: pl.DataFrame) -> tuple[AmbiguousKey, ...]:
         ids = final.filter(pl.col("key").is_null())["id"].to_list()
         if not ids:
             return ()
         label = KEY_LABELS.get(self.key_field, self.key_field)
         count = "1 store record has" if len(ids) == 1 else f"{len(ids)} store records have"
-        return (
-            AmbiguousKey(None, f"{count} no {label}", tuple(sorted(ids, key=id_sort_key)), 0),
-        )
+        return (AmbiguousKey(None, f"{count} no {label}", tuple(sorted(ids, key=id_sort_key)), 0),)
 
 
 def id_matched(result: DeltaResult, *, local_without_key: int = 0) -> MatchedResult:

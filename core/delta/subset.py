@@ -24,7 +24,5 @@ def only_fields(frame: CanonicalFrame, fields: Iterable[str]) -> CanonicalFrame:
     if not dropped:
         return frame
     schema = frame.data.schema
-    data = frame.data.with_columns(
-        pl.lit(None, dtype=schema[name]).alias(name) for name in dropped
-    )
+    data = frame.data.with_columns(pl.lit(None, dtype=schema[name]).alias(name) for name in dropped)
     return CanonicalFrame(frame.entity_type, data)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,14 +162,11 @@ class LocalDatabase:
                 raise translate(exc, self.settings, connecting=True) from None
             yield ReadSession(self.dialect, conn, self.settings, server)
         finally:
-            try:
+            # Never a commit: roll back, then close (either may fail on a broken connection).
+            with suppress(Exception):
                 conn.rollback()
-            except Exception:  # noqa: BLE001, S110 - the connection is closed next anyway
-                pass
-            try:
+            with suppress(Exception):
                 conn.close()
-            except Exception:  # noqa: BLE001, S110 - nothing more to release
-                pass
 
     def test_connection(self) -> ConnectionCheck:
         """Connect, open a read-only transaction and list the tables: a sentence either way."""
@@ -191,7 +188,7 @@ class LocalDatabase:
         )
 
     def tables(self) -> list[TableInfo]:
-        """The tables and views this user may see (``crm.clients`` with its schema on PostgreSQL)."""
+        """The tables and views this user may see (with the schema on PostgreSQL: ``crm.x``)."""
         with self.read_only() as session:
             return session.tables()
 

@@ -26,7 +26,8 @@ import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time as time_of_day, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -104,7 +105,9 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _text_series(name: str, values: Sequence[Any], first_row: int, index: int, rows: Any) -> pl.Series:
+def _text_series(
+    name: str, values: Sequence[Any], first_row: int, index: int, rows: Any
+) -> pl.Series:
     try:
         return pl.Series(name, values, dtype=pl.String, strict=True)
     except Exception:  # noqa: BLE001 - not all str: convert value by value below
@@ -184,9 +187,7 @@ def _rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur.close()
 
 
-def _fetch_frames(
-    cur: Any, names: Sequence[str], chunk_rows: int
-) -> Iterator[pl.DataFrame]:
+def _fetch_frames(cur: Any, names: Sequence[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
     done = 0
     while True:
         rows = cur.fetchmany(chunk_rows)
@@ -221,7 +222,9 @@ class Postgres:
         conn.autocommit = False
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
-            cur.execute("SET LOCAL statement_timeout = %s", (int(settings.statement_timeout * 1000),))
+            cur.execute(
+                "SET LOCAL statement_timeout = %s", (int(settings.statement_timeout * 1000),)
+            )
             cur.execute("SET LOCAL TimeZone = 'UTC'")
             cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")
             cur.execute("SELECT version()")
@@ -289,9 +292,7 @@ class Postgres:
         done = 0
         for chunk, count in _copy_chunks(conn, copy, chunk_rows):
             try:
-                frame = pl.read_csv(
-                    chunk, has_header=False, new_columns=list(names), schema=schema
-                )
+                frame = pl.read_csv(chunk, has_header=False, new_columns=list(names), schema=schema)
             except Exception:  # noqa: BLE001 - most likely text that is not UTF-8
                 _raise_invalid_text(chunk, done)
                 raise
@@ -456,7 +457,9 @@ class MySql:
             f"WHERE {schema_test} AND table_name = %s ORDER BY ordinal_position",
             parts,
         )
-        return [ColumnInfo(str(name), str(kind), nullable == "YES") for name, kind, nullable in rows]
+        return [
+            ColumnInfo(str(name), str(kind), nullable == "YES") for name, kind, nullable in rows
+        ]
 
     def described(self, cursor: Any) -> list[ColumnInfo]:
         type_names = {
@@ -525,7 +528,9 @@ class Sqlite:
         else:
             sql = 'SELECT name, type, "notnull" FROM pragma_table_info(?)'
         rows = _rows(conn, sql, parts[-1:])
-        return [ColumnInfo(str(name), str(kind) or None, not notnull) for name, kind, notnull in rows]
+        return [
+            ColumnInfo(str(name), str(kind) or None, not notnull) for name, kind, notnull in rows
+        ]
 
     def described(self, cursor: Any) -> list[ColumnInfo]:
         return [ColumnInfo(str(c[0]), None) for c in cursor.description]

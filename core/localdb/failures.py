@@ -202,9 +202,7 @@ def _mysql(
     return _bad_query(settings, _first_line(text, secret))
 
 
-def _sqlite(
-    exc: sqlite3.Error, settings: DatabaseSettings, secret: str | None
-) -> SyncPreviewError:
+def _sqlite(exc: sqlite3.Error, settings: DatabaseSettings, secret: str | None) -> SyncPreviewError:
     text = str(exc)
     lowered = text.lower()
     if "readonly database" in lowered or "read-only" in lowered:

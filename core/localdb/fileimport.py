@@ -168,18 +168,14 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[pl.DataFrame,
     return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String())), header_row
 
 
-def read_table(
-    data: bytes, name: str, *, sheet: str | None = None
-) -> tuple[pl.DataFrame, int]:
+def read_table(data: bytes, name: str, *, sheet: str | None = None) -> tuple[pl.DataFrame, int]:
     """A CSV or ``.xlsx`` file as text columns, and the file row number of its header."""
     if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         return _read_xlsx(data, name, sheet)
     return _read_csv(data, name), 1
 
 
-def _columns(
-    entity: str, header: list[str], columns: Mapping[str, str] | None
-) -> dict[str, str]:
+def _columns(entity: str, header: list[str], columns: Mapping[str, str] | None) -> dict[str, str]:
     fields = (_KEY, *COMPARABLE_FIELDS[entity])
     if columns is None:
         lowered = {title.strip().lower(): title for title in header}
@@ -291,8 +287,10 @@ def parse_file(
         ]
     )
     valid = frame.filter(~pl.Series(bad, dtype=pl.Boolean)) if height else frame
-    result = canonical_frame("local", entity_type, valid) if valid.height else CanonicalFrame(
-        entity_type, pl.DataFrame(schema=schema)
+    result = (
+        canonical_frame("local", entity_type, valid)
+        if valid.height
+        else CanonicalFrame(entity_type, pl.DataFrame(schema=schema))
     )
     invalid = sum(bad)
     return result, ImportReport(

@@ -238,7 +238,9 @@ class LocalMapping:
 
     @property
     def not_compared(self) -> tuple[str, ...]:
-        return tuple(f for f in COMPARABLE_FIELDS[self.entity_type] if f not in self.compared_fields)
+        return tuple(
+            f for f in COMPARABLE_FIELDS[self.entity_type] if f not in self.compared_fields
+        )
 
     @property
     def parent_key(self) -> str | None:
@@ -261,9 +263,7 @@ class LocalMapping:
             if self.match.kind == "id"
             else f"matched by {FIELD_LABELS[NATURAL_KEYS[self.entity_type]]}"
         )
-        left_out = (
-            f"; not compared: {', '.join(self.not_compared)}" if self.not_compared else ""
-        )
+        left_out = f"; not compared: {', '.join(self.not_compared)}" if self.not_compared else ""
         return (
             f"{self.entity_type.capitalize()} from {self.source}, {how}; compared: "
             f"{', '.join(self.compared_fields)}{left_out}."

@@ -148,7 +148,7 @@ class DatabaseSettings:
         values["options"] = tuple(
             (str(k), str(v)) for k, v in dict(values.get("options") or {}).items()
         )
-        return cls(**values, password=password)
+        return cls(**values, password=_secret(password))
 
     def with_password(self, password: str | SecretStr | None) -> DatabaseSettings:
         """The same settings with another password (from the vault, or none)."""

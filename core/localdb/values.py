@@ -75,7 +75,9 @@ class _Context:
     ) -> None:
         self.mapping, self.layout, self.raw, self.first_row = mapping, layout, raw, first_row
 
-    def error(self, position: int, column: str, field: str, value: Any, why: str) -> UnreadableValue:
+    def error(
+        self, position: int, column: str, field: str, value: Any, why: str
+    ) -> UnreadableValue:
         row = self.first_row + position + 1
         key = self.raw[self.layout.names[self.layout.key_position]][position]
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."

@@ -17,8 +17,6 @@ from core.errors import (
     AuthError,
     BadQuery,
     ExternalTimeout,
-    RemoteNotFound,
-    Unreachable,
     WriteRefused,
 )
 from core.localdb import DatabaseSettings, LocalDatabase, LocalMapping, LocalReader
@@ -73,7 +71,10 @@ def test_the_database_itself_refuses_writes(crm: Crm, statement: str) -> None:
 def test_two_statements_in_one_go_write_nothing(crm: Crm) -> None:
     before = snapshot(crm)
     sql = f"SELECT 1; DELETE FROM {crm.table('clients')}"
-    with LocalDatabase(crm.settings).read_only() as session, pytest.raises((WriteRefused, BadQuery)):
+    with (
+        LocalDatabase(crm.settings).read_only() as session,
+        pytest.raises((WriteRefused, BadQuery)),
+    ):
         session.execute(sql)
     assert snapshot(crm) == before
 
@@ -216,9 +217,7 @@ def mariadb_user(mariadb_crm: Crm) -> Iterator[tuple[str, str]]:
     with conn.cursor() as cur:
         for host in ("%", "localhost", "127.0.0.1"):
             cur.execute("CREATE USER %s@%s IDENTIFIED BY %s", (name, host, password))
-            cur.execute(
-                f"GRANT SELECT ON {mariadb_crm.settings.database}.* TO %s@%s", (name, host)
-            )
+            cur.execute(f"GRANT SELECT ON {mariadb_crm.settings.database}.* TO %s@%s", (name, host))
     try:
         yield name, password
     finally:

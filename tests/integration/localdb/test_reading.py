@@ -46,9 +46,7 @@ def test_by_linked_id_compares_only_the_mapped_fields(crm: Crm) -> None:
     assert [r["external_id"] for r in delta.new] == ["200"]
     (updated,) = delta.updated
     assert updated.external_id == "102"
-    assert [(c.field, c.old, c.new) for c in updated.changes] == [
-        ("city", "Lyon", "Villeurbanne")
-    ]
+    assert [(c.field, c.old, c.new) for c in updated.changes] == [("city", "Lyon", "Villeurbanne")]
     assert [r["external_id"] for r in delta.deleted] == ["106"]
     assert result.local_without_key == 1  # Carl has no store id
 
@@ -73,8 +71,7 @@ def test_by_natural_key_lists_ambiguous_keys_apart(crm: Crm) -> None:
     ]
     # The store's side as the engine gives it: normalized (ANN@ is ann@).
     frames = [
-        canonical_frame("local", "customers", pl.DataFrame(part))
-        for part in (store[:3], store[3:])
+        canonical_frame("local", "customers", pl.DataFrame(part)) for part in (store[:3], store[3:])
     ]
     result = compare(LocalDatabase(crm.settings), mapping, frames, chunk_rows=2)
     delta = result.delta
@@ -222,7 +219,12 @@ def test_a_value_that_is_not_its_field_names_row_and_column(crm: Crm) -> None:
         "products",
         table=crm.table("items"),
         match="natural",
-        columns={"sku": "art_no", "name": "label", "price": "unit_price", "stock_quantity": "stock"},
+        columns={
+            "sku": "art_no",
+            "name": "label",
+            "price": "unit_price",
+            "stock_quantity": "stock",
+        },
     )
     with pytest.raises(UnreadableValue) as caught:
         list(LocalReader(LocalDatabase(crm.settings), mapping).frames())
@@ -254,7 +256,9 @@ def test_the_good_rows_read_as_the_engine_reads_them(crm: Crm) -> None:
         match="natural",
         columns={"sku": "art_no", "price": "unit_price", "stock_quantity": "stock"},
     )
-    rows = [r for f in LocalReader(LocalDatabase(crm.settings), mapping).frames() for r in f.to_dicts()]
+    rows = [
+        r for f in LocalReader(LocalDatabase(crm.settings), mapping).frames() for r in f.to_dicts()
+    ]
     got = sorted((r["sku"], r["price"], r["stock_quantity"]) for r in rows)
     assert got == [("A-1", "1.50", 10), ("B-2", "2.00", 7)]
 

@@ -55,12 +55,7 @@ def reference(external, local):
     for sid, record in final.items():
         if record["email"] is not None:
             by_key.setdefault(record["email"], []).append(sid)
-    stale = {
-        key
-        for key, ids in keys_seen.items()
-        for sid in ids
-        if final[sid]["email"] != key
-    }
+    stale = {key for key, ids in keys_seen.items() for sid in ids if final[sid]["email"] != key}
     local_by_key: dict[str, list[dict[str, Any]]] = {}
     for row in local:
         local_by_key.setdefault(row["external_id"], []).append(row)

@@ -73,9 +73,9 @@ def test_xlsx_with_columns_named_like_the_fields(tmp_path: Path) -> None:
         "total": "total",
         "created_at": "created_at",
     }
-    assert [(r["external_id"], r["number"], r["total"], r["created_at"]) for r in valid.to_dicts()] == [
-        ("9001", "S-1", "12.50", "2024-05-01T10:00:00Z")
-    ]
+    assert [
+        (r["external_id"], r["number"], r["total"], r["created_at"]) for r in valid.to_dicts()
+    ] == [("9001", "S-1", "12.50", "2024-05-01T10:00:00Z")]
     assert report.problems == (
         ImportProblem(4, "created_at", "'not a date' is not a date and time (created_at)"),
     )
@@ -94,7 +94,11 @@ def test_a_customer_file_matches_by_e_mail(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "columns", "message"),
     [
-        (b"a,b\n1,2\n", {"sku": "Article"}, "The file has no column 'Article'; its columns are: a, b"),
+        (
+            b"a,b\n1,2\n",
+            {"sku": "Article"},
+            "The file has no column 'Article'; its columns are: a, b",
+        ),
         (b"a,b\n1,2\n", {"colour": "a"}, "colour: not a field of products"),
         (b"name\nx\n", None, "Map a column to external_id"),
         (b"sku\n\xff\xfe\n", None, "is not UTF-8 text"),

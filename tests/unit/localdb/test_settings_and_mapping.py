@@ -153,7 +153,7 @@ def test_what_a_select_may_hold() -> None:
     assert check_select("SELECT 'a;b' AS x, \"c;d\" FROM t -- ; comment\n;  ") == (
         "SELECT 'a;b' AS x, \"c;d\" FROM t -- ; comment"
     )
-    assert check_select("WITH x AS (SELECT 1) SELECT * FROM x") .startswith("WITH")
+    assert check_select("WITH x AS (SELECT 1) SELECT * FROM x").startswith("WITH")
     assert check_select("(SELECT 1)") == "(SELECT 1)"
 
 
