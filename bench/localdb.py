@@ -238,7 +238,8 @@ def run_step(step: str, kind: str, target: str, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if step == "read":
         rows = 0
-        for frame in LocalReader(db, _mapping(kind, "id:woo_id")).frames():
+        chunk = int(os.environ.get("LOCALDB_CHUNK_ROWS", "20000"))
+        for frame in LocalReader(db, _mapping(kind, "id:woo_id"), chunk_rows=chunk).frames():
             rows += frame.data.height
         out["rows"] = rows
     elif step == "pandas-read":

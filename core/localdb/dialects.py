@@ -44,7 +44,7 @@ from core.localdb.settings import DatabaseSettings, Kind
 Row = tuple[Any, ...]
 
 #: Rows per frame when the caller does not say.
-CHUNK_ROWS: Final = 50_000
+CHUNK_ROWS: Final = 20_000
 
 
 @dataclass(frozen=True)
