@@ -1,6 +1,6 @@
 """The organization's own database as the local side: read + diff of 1M customers.
 
-    python -m bench.localdb [--n 1000000] [--only postgresql sqlite] [--keep]
+    python -m bench.localdb [--n 1000000] [--only postgresql sqlite] [--runs 3]
 
 Builds a customers table with its own column names and types (``crm.clients(cust_no bigint,
 woo_id bigint, mail text, full_name text, town text, ...)``, e-mails partly upper-cased and
@@ -288,6 +288,7 @@ def main() -> None:
         "--only", nargs="*", choices=("postgresql", "sqlite"), default=["postgresql", "sqlite"]
     )
     parser.add_argument("--steps", nargs="*", choices=STEPS, default=list(STEPS))
+    parser.add_argument("--runs", type=int, default=1, help="processes per step (median)")
     parser.add_argument("--step", choices=STEPS)
     parser.add_argument("--kind")
     parser.add_argument("--target")
@@ -308,7 +309,7 @@ def main() -> None:
             targets["sqlite"] = str(path)
         print(f"tables built in {time.perf_counter() - started:.1f} s")
         results = {
-            (kind, step): _in_process(step, kind, target, args.n)
+            (kind, step): _in_process(step, kind, target, args.n, args.runs)
             for kind, target in targets.items()
             for step in args.steps
         }
@@ -320,6 +321,9 @@ def main() -> None:
     print(f"{'step':<14}" + "".join(f"{kind:>26}" for kind in kinds))
     for step in args.steps:
         print(f"{step:<14}" + "".join(f"{_cell(results[(k, step)]):>26}" for k in kinds))
+    if args.runs > 1:
+        for (kind, step), figures in results.items():
+            print(f"  {kind} {step}: runs {figures.get('runs')}")
     for kind in kinds:
         ours, theirs = results.get((kind, "read"), {}), results.get((kind, "pandas-read"), {})
         by_id, natural = results.get((kind, "diff-id"), {}), results.get((kind, "diff-natural"), {})

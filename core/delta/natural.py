@@ -173,10 +173,16 @@ class NaturalKeyStream:
             if self._external
             else pl.DataFrame(schema={"id": pl.String, "key": pl.String})
         )
-        final = seen.unique(subset="id", keep="last", maintain_order=True)
+        repeated_ids = bool(seen["id"].is_duplicated().any())
+        final = seen.unique(subset="id", keep="last", maintain_order=True) if repeated_ids else seen
         keyed = final.filter(pl.col("key").is_not_null())
-        shared = keyed.group_by("key").len().filter(pl.col("len") > 1).select("key")
-        ambiguous = self._ambiguous(keyed.join(shared, on="key", how="semi"), self._stale(seen))
+        # Keys held by two records: counted by a 64-bit hash first (cheap on a million
+        # strings), then checked exactly on the few records whose hash repeats.
+        hashes = keyed["key"].hash(self._seed)
+        candidates = keyed.filter(hashes.is_duplicated())
+        shared = candidates.group_by("key").len().filter(pl.col("len") > 1).select("key")
+        stale = self._stale(seen) if repeated_ids else set()
+        ambiguous = self._ambiguous(candidates.join(shared, on="key", how="semi"), stale)
         keys = {item.key for item in ambiguous}
         wanted = [item.external_id for item in result.updated] + [r[_KEY] for r in result.new]
         store_id = dict(
