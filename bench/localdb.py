@@ -255,24 +255,18 @@ def run_step(step: str, kind: str, target: str, n: int) -> dict[str, Any]:
     return out
 
 
-def _in_process(step: str, kind: str, target: str, n: int) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.localdb",
-        "--n",
-        str(n),
-        "--step",
-        step,
-        "--kind",
-        kind,
-        "--target",
-        target,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+def _in_process(step: str, kind: str, target: str, n: int, runs: int) -> dict[str, Any]:
+    """The step in ``runs`` fresh processes: the run of median time."""
+    command = [sys.executable, "-m", "bench.localdb", "--n", str(n), "--step", step]
+    command += ["--kind", kind, "--target", target]
+    figures = []
+    for _ in range(runs):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
+        figures.append(dict(json.loads(done.stdout.strip().splitlines()[-1])))
+    figures.sort(key=lambda f: f["seconds"])
+    return figures[len(figures) // 2] | {"runs": [round(f["seconds"], 2) for f in figures]}
 
 
 def _cell(figures: dict[str, Any]) -> str:
