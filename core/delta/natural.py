@@ -182,7 +182,7 @@ class NaturalKeyStream:
         candidates = keyed.filter(hashes.is_duplicated())
         shared = candidates.group_by("key").len().filter(pl.col("len") > 1).select("key")
         stale = self._stale(seen) if repeated_ids else set()
-        ambiguous = self._ambiguous(candidates.join(shared, on="key", how="semi"), stale)
+        ambiguous = self._ambiguous(keyed, candidates.join(shared, on="key", how="semi"), stale)
         keys = {item.key for item in ambiguous}
         wanted = [item.external_id for item in result.updated] + [r[_KEY] for r in result.new]
         store_id = dict(
@@ -242,21 +242,19 @@ class NaturalKeyStream:
         )
         return set(stale["key"].to_list())
 
-    def _ambiguous(self, shared: pl.DataFrame, stale: set[str]) -> list[AmbiguousKey]:
-        """``shared``: the (id, key) of store records whose key another record has too."""
+    def _ambiguous(
+        self, keyed: pl.DataFrame, shared: pl.DataFrame, stale: set[str]
+    ) -> list[AmbiguousKey]:
+        """``keyed``: (id, final key) of the store records with a key; ``shared``: those whose
+        key another record has too; ``stale``: keys a record had before another one."""
         assert self._local is not None
         label = KEY_LABELS.get(self.key_field, self.key_field)
-        ids_of: dict[str, list[str]] = {}
-        for ident, key in shared.select("id", "key").iter_rows():
-            ids_of.setdefault(key, []).append(ident)
         local_dups = self._local.duplicates
-        keys = set(ids_of) | stale | set(local_dups)
-        if stale:  # a stale key may also be another record's final key
-            holders = self._holders
-            for key, ident in holders(stale):
-                ids_of.setdefault(key, [])
-                if ident not in ids_of[key]:
-                    ids_of[key].append(ident)
+        keys = set(shared["key"].to_list()) | stale | set(local_dups)
+        ids_of: dict[str, list[str]] = {}
+        holders = keyed.filter(pl.col("key").is_in(list(keys))) if keys else keyed.clear()
+        for ident, key in holders.select("id", "key").iter_rows():
+            ids_of.setdefault(key, []).append(ident)
         local_present = set(
             self._local.index.data.filter(pl.col(_KEY).is_in(list(keys)))[_KEY].to_list()
         )
@@ -273,12 +271,6 @@ class NaturalKeyStream:
                 reasons.append(f"a store record's {label} changed while the store was read")
             out.append(AmbiguousKey(key, "; ".join(reasons), ids, rows))
         return out
-
-    def _holders(self, keys: set[str]) -> list[tuple[str, str]]:
-        """(key, store id) of the records whose final key is one of ``keys``."""
-        seen = pl.concat(self._external)
-        final = seen.unique(subset="id", keep="last", maintain_order=True)
-        return list(final.filter(pl.col("key").is_in(list(keys))).select("key", "id").iter_rows())
 
     def _without_key(self, final: pl.DataFrame) -> tuple[AmbiguousKey, ...]:
         ids = final.filter(pl.col("key").is_null())["id"].to_list()

@@ -87,7 +87,7 @@ def reference(external, local):
         "deleted": sorted(deleted),
         "updated": updated,
         "unchanged": unchanged,
-        "ambiguous": sorted(ambiguous),
+        "ambiguous": {k: sorted(by_key.get(k, [])) for k in ambiguous},
         "no_key": no_key,
         "duplicates": len(external) - len(final),
     }
@@ -102,7 +102,9 @@ def summary(matched) -> dict[str, Any]:
             u.external_id: [(c.field, c.old, c.new) for c in u.changes] for u in delta.updated
         },
         "unchanged": delta.unchanged,
-        "ambiguous": sorted(a.key for a in matched.ambiguous if a.key is not None),
+        "ambiguous": {
+            a.key: sorted(a.external_ids) for a in matched.ambiguous if a.key is not None
+        },
         "no_key": sorted(i for a in matched.ambiguous if a.key is None for i in a.external_ids),
         "duplicates": delta.duplicates_collapsed,
     }
