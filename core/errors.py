@@ -3,16 +3,19 @@
     SyncPreviewError
      ├── ConfigError            a setting is missing or wrong
      ├── InvalidRequest         a parameter or input the caller can fix
+     │    ├── WriteRefused      a query for the organization's database tried to change it
+     │    └── BadQuery          a mapping's table, column or SELECT the database rejects
      ├── PermissionDenied       the user's role does not allow the operation
      ├── NotFoundError          an organization, connector or snapshot that does not exist
      ├── RefreshRateLimited     too many fresh computations for one organization
      ├── RefreshInProgress      another computation of the same preview is running
      ├── ConnectorError         talking to an external system failed
      │    ├── AuthError         wrong keys, password or API key
-     │    ├── RemoteNotFound    wrong URL, or not a WooCommerce/Odoo endpoint
+     │    ├── RemoteNotFound    wrong URL, not a WooCommerce/Odoo endpoint, unknown database
      │    ├── RateLimited       the external system said "too many requests"
      │    ├── ExternalTimeout   no complete answer within the time limit
      │    ├── BadResponse       an answer we cannot read (malformed JSON, wrong shape)
+     │    │    └── UnreadableValue   a value of the organization's database that is not its field
      │    └── Unreachable       connection refused, DNS failure, TLS failure
      ├── StoreError             our own database failed
      └── InternalError          a bug: the message carries a reference that is in the log
@@ -34,6 +37,14 @@ class ConfigError(SyncPreviewError):
 
 class InvalidRequest(SyncPreviewError):
     """A parameter or input that the caller can correct."""
+
+
+class WriteRefused(InvalidRequest):
+    """A query for the organization's own database tried to change it (it is only read)."""
+
+
+class BadQuery(InvalidRequest):
+    """The organization's database rejected a mapping's table, column or SELECT."""
 
 
 class PermissionDenied(SyncPreviewError):
@@ -82,6 +93,21 @@ class ExternalTimeout(ConnectorError):
 
 class BadResponse(ConnectorError):
     """The external system answered something we cannot read."""
+
+
+class UnreadableValue(BadResponse):
+    """A value in the organization's database that cannot be read as its canonical field.
+
+    ``row`` is the row's position in the read (1-based), ``key`` the value of its key column
+    (or None), ``column`` the database column and ``field`` the canonical field.
+    """
+
+    def __init__(self, message: str, *, row: int, key: str | None, column: str, field: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.key = key
+        self.column = column
+        self.field = field
 
 
 class Unreachable(ConnectorError):
