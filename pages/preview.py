@@ -111,7 +111,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             args=(table, 0),
         )
         page = services.previews.page_records(
-            user.org_id,
+            user,
             snapshot.snapshot_id,
             kind,
             search=search.strip(),
@@ -120,7 +120,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         )
         download_col.download_button(
             "⬇️ CSV",
-            data=csv_export(user.org_id, snapshot.snapshot_id, kind, search.strip()),
+            data=csv_export(user, snapshot.snapshot_id, kind, search.strip()),
             file_name=f"{snapshot.sync_type}-{snapshot.entity_type}-{kind}.csv",
             mime="text/csv",
             key=f"csv_{kind}",

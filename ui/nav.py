@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.services.context import UserContext
+from core.services.actors import UserContext
 
 
 @dataclass(frozen=True)
