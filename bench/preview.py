@@ -118,9 +118,7 @@ def cache_hits(url: str, label: str, changes: int, data_dir: Path) -> None:
                 assert hit.cache_hit
             q = statistics.quantiles(times, n=20)
             t = time.perf_counter()
-            page = svc.previews.page_records(
-                ctx, snap.snapshot_id, "new", offset=changes - 50
-            )
+            page = svc.previews.page_records(ctx, snap.snapshot_id, "new", offset=changes - 50)
             last_page_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             found = svc.previews.page_records(ctx, snap.snapshot_id, "new", search="zz")

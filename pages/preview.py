@@ -46,7 +46,7 @@ sync_type = pick_source.selectbox(
     key="preview_source",
 )
 entity_type = pick_entity.selectbox(
-    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.get, key="preview_entity"
+    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="preview_entity"
 )
 refresh = user.can("editor") and actions.button(
     "🔄 Refresh", key="refresh", type="primary", help="Fetch the records again and recompute"

@@ -31,7 +31,7 @@ sync_type = pick_source.selectbox(
     key="sel_source",
 )
 entity_type = pick_entity.selectbox(
-    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.get, key="sel_entity"
+    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="sel_entity"
 )
 
 saved = services.selective.get_selective_config(user, sync_type, entity_type)

@@ -44,7 +44,10 @@ def _progress_bar(entity_type: str) -> tuple[Callable[[PreviewProgress], None], 
     def report(p: PreviewProgress) -> None:
         bar.progress(min(max(p.fraction, 0.0), 1.0), text=progress_text(p, entity_type))
 
-    return report, bar.empty
+    def done() -> None:
+        bar.empty()
+
+    return report, done
 
 
 def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
