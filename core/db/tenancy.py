@@ -79,13 +79,27 @@ def install_tenancy(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "before_flush", _check_new_rows)
 
 
+#: SQLite's OperationalErrors that are about the moment, not the statement.
+SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def _unavailable(exc: OperationalError) -> bool:
+    """True when the database could not be reached, went away, was busy or cancelled the
+    statement (PostgreSQL's OperationalError; SQLite's only for locks and files), not when a
+    statement was wrong (SQLite says OperationalError for "no such column" too)."""
+    if exc.connection_invalidated or type(exc.orig).__module__.startswith("psycopg2"):
+        return True
+    return any(word in str(exc.orig).lower() for word in SQLITE_TRANSIENT)
+
+
 @contextmanager
 def _store_errors() -> Iterator[None]:
-    """The DB-API's OperationalError (the server could not be reached, went away, was busy or
-    cancelled the statement: not the program's fault) as a transient StoreError."""
+    """The database being unavailable as a transient StoreError (a retry may help)."""
     try:
         yield
     except OperationalError as exc:
+        if not _unavailable(exc):
+            raise
         log.warning("database error: %s", str(exc.orig).partition("\n")[0])
         raise StoreError(UNREACHABLE, transient=True) from exc
 

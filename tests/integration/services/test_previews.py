@@ -309,3 +309,47 @@ def test_an_internal_error_carries_a_reference_found_in_the_log_and_activity(
     kept = services.previews.get_preview_snapshot(org, "odoo", "products", force_refresh=True)
     assert kept.snapshot_id == good.snapshot_id and kept.counts == good.counts
     assert kept.refresh_error and "internal error (reference " in kept.refresh_error
+
+
+def test_a_refresh_reports_its_phases_in_order_and_the_ui_words_them(services, demo_org):
+    from ui.preview import progress_text
+
+    seen = []
+    snap = services.previews.get_preview_snapshot(
+        demo_org, "woocommerce", "orders", force_refresh=True, progress=seen.append
+    )
+    phases = [p.phase for p in seen]
+    assert phases[0] == "fetching" and phases[-2:] == ["storing", "done"]
+    assert phases.index("comparing") > max(i for i, p in enumerate(phases) if p == "fetching")
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    storing = seen[-2]
+    assert storing.changes == sum(snap.counts[k] for k in ("new", "updated", "deleted"))
+    words = [progress_text(p, "orders") for p in seen]
+    assert words[0] == "Fetching orders from Demo WooCommerce store…"
+    assert any(w.startswith("Fetching orders: page 1 of ") for w in words)
+    assert words[-2:] == [f"Saving {storing.changes:,} changes…", "Preview is up to date."]
+
+
+def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
+    """The cached preview is read in three statements (and its view logged in a fourth); a
+    refresh writes its snapshot, log row and clean-up without reading it back."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement.split()[0].upper())
+
+    services.previews.get_preview_snapshot(demo_org, "odoo", "customers")
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        services.previews.get_preview_snapshot(demo_org, "odoo", "customers")
+        hit = list(statements)
+        statements.clear()
+        services.previews.get_preview_snapshot(demo_org, "odoo", "customers", force_refresh=True)
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    assert hit == ["SELECT", "SELECT", "SELECT", "INSERT"]
+    reads = statements.count("SELECT")
+    assert reads <= 5, statements  # config, local index and rows, the previous snapshot
