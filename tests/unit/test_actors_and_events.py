@@ -9,9 +9,7 @@ from core.services import actors, events
 from core.services.actors import ApiCaller, Operator, Scheduler, UserContext, authorize
 
 PERMISSIONS = {
-    name: value
-    for name, value in vars(actors).items()
-    if isinstance(value, actors.Permission)
+    name: value for name, value in vars(actors).items() if isinstance(value, actors.Permission)
 }
 
 

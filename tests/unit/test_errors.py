@@ -15,7 +15,13 @@ CLASSES = {
     for name, cls in inspect.getmembers(errors, inspect.isclass)
     if issubclass(cls, SyncPreviewError)
 }
-TRANSIENT = {"RefreshRateLimited", "RefreshInProgress", "RateLimited", "ExternalTimeout", "Unreachable"}
+TRANSIENT = {
+    "RefreshRateLimited",
+    "RefreshInProgress",
+    "RateLimited",
+    "ExternalTimeout",
+    "Unreachable",
+}
 TERMINAL = {
     "SyncPreviewError",
     "ConfigError",

@@ -30,8 +30,7 @@ def test_an_unreachable_postgresql_is_a_transient_store_error() -> None:
                 s.execute(select(Organization.id))
             assert caught.value.transient and retry_may_help(caught.value)
             assert str(caught.value) == (
-                "Our database did not answer (it may be restarting or busy); "
-                "try again in a moment."
+                "Our database did not answer (it may be restarting or busy); try again in a moment."
             )
             assert "pw-not-shown" not in str(caught.value)
     finally:

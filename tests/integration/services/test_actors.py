@@ -20,8 +20,13 @@ def test_an_api_token_speaks_for_a_user_of_its_organization_or_for_a_service(ser
     )
     services.accounts.add_user(admin, "vic", "Vic", "vic@acme.io", "password123", "viewer")
     as_user = services.accounts.api_actor(admin.org_id, " Vic ")
-    assert isinstance(as_user, UserContext) and (as_user.username, as_user.role) == ("vic", "viewer")
-    assert services.accounts.api_actor(admin.org_id, "billing") == ApiCaller(admin.org_id, "billing")
+    assert isinstance(as_user, UserContext) and (as_user.username, as_user.role) == (
+        "vic",
+        "viewer",
+    )
+    assert services.accounts.api_actor(admin.org_id, "billing") == ApiCaller(
+        admin.org_id, "billing"
+    )
     assert services.accounts.api_actor(admin.org_id, None) == ApiCaller(admin.org_id, "")
     # a user of another organization, or a deactivated one, is only a name
     assert services.accounts.api_actor(admin.org_id, "olga") == ApiCaller(admin.org_id, "olga")

@@ -338,7 +338,7 @@ def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
 
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, *args):
         statements.append(statement.split()[0].upper())
 
     services.previews.get_preview_snapshot(demo_org, "odoo", "customers")
