@@ -336,7 +336,7 @@ def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
     refresh writes its snapshot, log row and clean-up without reading it back."""
     from sqlalchemy import event
 
-    statements: list[str] = []
+    statements = []
 
     def count(conn, cursor, statement, *args):
         statements.append(statement.split()[0].upper())
