@@ -57,59 +57,61 @@ def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> Preview
     a newer snapshot (someone refreshed) or an expired one is opened again (served from
     the cache, or computed with a progress bar).
     """
-    previews = get_services().previews
     seen = state.viewed(sync_type, entity_type)
     if seen is not None:
-        snap = previews.latest(ctx, sync_type, entity_type)
+        snap = get_services().previews.latest(ctx, sync_type, entity_type)
         if (
             snap is not None
             and snap.snapshot_id == seen.snapshot_id
             and snap.expires_at > datetime.now(UTC)
         ):
             return _with_cache_hit(snap, seen.cache_hit)
+    return _computed(ctx, sync_type, entity_type, force_refresh=False)
+
+
+def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+    """Force a fresh computation with a progress bar; None (and a message) when refused."""
+    snap = _computed(ctx, sync_type, entity_type, force_refresh=True)
+    if snap is None:
+        return None
+    if snap.cache_hit and snap.refresh_error:
+        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
+    elif not snap.cache_hit:
+        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
+    return snap
+
+
+def _computed(
+    ctx: UserContext, sync_type: str, entity_type: str, *, force_refresh: bool
+) -> PreviewSnapshot | None:
+    """The preview from the service, with a progress bar; None once a refusal is shown."""
     report, done = _progress_bar(entity_type)
     try:
-        snap = previews.get_preview_snapshot(ctx, sync_type, entity_type, progress=report)
+        snap = get_services().previews.get_preview_snapshot(
+            ctx, sync_type, entity_type, force_refresh=force_refresh, progress=report
+        )
     except SyncPreviewError as err:
         done()
-        st.error(str(err))
+        _show_refusal(err, refreshing=force_refresh)
         return None
     done()
     state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 
 
-def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
-    """Force a fresh computation with a progress bar; None (and a message) when refused."""
-    report, done = _progress_bar(entity_type)
-    try:
-        snap = get_services().previews.get_preview_snapshot(
-            ctx, sync_type, entity_type, force_refresh=True, progress=report
-        )
-    except RefreshRateLimited as err:
-        done()
+def _show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
+    """Why there is no new preview: when to try again after a refused refresh, else the error."""
+    if refreshing and isinstance(err, RefreshRateLimited):
         at = datetime.now(UTC).timestamp() + err.retry_after
         when = fmt.clock_time(datetime.fromtimestamp(at, UTC), browser_zone())
         st.warning(
             f"⏳ {err} You can refresh again {fmt.in_(err.retry_after)} (at {when}); "
             "the preview below is the last one computed."
         )
-        return None
-    except RefreshInProgress as err:
-        done()
+    elif refreshing and isinstance(err, RefreshInProgress):
         st.info(f"⏳ {err}")
-        return None
-    except SyncPreviewError as err:
-        done()
+    else:
         st.error(str(err))
-        return None
-    done()
-    state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
-    if snap.cache_hit and snap.refresh_error:
-        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
-    elif not snap.cache_hit:
-        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
-    return snap
 
 
 def _with_cache_hit(snap: PreviewSnapshot, cache_hit: bool) -> PreviewSnapshot:

@@ -98,21 +98,13 @@ class SnapshotRows:
         records: Iterable[StoredRecord],
     ) -> PreviewCache:
         """Store a computed snapshot and its records in the current transaction."""
-        snap = PreviewCache(
-            org_id=current_org(self.session),
-            sync_type=sync_type,
-            entity_type=entity_type,
-            status="ready",
+        snap = self._add(
+            (sync_type, entity_type, "ready", hash_version, duration_ms, created_by),
             counts=dict(counts),
             duplicates_collapsed=duplicates_collapsed,
             computed_at=computed_at,
             expires_at=expires_at,
-            hash_version=hash_version,
-            duration_ms=duration_ms,
-            created_by=created_by,
         )
-        self.session.add(snap)
-        self.session.flush()
         org_id = snap.org_id
         batch: list[dict[str, Any]] = []
         positions = dict.fromkeys(KINDS, 0)
@@ -155,18 +147,26 @@ class SnapshotRows:
         created_by: str | None,
     ) -> PreviewCache:
         """Record a failed refresh; the last good snapshot is left as it is."""
+        return self._add(
+            (sync_type, entity_type, "failed", hash_version, duration_ms, created_by),
+            counts={},
+            computed_at=at,
+            expires_at=None,
+            error=error,
+        )
+
+    def _add(self, facts: tuple[str, str, str, int, int, str | None], **rest: Any) -> PreviewCache:
+        """A new snapshot row: (source, entity, status, hash version, duration, who) + the rest."""
+        sync_type, entity_type, status, hash_version, duration_ms, created_by = facts
         snap = PreviewCache(
             org_id=current_org(self.session),
             sync_type=sync_type,
             entity_type=entity_type,
-            status="failed",
-            counts={},
-            computed_at=at,
-            expires_at=None,
+            status=status,
             hash_version=hash_version,
             duration_ms=duration_ms,
-            error=error,
             created_by=created_by,
+            **rest,
         )
         self.session.add(snap)
         self.session.flush()

@@ -30,12 +30,18 @@ ROLE_RANK: dict[str, int] = {"viewer": 0, "editor": 1, "admin": 2}
 ROLE_LABEL: dict[str, str] = {"viewer": "a viewer", "editor": "an editor", "admin": "an admin"}
 
 
-def _ranks(have: str, need: Role) -> bool:
-    return ROLE_RANK.get(have, -1) >= ROLE_RANK[need]
+class _Ranked:
+    """What an actor's ``role`` allows: viewer < editor < admin."""
+
+    role: str
+
+    def can(self, role: Role) -> bool:
+        """True when this actor's role is ``role`` or above."""
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
 
 
 @dataclass(frozen=True)
-class UserContext:
+class UserContext(_Ranked):
     """A signed-in user of one organization, acting with their role."""
 
     user_id: int
@@ -50,13 +56,9 @@ class UserContext:
     def log_name(self) -> str:
         return self.username
 
-    def can(self, role: Role) -> bool:
-        """True when this user's role is ``role`` or above (viewer < editor < admin)."""
-        return _ranks(self.role, role)
-
 
 @dataclass(frozen=True)
-class ApiCaller:
+class ApiCaller(_Ranked):
     """Another service calling the JSON API with a token of ``org_id`` (not a user)."""
 
     org_id: int
@@ -67,12 +69,9 @@ class ApiCaller:
     def log_name(self) -> str:
         return f"api:{self.subject}"[:64] if self.subject else "api"
 
-    def can(self, role: Role) -> bool:
-        return _ranks(self.role, role)
-
 
 @dataclass(frozen=True)
-class Scheduler:
+class Scheduler(_Ranked):
     """Work started by a timer (periodic refreshes), not by a person."""
 
     org_id: int
@@ -82,12 +81,9 @@ class Scheduler:
     def log_name(self) -> str:
         return "scheduler"
 
-    def can(self, role: Role) -> bool:
-        return _ranks(self.role, role)
-
 
 @dataclass(frozen=True)
-class Operator:
+class Operator(_Ranked):
     """Whoever runs the command line on the server: may do anything in ``org_id``.
 
     ``name`` is what the activity log shows (blank when None); the CLI's ``demo`` acts for
@@ -101,9 +97,6 @@ class Operator:
     @property
     def log_name(self) -> str | None:
         return self.name
-
-    def can(self, role: Role) -> bool:
-        return _ranks(self.role, role)
 
 
 Actor = UserContext | ApiCaller | Scheduler | Operator

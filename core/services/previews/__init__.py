@@ -33,6 +33,7 @@ from core.services.previews.pipeline import (
 from core.services.previews.singleflight import SingleFlight
 from core.services.previews.snapshots import (
     FIRST_PAGE,
+    PageWanted,
     PreviewKey,
     PreviewSnapshot,
     RecordPage,
@@ -156,7 +157,7 @@ class DeltaDetectionService:
         """A page of one kind of records of a snapshot, optionally searched."""
         authorize(actor, VIEW)
         return self.snapshots.page(
-            actor.org_id, snapshot_id, kind, search=search, limit=limit, offset=offset
+            actor.org_id, snapshot_id, PageWanted.checked(kind, search, limit, offset)
         )
 
     # --- computing --------------------------------------------------------------------------

@@ -64,6 +64,23 @@ class PreviewSnapshot:
 
 
 @dataclass(frozen=True)
+class PageWanted:
+    """Which page of a snapshot's records: one kind, matching ``search``, from ``offset``."""
+
+    kind: str
+    search: str
+    limit: int
+    offset: int
+
+    @classmethod
+    def checked(cls, kind: str, search: str, limit: int, offset: int) -> PageWanted:
+        """A known kind, at most 1,000 records, from a non-negative offset."""
+        if kind not in KINDS:
+            raise InvalidRequest(f"Invalid kind. Must be one of: {', '.join(KINDS)}")
+        return cls(kind, search, max(1, min(int(limit), 1000)), max(0, int(offset)))
+
+
+@dataclass(frozen=True)
 class RecordPage:
     """One page of one kind of a snapshot's records; ``total`` counts all matches."""
 
@@ -183,21 +200,9 @@ class SnapshotStore:
                 raise SyncPreviewError(last.error or "The refresh failed.")
             return _read(rows, ready, cache_hit=True)
 
-    def page(
-        self,
-        org_id: int,
-        snapshot_id: int,
-        kind: str,
-        *,
-        search: str = "",
-        limit: int = FIRST_PAGE,
-        offset: int = 0,
-    ) -> RecordPage:
+    def page(self, org_id: int, snapshot_id: int, want: PageWanted) -> RecordPage:
         """A page of one kind of records of a snapshot, optionally searched."""
-        if kind not in KINDS:
-            raise InvalidRequest(f"Invalid kind. Must be one of: {', '.join(KINDS)}")
-        limit = max(1, min(int(limit), 1000))
-        offset = max(0, int(offset))
+        kind, search, limit, offset = want.kind, want.search, want.limit, want.offset
         with tenant_session(self.sessions, org_id) as s:
             snap = s.get(PreviewCache, snapshot_id)
             if snap is None or snap.org_id != org_id:
