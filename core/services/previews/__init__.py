@@ -12,8 +12,7 @@ See docs/architecture.md for the flow of one refresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +32,7 @@ from core.services.previews.pipeline import (
 from core.services.previews.singleflight import SingleFlight
 from core.services.previews.snapshots import (
     FIRST_PAGE,
+    Clock,
     PageWanted,
     PreviewKey,
     PreviewSnapshot,
@@ -51,8 +51,6 @@ __all__ = [
     "ProgressFn",
     "RecordPage",
 ]
-
-Clock = Callable[[], datetime]
 
 
 def _ignore(_progress: PreviewProgress) -> None:

@@ -7,8 +7,7 @@ works longer than the lease renews it (``renew``); ``release`` ends it early.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.leases import LeaseRows
 from core.db.tenancy import tenant_session
 from core.errors import NotFoundError
-from core.services.previews.snapshots import PreviewKey
-
-Clock = Callable[[], datetime]
+from core.services.previews.snapshots import Clock, PreviewKey
 
 
 class PreviewLease:

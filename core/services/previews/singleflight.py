@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 
 from core.errors import RefreshInProgress
 from core.services.previews.lease import PreviewLease
-from core.services.previews.snapshots import PreviewKey, PreviewSnapshot, SnapshotStore
+from core.services.previews.snapshots import Clock, PreviewKey, PreviewSnapshot, SnapshotStore
 
-Clock = Callable[[], datetime]
 POLL_SECONDS = 0.1
 #: How much earlier than a waiter's start a result may have been stored (clock resolution).
 SINCE_SLACK = timedelta(seconds=1)
