@@ -53,21 +53,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         accounts = services.accounts
         password = args.admin_password or secrets.token_urlsafe(12)
+        created = False
         try:
             org_id = accounts.operator(DEMO_SLUG).org_id
-            created = False
         except NotFoundError:
-            ctx = accounts.create_organization(
+            org_id = accounts.create_organization(
                 "Demo Company",
                 slug=DEMO_SLUG,
                 admin_username="admin",
                 admin_name="Demo Admin",
                 admin_email="admin@example.com",
                 admin_password=password,
-            )
-            org_id, created = ctx.org_id, True
+            ).org_id
+            created = True
         loaded = services.demo.load(
-            accounts.operator(org_id, name="admin"),  # acts for the admin it creates
+            accounts.operator(org_id, name="admin"),  # the log names the admin it is for
             sandbox_url=args.sandbox_url,
             progress=lambda m: print(m, file=sys.stderr),
         )
