@@ -107,23 +107,21 @@ def cache_hits(url: str, label: str, changes: int, data_dir: Path) -> None:
             )
             svc.connectors.add(ctx, "woocommerce", "Bench store", sandbox.url, WOO_CREDENTIALS)
             t0 = time.perf_counter()
-            snap = svc.previews.get_preview_snapshot(ctx.org_id, "woocommerce", "customers")
+            snap = svc.previews.get_preview_snapshot(ctx, "woocommerce", "customers")
             build_s = time.perf_counter() - t0
             assert snap.counts["new"] == changes, snap.counts
             times = []
             for _ in range(200):
                 t = time.perf_counter()
-                hit = svc.previews.get_preview_snapshot(ctx.org_id, "woocommerce", "customers")
+                hit = svc.previews.get_preview_snapshot(ctx, "woocommerce", "customers")
                 times.append((time.perf_counter() - t) * 1000)
                 assert hit.cache_hit
             q = statistics.quantiles(times, n=20)
             t = time.perf_counter()
-            page = svc.previews.page_records(
-                ctx.org_id, snap.snapshot_id, "new", offset=changes - 50
-            )
+            page = svc.previews.page_records(ctx, snap.snapshot_id, "new", offset=changes - 50)
             last_page_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            found = svc.previews.page_records(ctx.org_id, snap.snapshot_id, "new", search="zz")
+            found = svc.previews.page_records(ctx, snap.snapshot_id, "new", search="zz")
             search_ms = (time.perf_counter() - t) * 1000
             print(
                 f"[{label}] snapshot with {changes:,} changes built in {build_s:.1f} s; "
@@ -194,7 +192,7 @@ def fresh_refresh(n: int, latency_ms: float, concurrency: int, data_dir: Path) -
                 with PeakRss() as rss:
                     t0 = time.perf_counter()
                     snap = svc.previews.get_preview_snapshot(
-                        ctx.org_id, "woocommerce", "customers", force_refresh=True
+                        ctx, "woocommerce", "customers", force_refresh=True
                     )
                     took = time.perf_counter() - t0
                 print(

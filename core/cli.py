@@ -1,7 +1,8 @@
 """The command line for operators, cron and scripts: `python -m core COMMAND ...`.
 
-argparse parses, `core.services` does the work. Errors of the SyncPreviewError tree are
-printed as their message (or as the seed's JSON error envelope with --json) with exit 2.
+argparse parses, `core.services` does the work, as the operator of the organization named
+by ``--org`` (``AccountService.operator``). Errors of the SyncPreviewError tree are printed
+as their message (or as the API's JSON error envelope with --json, docs/api.md) with exit 2.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.envelope import envelope, error_envelope
+from core.envelope import envelope, error_envelope, preview_data
 from core.errors import NotFoundError, SyncPreviewError
 
 if TYPE_CHECKING:
     from core.bootstrap import Services
+    from core.services.previews import PreviewSnapshot
 
 Handler = Callable[[argparse.Namespace], int]
 DEMO_SLUG = "demo"
@@ -31,19 +33,11 @@ def _services() -> Services:
     return build_services()
 
 
-def _org_id(services: Services, org: str) -> int:
-    from core.db.accounts import OrganizationRepo
-    from core.db.tenancy import system_session
-
-    with system_session(services.sessions) as s:
-        return OrganizationRepo(s).get(org).id
-
-
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from core.config import load_settings
-    from core.db.migrate import upgrade_to_head
+    from core.services.maintenance import migrate
 
-    upgrade_to_head(load_settings().sqlalchemy_url)
+    migrate(load_settings())
     print("Database is up to date.")
     return 0
 
@@ -59,23 +53,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         accounts = services.accounts
         password = args.admin_password or secrets.token_urlsafe(12)
+        created = False
         try:
-            org_id = _org_id(services, DEMO_SLUG)
-            created = False
+            org_id = accounts.operator(DEMO_SLUG).org_id
         except NotFoundError:
-            ctx = accounts.create_organization(
+            org_id = accounts.create_organization(
                 "Demo Company",
                 slug=DEMO_SLUG,
                 admin_username="admin",
                 admin_name="Demo Admin",
                 admin_email="admin@example.com",
                 admin_password=password,
-            )
-            org_id, created = ctx.org_id, True
+            ).org_id
+            created = True
         loaded = services.demo.load(
-            org_id,
+            accounts.operator(org_id, name="admin"),  # the log names the admin it is for
             sandbox_url=args.sandbox_url,
-            user="admin",
             progress=lambda m: print(m, file=sys.stderr),
         )
         print(
@@ -92,7 +85,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from core.services.previews import check_types
+    from core.services.checks import check_types
 
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
@@ -100,9 +93,9 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         check_types(args.sync_type, args.entity)
         services = _services()
         try:
-            org_id = _org_id(services, args.org)
+            operator = services.accounts.operator(args.org)
             snap = services.previews.get_preview_snapshot(
-                org_id, args.sync_type, args.entity, force_refresh=args.refresh, user=None
+                operator, args.sync_type, args.entity, force_refresh=args.refresh
             )
         finally:
             services.close()
@@ -118,13 +111,13 @@ def _cmd_preview(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps(envelope(snap.to_dict(), request_id, started), indent=2, default=str))
+        print(json.dumps(envelope(preview_data(snap), request_id, started), indent=2, default=str))
     else:
         _print_table(snap)
     return 1 if snap.refresh_error and args.refresh else 0
 
 
-def _print_table(snap: Any) -> None:
+def _print_table(snap: PreviewSnapshot) -> None:
     c = snap.counts
     print(
         f"{snap.sync_type} {snap.entity_type}: {c['new']:,} new, {c['updated']:,} updated, "
@@ -156,7 +149,7 @@ def _cmd_invalidate(args: argparse.Namespace) -> int:
     services = _services()
     try:
         n = services.previews.invalidate_preview_cache(
-            _org_id(services, args.org), args.sync_type, args.entity, user=None
+            services.accounts.operator(args.org), args.sync_type, args.entity
         )
     finally:
         services.close()
@@ -165,12 +158,12 @@ def _cmd_invalidate(args: argparse.Namespace) -> int:
 
 
 def _cmd_activity(args: argparse.Namespace) -> int:
-    from core.db.audit import ActivityFilter
+    from core.services.activity import ActivityFilter
 
     services = _services()
     try:
         events, total = services.activity.list_activity(
-            _org_id(services, args.org),
+            services.accounts.operator(args.org),
             ActivityFilter(
                 action=args.action,
                 sync_type=args.sync_type,
@@ -217,17 +210,15 @@ def _cmd_api(args: argparse.Namespace) -> int:
 
 
 def _cmd_api_token(args: argparse.Namespace) -> int:
-    import jwt
+    from core.api.tokens import issue_token
 
     services = _services()
     try:
         secret = services.settings.api_jwt_secret
         if not secret:
             raise SyncPreviewError("Set API_JWT_SECRET first: tokens are signed with it.")
-        org_id = _org_id(services, args.org)
-        now = int(time.time())
-        claims = {"org_id": org_id, "sub": args.sub, "iat": now, "exp": now + args.days * 86400}
-        print(jwt.encode(claims, secret, algorithm="HS256"))
+        org_id = services.accounts.operator(args.org).org_id
+        print(issue_token(secret, org_id, args.sub, days=args.days))
     finally:
         services.close()
     return 0

@@ -1,10 +1,19 @@
-"""The seed's JSON response shapes, shared by the JSON API and the CLI's --json output."""
+"""The JSON shapes of the HTTP contract (docs/api.md), shared by the API and the CLI's --json.
+
+The envelope around every answer, and the camel-case ``data`` of a preview and of a saved
+selective-sync choice.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+from core.services.previews import PreviewSnapshot
+from core.services.selective import SelectiveConfigView
+
+KINDS = ("new", "updated", "deleted")
 
 
 def envelope(data: Any, request_id: str, started: float) -> dict[str, Any]:
@@ -23,4 +32,37 @@ def meta(request_id: str, started: float) -> dict[str, Any]:
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "requestId": request_id,
         "processingTime": f"{(time.perf_counter() - started) * 1000:.0f}ms",
+    }
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z, to the second."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def preview_data(snap: PreviewSnapshot) -> dict[str, Any]:
+    """A preview's ``data``: the counts and first records of each kind, and the cache facts."""
+    return {
+        "syncType": snap.sync_type,
+        "entityType": snap.entity_type,
+        "delta": {
+            kind: {"count": int(snap.counts.get(kind, 0)), "records": snap.records[kind]}
+            for kind in KINDS
+        },
+        "computedAt": iso(snap.computed_at),
+        "expiresAt": iso(snap.expires_at),
+        "cacheHit": snap.cache_hit,
+    }
+
+
+def selective_data(view: SelectiveConfigView) -> dict[str, Any]:
+    """A saved selective-sync choice's ``data``."""
+    return {
+        "syncType": view.sync_type,
+        "entityType": view.entity_type,
+        "includeNew": view.include_new,
+        "includeUpdated": view.include_updated,
+        "includeDeleted": view.include_deleted,
+        "updatedBy": view.updated_by,
+        "updatedAt": iso(view.updated_at) if view.updated_at else None,
     }

@@ -1,24 +1,41 @@
 """The errors Sync Preview raises, one tree under one root.
 
-    SyncPreviewError
-     ├── ConfigError            a setting is missing or wrong
-     ├── InvalidRequest         a parameter or input the caller can fix
-     │    ├── WriteRefused      a query for the organization's database tried to change it
-     │    └── BadQuery          a mapping's table, column or SELECT the database rejects
-     ├── PermissionDenied       the user's role does not allow the operation
-     ├── NotFoundError          an organization, connector or snapshot that does not exist
-     ├── RefreshRateLimited     too many fresh computations for one organization
-     ├── RefreshInProgress      another computation of the same preview is running
-     ├── ConnectorError         talking to an external system failed
-     │    ├── AuthError         wrong keys, password or API key
-     │    ├── RemoteNotFound    wrong URL, not a WooCommerce/Odoo endpoint, unknown database
-     │    ├── RateLimited       the external system said "too many requests"
-     │    ├── ExternalTimeout   no complete answer within the time limit
-     │    ├── BadResponse       an answer we cannot read (malformed JSON, wrong shape)
-     │    │    └── UnreadableValue   a value of the organization's database that is not its field
-     │    └── Unreachable       connection refused, DNS failure, TLS failure
-     ├── StoreError             our own database failed
-     └── InternalError          a bug: the message carries a reference that is in the log
+    SyncPreviewError                              retry?
+     ├── ConfigError            a setting is missing or wrong              terminal
+     ├── InvalidRequest         a parameter or input the caller can fix    terminal
+     │    ├── WriteRefused      a query for the organization's database    terminal
+     │    │                     tried to change it
+     │    └── BadQuery          a mapping's table, column or SELECT the    terminal
+     │                          database rejects
+     ├── PermissionDenied       the actor's role does not allow it         terminal
+     ├── NotFoundError          an organization, connector or snapshot     terminal
+     │                          that does not exist
+     ├── RefreshRateLimited     too many fresh computations for one org    transient (retry_after)
+     ├── RefreshInProgress      another computation of the same preview    transient
+     │                          is running and did not finish in time
+     ├── ConnectorError         talking to an external system failed       terminal
+     │    ├── AuthError         wrong keys, password or API key            terminal
+     │    ├── RemoteNotFound    wrong URL, or not a WooCommerce/Odoo       terminal
+     │    │                     endpoint
+     │    ├── RateLimited       the external system said "too many         transient (retry_after)
+     │    │                     requests"
+     │    ├── ExternalTimeout   no complete answer within the time limit   transient
+     │    ├── BadResponse       an answer we cannot read (malformed JSON,  terminal
+     │    │    │                wrong shape)
+     │    │    └── UnreadableValue  a value of the organization's database  terminal
+     │    │                     that is not its field
+     │    └── Unreachable       connection refused, DNS failure, TLS       transient
+     │                          failure
+     ├── StoreError             our own database failed                    terminal, transient
+     │                                                                     when it could not be
+     │                                                                     reached (or was busy)
+     └── InternalError          a bug: the message carries a reference     terminal
+                                that is in the log
+
+**Transient** errors may go away by themselves: a caller that retries later (a worker backs
+off and tries again) may succeed. **Terminal** ones will not until someone changes something
+(a setting, a password, the request, the code): a worker stops and reports them. Every error
+says which it is in ``err.transient``; :func:`retry_may_help` answers it for any exception.
 
 Every message is a sentence a business user can act on and never contains a secret:
 the UI shows ``str(err)`` as it is.
@@ -29,6 +46,9 @@ from __future__ import annotations
 
 class SyncPreviewError(Exception):
     """Root of every error Sync Preview raises on purpose."""
+
+    #: True when retrying later may succeed (see the module docstring).
+    transient: bool = False
 
 
 class ConfigError(SyncPreviewError):
@@ -48,7 +68,7 @@ class BadQuery(InvalidRequest):
 
 
 class PermissionDenied(SyncPreviewError):
-    """The user's role does not allow this operation."""
+    """The actor's role does not allow this operation."""
 
 
 class NotFoundError(SyncPreviewError):
@@ -58,6 +78,8 @@ class NotFoundError(SyncPreviewError):
 class RefreshRateLimited(SyncPreviewError):
     """Too many fresh computations for one organization; retry after ``retry_after`` s."""
 
+    transient = True
+
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -65,6 +87,8 @@ class RefreshRateLimited(SyncPreviewError):
 
 class RefreshInProgress(SyncPreviewError):
     """Another computation of the same preview is running and did not finish in time."""
+
+    transient = True
 
 
 class ConnectorError(SyncPreviewError):
@@ -82,6 +106,8 @@ class RemoteNotFound(ConnectorError):
 class RateLimited(ConnectorError):
     """The external system kept answering "too many requests"."""
 
+    transient = True
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -89,6 +115,8 @@ class RateLimited(ConnectorError):
 
 class ExternalTimeout(ConnectorError):
     """The external system did not give a complete answer within the time limit."""
+
+    transient = True
 
 
 class BadResponse(ConnectorError):
@@ -113,9 +141,15 @@ class UnreadableValue(BadResponse):
 class Unreachable(ConnectorError):
     """The external system could not be reached at all."""
 
+    transient = True
+
 
 class StoreError(SyncPreviewError):
-    """Our own database failed."""
+    """Our own database failed; ``transient`` when it could not be reached or was busy."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class InternalError(SyncPreviewError):
@@ -127,3 +161,9 @@ class InternalError(SyncPreviewError):
             "quote the reference when you report it."
         )
         self.reference = reference
+
+
+def retry_may_help(err: BaseException) -> bool:
+    """True for a transient error of the tree; False for a terminal one and for any other
+    exception (a bug does not go away by retrying)."""
+    return isinstance(err, SyncPreviewError) and err.transient

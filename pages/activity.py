@@ -58,7 +58,7 @@ flt = make_filter(
 )
 
 # --- operational figures --------------------------------------------------------------------
-stats = services.activity.stats(user.org_id, flt)
+stats = services.activity.stats(user, flt)
 st.subheader("How previews performed")
 figures = st.columns(5)
 figures[0].metric(
@@ -79,7 +79,7 @@ if stats.failures_by_source or stats.timeouts_by_source:
 
 # --- change counts over time ----------------------------------------------------------------
 st.subheader("Changes found over time")
-series = counts_over_time(user.org_id, flt, tz)
+series = counts_over_time(user, flt, tz)
 if series.empty:
     st.info("No refresh in this period yet.")
 else:
@@ -108,14 +108,14 @@ else:
 st.subheader("Log")
 table = f"activity/{flt}"
 offset = state.page_offset(table)
-events, total = services.activity.list_activity(user.org_id, flt, limit=PAGE_SIZE, offset=offset)
+events, total = services.activity.list_activity(user, flt, limit=PAGE_SIZE, offset=offset)
 head, download = st.columns([5, 1], vertical_alignment="bottom")
 head.caption(
     f"Rows {offset + 1:,}–{offset + len(events):,} of {total:,}" if events else "No events match."
 )
 download.download_button(
     "⬇️ CSV",
-    data=csv_export(user.org_id, flt, tz),
+    data=csv_export(user, flt, tz),
     file_name="activity.csv",
     mime="text/csv",
     key="activity_csv",

@@ -98,7 +98,7 @@ for connector in connectors:
                     "Protocol",
                     list(PROTOCOLS),
                     index=list(PROTOCOLS).index(current) if current in PROTOCOLS else 0,
-                    format_func=PROTOCOLS.get,
+                    format_func=PROTOCOLS.__getitem__,
                 )
             if st.form_submit_button("💾 Save changes", key=f"save_{connector.id}"):
                 options = None
@@ -141,7 +141,7 @@ with st.form("add_connector", clear_on_submit=True):
     }
     protocol = None
     if sync_type == "odoo":
-        protocol = st.selectbox("Protocol", list(PROTOCOLS), format_func=PROTOCOLS.get)
+        protocol = st.selectbox("Protocol", list(PROTOCOLS), format_func=PROTOCOLS.__getitem__)
     if st.form_submit_button("➕ Add connector", key="add_connector_submit", type="primary"):
         try:
             added = services.connectors.add(

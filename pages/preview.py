@@ -46,7 +46,7 @@ sync_type = pick_source.selectbox(
     key="preview_source",
 )
 entity_type = pick_entity.selectbox(
-    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.get, key="preview_entity"
+    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="preview_entity"
 )
 refresh = user.can("editor") and actions.button(
     "🔄 Refresh", key="refresh", type="primary", help="Fetch the records again and recompute"
@@ -111,7 +111,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             args=(table, 0),
         )
         page = services.previews.page_records(
-            user.org_id,
+            user,
             snapshot.snapshot_id,
             kind,
             search=search.strip(),
@@ -120,7 +120,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         )
         download_col.download_button(
             "⬇️ CSV",
-            data=csv_export(user.org_id, snapshot.snapshot_id, kind, search.strip()),
+            data=csv_export(user, snapshot.snapshot_id, kind, search.strip()),
             file_name=f"{snapshot.sync_type}-{snapshot.entity_type}-{kind}.csv",
             mime="text/csv",
             key=f"csv_{kind}",

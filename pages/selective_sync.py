@@ -31,10 +31,10 @@ sync_type = pick_source.selectbox(
     key="sel_source",
 )
 entity_type = pick_entity.selectbox(
-    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.get, key="sel_entity"
+    "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="sel_entity"
 )
 
-saved = services.selective.get_selective_config(user.org_id, sync_type, entity_type)
+saved = services.selective.get_selective_config(user, sync_type, entity_type)
 editable = user.can("editor")
 suffix = f"{sync_type}_{entity_type}"
 choice = replace(
@@ -59,7 +59,7 @@ choice = replace(
     ),
 )
 
-preview = services.previews.latest(user.org_id, sync_type, entity_type)
+preview = services.previews.latest(user, sync_type, entity_type)
 if preview is None:
     st.info("There is no preview of this source and entity yet; open it on the Preview screen.")
 else:
@@ -80,13 +80,12 @@ if editable:
     if st.button("💾 Save", key="save_selective", type="primary"):
         try:
             saved = services.selective.save_selective_config(
-                user.org_id,
+                user,
                 sync_type,
                 entity_type,
                 include_new=choice.include_new,
                 include_updated=choice.include_updated,
                 include_deleted=choice.include_deleted,
-                user=user,
             )
         except SyncPreviewError as err:
             st.error(str(err))

@@ -92,7 +92,8 @@ def check_server(env: dict[str, str]) -> None:
     try:
         for _ in range(120):
             if server.poll() is not None:
-                fail(f"the dashboard's server exited: {server.stdout.read() if server.stdout else ''}")
+                said = server.stdout.read() if server.stdout else ""
+                fail(f"the dashboard's server exited: {said}")
             try:
                 if get(f"{base}/_stcore/health")[1] == "ok":
                     break
@@ -104,7 +105,8 @@ def check_server(env: dict[str, str]) -> None:
         status, page = get(f"{base}/")
         if status != 200 or 'id="root"' not in page:
             fail(f"the dashboard's first page answered {status}")
-        status, body = get(f"{base}/api/v1/integrations/sync/preview?sync_type=odoo&entity_type=orders")
+        api = f"{base}/api/v1/integrations/sync/preview"
+        status, body = get(f"{api}?sync_type=odoo&entity_type=orders")
         if status != 401 or json.loads(body).get("success") is not False:
             fail(f"the JSON API without a token answered {status}: {body[:200]}")
         print(f"  dashboard server: health ok, first page 200, API 401 without a token ({base})")

@@ -8,28 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import pandas as pd
 
-from core.services.activity import ActivityEvent, ActivityFilter
+from core.services.activity import ActivityEntry, ActivityFilter
+from core.services.actors import Actor
+from core.services.events import ACTIONS
 from ui.services import get_services
 
-ACTIONS = (
-    "view",
-    "refresh",
-    "invalidate",
-    "select",
-    "login",
-    "logout",
-    "setup",
-    "demo_loaded",
-    "connector_added",
-    "connector_updated",
-    "connector_deleted",
-    "connector_tested",
-    "user_added",
-    "password_reset",
-    "role_changed",
-    "user_activated",
-    "user_deactivated",
-)
+__all__ = ["ACTIONS", "counts_over_time", "csv_export", "events_frame", "make_filter"]
 EXPORT_LIMIT = 10_000
 COLUMNS = [
     "when",
@@ -75,7 +59,7 @@ def make_filter(
     )
 
 
-def events_frame(events: Sequence[ActivityEvent], tz: tzinfo) -> pd.DataFrame:
+def events_frame(events: Sequence[ActivityEntry], tz: tzinfo) -> pd.DataFrame:
     """The log as a table, newest first."""
     frame = pd.DataFrame(
         [
@@ -103,12 +87,12 @@ def events_frame(events: Sequence[ActivityEvent], tz: tzinfo) -> pd.DataFrame:
     return frame
 
 
-def counts_over_time(org_id: int, flt: ActivityFilter, tz: tzinfo) -> pd.DataFrame:
+def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFrame:
     """New/updated/deleted of every successful refresh in the filter: long format for a chart."""
     from dataclasses import replace
 
     events, _ = get_services().activity.list_activity(
-        org_id, replace(flt, action="refresh", status="ok"), limit=EXPORT_LIMIT
+        actor, replace(flt, action="refresh", status="ok"), limit=EXPORT_LIMIT
     )
     rows = [
         {
@@ -125,11 +109,11 @@ def counts_over_time(org_id: int, flt: ActivityFilter, tz: tzinfo) -> pd.DataFra
     return pd.DataFrame(rows, columns=["when", "entity", "source", "kind", "count"])
 
 
-def csv_export(org_id: int, flt: ActivityFilter, tz: tzinfo) -> Callable[[], str]:
+def csv_export(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> Callable[[], str]:
     """A callable returning every matching event as CSV (up to 10,000)."""
 
     def build() -> str:
-        events, _ = get_services().activity.list_activity(org_id, flt, limit=EXPORT_LIMIT)
+        events, _ = get_services().activity.list_activity(actor, flt, limit=EXPORT_LIMIT)
         return str(events_frame(events, tz).to_csv(index=False))
 
     return build

@@ -17,7 +17,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from core.errors import NotFoundError, SyncPreviewError
-from core.services.context import ROLE_LABEL, UserContext
+from core.services.actors import ROLE_LABEL, Role, UserContext
 from ui import state
 from ui.services import get_services
 
@@ -73,7 +73,7 @@ def signed_in_user() -> UserContext | None:
         return None
 
 
-def require_user(role: str = "viewer") -> UserContext:
+def require_user(role: Role = "viewer") -> UserContext:
     """The first call of every page: the signed-in user with at least ``role``, or stop."""
     username = state.authenticated_username()
     if username is None:
@@ -187,7 +187,7 @@ def _on_logout(info: dict[str, Any]) -> None:
     if username:
         try:
             ctx = get_services().accounts.user_context(str(username))
-            get_services().accounts.record_login(ctx, status="logout")
+            get_services().accounts.record_logout(ctx)
         except SyncPreviewError:
             pass
     state.set_login_recorded(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import SyncPreviewError
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from ui import state
 from ui.services import get_services
 
@@ -29,7 +29,7 @@ def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> bool:
         bar.progress(min(done / DEMO_STEPS, 1.0), text=message)
 
     try:
-        loaded = get_services().demo.load(ctx.org_id, user=ctx, progress=step)
+        loaded = get_services().demo.load(ctx, progress=step)
     except SyncPreviewError as err:
         bar.empty()
         st.error(str(err))

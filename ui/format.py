@@ -184,7 +184,7 @@ def highlight_changes(diff: pd.DataFrame) -> Any:
     changed = list(diff["changed"])
 
     def colours(row: pd.Series) -> list[str]:
-        if not changed[int(row.name)]:  # type: ignore[arg-type]
+        if not changed[int(row.name)]:
             return ["", "", ""]
         return ["", "background-color: #fde2e1", "background-color: #dcfce7; font-weight: 600"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.services.context import UserContext
+from core.services.actors import Role, UserContext
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class PageSpec:
     path: str
     title: str
     icon: str
-    role: str
+    role: Role
 
 
 ROOT = Path(__file__).resolve().parents[1]

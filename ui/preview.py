@@ -1,4 +1,5 @@
-"""Loading previews for the Preview screen: progress bar, friendly errors, CSV export."""
+"""Loading previews for the Preview screen: progress bar and its sentences, friendly errors,
+CSV export."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, tzinfo
 import streamlit as st
 
 from core.errors import RefreshInProgress, RefreshRateLimited, SyncPreviewError
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from core.services.previews import PreviewProgress, PreviewSnapshot
 from ui import format as fmt
 from ui import state
@@ -19,13 +20,34 @@ from ui.services import get_services
 CSV_PAGE = 1000
 
 
-def _progress_bar() -> tuple[Callable[[PreviewProgress], None], Callable[[], None]]:
+def progress_text(p: PreviewProgress, entity_type: str) -> str:
+    """What the progress bar says about a refresh's phase."""
+    if p.phase == "waiting":
+        return "Another refresh of this preview is running…"
+    if p.phase == "fetching":
+        if not p.pages_done and p.connector:
+            return f"Fetching {entity_type} from {p.connector}…"
+        of = f" of {p.pages_total}" if p.pages_total else ""
+        return f"Fetching {entity_type}: page {p.pages_done}{of} ({p.records_done:,} records)"
+    if p.phase == "reading_local":
+        return f"Reading local {entity_type}…"
+    if p.phase == "comparing":
+        return "Comparing records…"
+    if p.phase == "storing":
+        return f"Saving {p.changes or 0:,} changes…"
+    return "Preview is up to date."
+
+
+def _progress_bar(entity_type: str) -> tuple[Callable[[PreviewProgress], None], Callable[[], None]]:
     bar = st.progress(0.0, text="Starting…")
 
     def report(p: PreviewProgress) -> None:
-        bar.progress(min(max(p.fraction, 0.0), 1.0), text=p.message)
+        bar.progress(min(max(p.fraction, 0.0), 1.0), text=progress_text(p, entity_type))
 
-    return report, bar.empty
+    def done() -> None:
+        bar.empty()
+
+    return report, done
 
 
 def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
@@ -35,61 +57,61 @@ def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> Preview
     a newer snapshot (someone refreshed) or an expired one is opened again (served from
     the cache, or computed with a progress bar).
     """
-    previews = get_services().previews
     seen = state.viewed(sync_type, entity_type)
     if seen is not None:
-        snap = previews.latest(ctx.org_id, sync_type, entity_type)
+        snap = get_services().previews.latest(ctx, sync_type, entity_type)
         if (
             snap is not None
             and snap.snapshot_id == seen.snapshot_id
             and snap.expires_at > datetime.now(UTC)
         ):
             return _with_cache_hit(snap, seen.cache_hit)
-    report, done = _progress_bar()
+    return _computed(ctx, sync_type, entity_type, force_refresh=False)
+
+
+def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+    """Force a fresh computation with a progress bar; None (and a message) when refused."""
+    snap = _computed(ctx, sync_type, entity_type, force_refresh=True)
+    if snap is None:
+        return None
+    if snap.cache_hit and snap.refresh_error:
+        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
+    elif not snap.cache_hit:
+        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
+    return snap
+
+
+def _computed(
+    ctx: UserContext, sync_type: str, entity_type: str, *, force_refresh: bool
+) -> PreviewSnapshot | None:
+    """The preview from the service, with a progress bar; None once a refusal is shown."""
+    report, done = _progress_bar(entity_type)
     try:
-        snap = previews.get_preview_snapshot(
-            ctx.org_id, sync_type, entity_type, user=ctx, progress=report
+        snap = get_services().previews.get_preview_snapshot(
+            ctx, sync_type, entity_type, force_refresh=force_refresh, progress=report
         )
     except SyncPreviewError as err:
         done()
-        st.error(str(err))
+        _show_refusal(err, refreshing=force_refresh)
         return None
     done()
     state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 
 
-def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
-    """Force a fresh computation with a progress bar; None (and a message) when refused."""
-    report, done = _progress_bar()
-    try:
-        snap = get_services().previews.get_preview_snapshot(
-            ctx.org_id, sync_type, entity_type, force_refresh=True, user=ctx, progress=report
-        )
-    except RefreshRateLimited as err:
-        done()
+def _show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
+    """Why there is no new preview: when to try again after a refused refresh, else the error."""
+    if refreshing and isinstance(err, RefreshRateLimited):
         at = datetime.now(UTC).timestamp() + err.retry_after
         when = fmt.clock_time(datetime.fromtimestamp(at, UTC), browser_zone())
         st.warning(
             f"⏳ {err} You can refresh again {fmt.in_(err.retry_after)} (at {when}); "
             "the preview below is the last one computed."
         )
-        return None
-    except RefreshInProgress as err:
-        done()
+    elif refreshing and isinstance(err, RefreshInProgress):
         st.info(f"⏳ {err}")
-        return None
-    except SyncPreviewError as err:
-        done()
+    else:
         st.error(str(err))
-        return None
-    done()
-    state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
-    if snap.cache_hit and snap.refresh_error:
-        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
-    elif not snap.cache_hit:
-        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
-    return snap
 
 
 def _with_cache_hit(snap: PreviewSnapshot, cache_hit: bool) -> PreviewSnapshot:
@@ -107,7 +129,7 @@ def browser_zone() -> tzinfo:
     return fmt.zone(name)
 
 
-def csv_export(org_id: int, snapshot_id: int, kind: str, search: str) -> Callable[[], str]:
+def csv_export(actor: UserContext, snapshot_id: int, kind: str, search: str) -> Callable[[], str]:
     """A callable that pages through every matching record of one kind and returns CSV."""
 
     def build() -> str:
@@ -116,7 +138,7 @@ def csv_export(org_id: int, snapshot_id: int, kind: str, search: str) -> Callabl
         offset = 0
         while True:
             page = previews.page_records(
-                org_id, snapshot_id, kind, search=search, limit=CSV_PAGE, offset=offset
+                actor, snapshot_id, kind, search=search, limit=CSV_PAGE, offset=offset
             )
             rows.extend(fmt.csv_rows(kind, page.records))
             offset += len(page.records)

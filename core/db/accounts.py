@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import bcrypt
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,25 @@ class UserLookup:
 
     def active_users(self) -> Sequence[User]:
         return self.session.scalars(self._select().where(User.active.is_(True))).all()
+
+    def member(self, org_id: int, username: str) -> tuple[Organization, User | None] | None:
+        """The organization ``org_id`` and its active user ``username`` (None when there is no
+        such user), in one statement; None when there is no such organization."""
+        stmt = (
+            select(Organization, User)
+            .outerjoin(
+                User,
+                and_(
+                    User.org_id == Organization.id,
+                    User.username == username.strip().lower(),
+                    User.active.is_(True),
+                ),
+            )
+            .where(Organization.id == org_id)
+            .execution_options(cross_org=True)
+        )
+        row = self.session.execute(stmt).first()
+        return None if row is None else (row[0], row[1])
 
 
 class UserRepo:

@@ -1,17 +1,16 @@
-"""Stored previews: snapshots, their records (paged and searched by SQL), the single-flight lock."""
+"""Stored previews ("snapshots") and their records, paged and searched by SQL."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from core.db.models import PreviewCache, PreviewLock, PreviewRecord
+from core.db.models import PreviewCache, PreviewRecord
 from core.db.scope import current_org
 
 KINDS = ("new", "updated", "deleted")
@@ -36,8 +35,8 @@ def _search_text(record: Mapping[str, Any]) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
-class PreviewStore:
-    """Snapshots of the session organization's previews."""
+class SnapshotRows:
+    """SQL over the session organization's snapshots and their records."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -55,15 +54,29 @@ class PreviewStore:
             stmt = stmt.where(PreviewCache.status == status)
         return self.session.scalars(stmt.order_by(PreviewCache.id.desc()).limit(1)).first()
 
-    def previous_ready(self, snapshot: PreviewCache) -> PreviewCache | None:
-        """The ready snapshot computed before ``snapshot`` (for "change since last time")."""
+    def newest_ready(self, sync_type: str, entity_type: str, n: int = 2) -> list[PreviewCache]:
+        """The ``n`` newest ready snapshots, newest first (the served one and the one before)."""
+        stmt = (
+            select(PreviewCache)
+            .where(
+                PreviewCache.sync_type == sync_type,
+                PreviewCache.entity_type == entity_type,
+                PreviewCache.status == "ready",
+            )
+            .order_by(PreviewCache.id.desc())
+            .limit(n)
+        )
+        return list(self.session.scalars(stmt))
+
+    def failed_after(self, snapshot: PreviewCache) -> PreviewCache | None:
+        """The newest failed refresh after ``snapshot`` (its error is shown beside it)."""
         stmt = (
             select(PreviewCache)
             .where(
                 PreviewCache.sync_type == snapshot.sync_type,
                 PreviewCache.entity_type == snapshot.entity_type,
-                PreviewCache.status == "ready",
-                PreviewCache.id < snapshot.id,
+                PreviewCache.status == "failed",
+                PreviewCache.id > snapshot.id,
             )
             .order_by(PreviewCache.id.desc())
             .limit(1)
@@ -85,21 +98,13 @@ class PreviewStore:
         records: Iterable[StoredRecord],
     ) -> PreviewCache:
         """Store a computed snapshot and its records in the current transaction."""
-        snap = PreviewCache(
-            org_id=current_org(self.session),
-            sync_type=sync_type,
-            entity_type=entity_type,
-            status="ready",
+        snap = self._add(
+            (sync_type, entity_type, "ready", hash_version, duration_ms, created_by),
             counts=dict(counts),
             duplicates_collapsed=duplicates_collapsed,
             computed_at=computed_at,
             expires_at=expires_at,
-            hash_version=hash_version,
-            duration_ms=duration_ms,
-            created_by=created_by,
         )
-        self.session.add(snap)
-        self.session.flush()
         org_id = snap.org_id
         batch: list[dict[str, Any]] = []
         positions = dict.fromkeys(KINDS, 0)
@@ -142,18 +147,26 @@ class PreviewStore:
         created_by: str | None,
     ) -> PreviewCache:
         """Record a failed refresh; the last good snapshot is left as it is."""
+        return self._add(
+            (sync_type, entity_type, "failed", hash_version, duration_ms, created_by),
+            counts={},
+            computed_at=at,
+            expires_at=None,
+            error=error,
+        )
+
+    def _add(self, facts: tuple[str, str, str, int, int, str | None], **rest: Any) -> PreviewCache:
+        """A new snapshot row: (source, entity, status, hash version, duration, who) + the rest."""
+        sync_type, entity_type, status, hash_version, duration_ms, created_by = facts
         snap = PreviewCache(
             org_id=current_org(self.session),
             sync_type=sync_type,
             entity_type=entity_type,
-            status="failed",
-            counts={},
-            computed_at=at,
-            expires_at=None,
+            status=status,
             hash_version=hash_version,
             duration_ms=duration_ms,
-            error=error,
             created_by=created_by,
+            **rest,
         )
         self.session.add(snap)
         self.session.flush()
@@ -178,9 +191,10 @@ class PreviewStore:
     def prune(
         self, sync_type: str, entity_type: str, keep_ready: int = 2, keep_failed: int = 20
     ) -> None:
-        """Delete old snapshots (and their records), keeping the newest few of each status."""
-        for status, keep in (("ready", keep_ready), ("failed", keep_failed)):
-            old_ids = self.session.scalars(
+        """Delete old snapshots, keeping the newest few of each status (one statement; their
+        records go with them by the foreign key's ON DELETE CASCADE)."""
+        older = [
+            PreviewCache.id.in_(
                 select(PreviewCache.id)
                 .where(
                     PreviewCache.sync_type == sync_type,
@@ -189,18 +203,12 @@ class PreviewStore:
                 )
                 .order_by(PreviewCache.id.desc())
                 .offset(keep)
-            ).all()
-            if old_ids:
-                self.session.execute(
-                    delete(PreviewRecord)
-                    .where(PreviewRecord.cache_id.in_(old_ids))
-                    .execution_options(synchronize_session=False)
-                )
-                self.session.execute(
-                    delete(PreviewCache)
-                    .where(PreviewCache.id.in_(old_ids))
-                    .execution_options(synchronize_session=False)
-                )
+            )
+            for status, keep in (("ready", keep_ready), ("failed", keep_failed))
+        ]
+        self.session.execute(
+            delete(PreviewCache).where(or_(*older)).execution_options(synchronize_session=False)
+        )
 
     # --- records ---------------------------------------------------------------------------
 
@@ -224,54 +232,19 @@ class PreviewStore:
         ).all()
         return [StoredRecord(r.kind, r.external_id, r.record, r.changes) for r in rows], total
 
-    # --- single-flight lock ----------------------------------------------------------------
-
-    def try_lock(
-        self, sync_type: str, entity_type: str, holder: str, now: datetime, lease: timedelta
-    ) -> bool:
-        """Take the computation lock (in its own committed transaction); False when held."""
-        org_id = current_org(self.session)
-        self.session.execute(
-            delete(PreviewLock)
+    def first_pages(self, cache_id: int, limit: int) -> dict[str, list[StoredRecord]]:
+        """The first ``limit`` records of every kind, in one statement (positions count from 0
+        within a kind)."""
+        rows = self.session.scalars(
+            select(PreviewRecord)
             .where(
-                PreviewLock.sync_type == sync_type,
-                PreviewLock.entity_type == entity_type,
-                PreviewLock.lease_until < now,
+                PreviewRecord.cache_id == cache_id,
+                PreviewRecord.kind.in_(KINDS),
+                PreviewRecord.position < limit,
             )
-            .execution_options(synchronize_session=False)
+            .order_by(PreviewRecord.kind, PreviewRecord.position)
         )
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(PreviewLock).values(
-                        org_id=org_id,
-                        sync_type=sync_type,
-                        entity_type=entity_type,
-                        holder=holder,
-                        acquired_at=now,
-                        lease_until=now + lease,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def unlock(self, sync_type: str, entity_type: str, holder: str) -> None:
-        self.session.execute(
-            delete(PreviewLock)
-            .where(
-                PreviewLock.sync_type == sync_type,
-                PreviewLock.entity_type == entity_type,
-                PreviewLock.holder == holder,
-            )
-            .execution_options(synchronize_session=False)
-        )
-
-    def lock_held(self, sync_type: str, entity_type: str, now: datetime) -> bool:
-        """True while an unexpired computation lock exists."""
-        stmt = select(func.count(PreviewLock.id)).where(
-            PreviewLock.sync_type == sync_type,
-            PreviewLock.entity_type == entity_type,
-            PreviewLock.lease_until >= now,
-        )
-        return bool(self.session.scalar(stmt))
+        pages: dict[str, list[StoredRecord]] = {kind: [] for kind in KINDS}
+        for r in rows:
+            pages[r.kind].append(StoredRecord(r.kind, r.external_id, r.record, r.changes))
+        return pages

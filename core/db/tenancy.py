@@ -10,17 +10,22 @@ data). Forgetting the filter is therefore impossible to do by accident.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from core.db.models import TenantMixin
 from core.errors import StoreError
 
 ORG_KEY = "org_id"
+UNREACHABLE = "Our database did not answer (it may be restarting or busy); try again in a moment."
+
+log = logging.getLogger(__name__)
 
 
 def _touches_tenant_table(state: ORMExecuteState) -> bool:
@@ -74,12 +79,37 @@ def install_tenancy(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "before_flush", _check_new_rows)
 
 
+#: SQLite's OperationalErrors that are about the moment, not the statement.
+SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def _unavailable(exc: OperationalError) -> bool:
+    """True when the database could not be reached, went away, was busy or cancelled the
+    statement (PostgreSQL's OperationalError; SQLite's only for locks and files), not when a
+    statement was wrong (SQLite says OperationalError for "no such column" too)."""
+    if exc.connection_invalidated or type(exc.orig).__module__.startswith("psycopg2"):
+        return True
+    return any(word in str(exc.orig).lower() for word in SQLITE_TRANSIENT)
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """The database being unavailable as a transient StoreError (a retry may help)."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not _unavailable(exc):
+            raise
+        log.warning("database error: %s", str(exc.orig).partition("\n")[0])
+        raise StoreError(UNREACHABLE, transient=True) from exc
+
+
 @contextmanager
 def tenant_session(factory: sessionmaker[Session], org_id: int) -> Iterator[Session]:
     """A session (and transaction) that sees and writes only ``org_id``'s data."""
     if not isinstance(org_id, int) or isinstance(org_id, bool):
         raise StoreError("Internal error: an organization id must be an integer.")
-    with factory() as session:
+    with _store_errors(), factory() as session:
         session.info[ORG_KEY] = org_id
         with session.begin():
             yield session
@@ -92,7 +122,7 @@ def system_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     Tenant tables stay refused unless a statement opts in with ``cross_org=True``; new
     tenant rows may be written (each carries its own ``org_id``).
     """
-    with factory() as session:
+    with _store_errors(), factory() as session:
         session.info["allow_cross_org_writes"] = True
         with session.begin():
             yield session

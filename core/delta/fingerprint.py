@@ -2,7 +2,7 @@
 
 Serialization (version ``HASH_VERSION``): ``json.dumps([HASH_VERSION, [values of
 COMPARABLE_FIELDS[entity] in order]], ensure_ascii=False, sort_keys=True,
-separators=(",", ":"))`` encoded as UTF-8. MD5 is the seed's choice, not a security measure.
+separators=(",", ":"))`` encoded as UTF-8. MD5 only tells records apart; it is no security.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The streaming diff: memory grows with the number of changes, not with the store's size.
 
 ``DeltaStream`` takes the external records chunk by chunk as they are fetched and the local
-ones as an index of key and fingerprint (DESIGN §2.5). An external record whose key and
-fingerprint match a local one is unchanged: only its key is kept (to find deletions and
+ones as an index of key and fingerprint (docs/architecture.md). An external record whose key
+and fingerprint match a local one is unchanged: only its key is kept (to find deletions and
 duplicates). The others (new or updated) keep their values. At the end, the caller reads
 again just the local rows that are needed — those of updated and deleted records — and
 ``finish`` runs the exact field-by-field diff (``diff_frames``) on those few rows. The

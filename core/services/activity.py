@@ -1,4 +1,4 @@
-"""The audit trail: filtered reading, and the figures operators watch."""
+"""The audit trail: filtered reading, and the figures operators watch (writing: events.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.audit import ActivityFilter, ActivityStore
-
-__all__ = ["ActivityEvent", "ActivityFilter", "ActivityService", "OperationalStats"]
 from core.db.tenancy import tenant_session
+from core.services.actors import VIEW, Actor, authorize
+from core.services.events import PreviewRefreshed, PreviewViewed
+
+__all__ = ["ActivityEntry", "ActivityFilter", "ActivityService", "OperationalStats"]
 
 
 @dataclass(frozen=True)
-class ActivityEvent:
+class ActivityEntry:
     """One row of the activity log, as shown and exported."""
 
     id: int
@@ -59,7 +61,7 @@ def _percentile(values: list[int], q: float) -> int | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _by_source(events: list[ActivityEvent]) -> dict[str, int]:
+def _by_source(events: list[ActivityEntry]) -> dict[str, int]:
     out: dict[str, int] = {}
     for e in events:
         out[e.sync_type or "-"] = out.get(e.sync_type or "-", 0) + 1
@@ -73,15 +75,16 @@ class ActivityService:
         self.sessions = sessions
 
     def list_activity(
-        self, org_id: int, flt: ActivityFilter | None = None, *, limit: int = 50, offset: int = 0
-    ) -> tuple[list[ActivityEvent], int]:
+        self, actor: Actor, flt: ActivityFilter | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[ActivityEntry], int]:
         """Newest first; the total of matching rows for paging."""
-        with tenant_session(self.sessions, org_id) as s:
+        authorize(actor, VIEW)
+        with tenant_session(self.sessions, actor.org_id) as s:
             rows, total = ActivityStore(s).list(
                 flt or ActivityFilter(), limit=max(1, min(limit, 10_000)), offset=max(0, offset)
             )
             events = [
-                ActivityEvent(
+                ActivityEntry(
                     r.id,
                     r.created_at,
                     r.user,
@@ -99,16 +102,17 @@ class ActivityService:
             ]
         return events, total
 
-    def stats(self, org_id: int, flt: ActivityFilter | None = None) -> OperationalStats:
+    def stats(self, actor: Actor, flt: ActivityFilter | None = None) -> OperationalStats:
         """The operational figures for the filtered period."""
-        events, _ = self.list_activity(org_id, flt, limit=10_000)
-        hits = [e for e in events if e.action == "view" and e.cache_hit]
-        refreshes = [e for e in events if e.action == "refresh"]
+        events, _ = self.list_activity(actor, flt, limit=10_000)
+        views = [e for e in events if e.action == PreviewViewed.name]
+        hits = [e for e in views if e.cache_hit]
+        refreshes = [e for e in events if e.action == PreviewRefreshed.name]
         ok = [e.duration_ms for e in refreshes if e.status == "ok" and e.duration_ms is not None]
         failed = [e for e in refreshes if e.status == "failed"]
         timeouts = [e for e in failed if (e.details or {}).get("error_type") == "ExternalTimeout"]
         return OperationalStats(
-            views=len([e for e in events if e.action == "view"]),
+            views=len(views),
             cache_hits=len(hits),
             refreshes=len(refreshes),
             failures=len(failed),

@@ -8,12 +8,26 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
-from core.db.audit import ActivityStore
 from core.db.connector_store import ConnectorSecretConfig, ConnectorStore, ConnectorView
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
 from core.errors import ConnectorError
-from core.services.context import UserContext, require
+from core.services.actors import (
+    ADD_CONNECTORS,
+    CHANGE_CONNECTORS,
+    DELETE_CONNECTORS,
+    TEST_CONNECTORS,
+    VIEW,
+    Actor,
+    authorize,
+)
+from core.services.events import (
+    ConnectorAdded,
+    ConnectorDeleted,
+    ConnectorTested,
+    ConnectorUpdated,
+    record,
+)
 
 ConnectorFactory = Callable[[ConnectorSecretConfig, float | None], Connector]
 
@@ -33,36 +47,32 @@ class ConnectorService:
         self.vault = vault
         self.build = build
 
-    def list(self, actor: UserContext) -> list[ConnectorView]:
+    def list(self, actor: Actor) -> list[ConnectorView]:
         """Every connector of the actor's organization (credentials masked)."""
+        authorize(actor, VIEW)
         with tenant_session(self.sessions, actor.org_id) as s:
             return ConnectorStore(s, self.vault).list()
 
     def add(
         self,
-        actor: UserContext,
+        actor: Actor,
         sync_type: str,
         name: str,
         base_url: str,
         credentials: Mapping[str, str],
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
-        require(actor, "admin", "add connectors")
+        authorize(actor, ADD_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
             view = ConnectorStore(s, self.vault).add(
                 sync_type, name, base_url, credentials, options
             )
-            ActivityStore(s).add(
-                "connector_added",
-                user=actor.username,
-                sync_type=sync_type,
-                details={"connector": view.name, "base_url": view.base_url},
-            )
+            record(s, ConnectorAdded(sync_type, view.name, view.base_url), by=actor.log_name)
             return view
 
     def update(
         self,
-        actor: UserContext,
+        actor: Actor,
         connector_id: int,
         *,
         name: str | None = None,
@@ -71,37 +81,27 @@ class ConnectorService:
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
         """Change a connector; empty credential fields keep their stored values."""
-        require(actor, "admin", "change connectors")
+        authorize(actor, CHANGE_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
             view = ConnectorStore(s, self.vault).update(
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
             changed = sorted(k for k, v in (credentials or {}).items() if v)
-            ActivityStore(s).add(
-                "connector_updated",
-                user=actor.username,
-                sync_type=view.sync_type,
-                details={"connector": view.name, "credentials_changed": changed},
-            )
+            record(s, ConnectorUpdated(view.sync_type, view.name, changed), by=actor.log_name)
             return view
 
-    def delete(self, actor: UserContext, connector_id: int) -> None:
-        require(actor, "admin", "delete connectors")
+    def delete(self, actor: Actor, connector_id: int) -> None:
+        authorize(actor, DELETE_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
             view = ConnectorStore(s, self.vault).delete(connector_id)
-            ActivityStore(s).add(
-                "connector_deleted",
-                user=actor.username,
-                sync_type=view.sync_type,
-                details={"connector": view.name},
-            )
+            record(s, ConnectorDeleted(view.sync_type, view.name), by=actor.log_name)
 
-    def test(self, actor: UserContext, connector_id: int) -> str:
+    def test(self, actor: Actor, connector_id: int) -> str:
         """Try a cheap authenticated call; returns what the system said, raises typed errors."""
-        require(actor, "admin", "test connectors")
+        authorize(actor, TEST_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
             config = ConnectorStore(s, self.vault).secret_config(connector_id)
-        status, error, message = "ok", None, ""
+        error, message = None, ""
         try:
             connector = self.build(config, None)
             try:
@@ -109,16 +109,10 @@ class ConnectorService:
             finally:
                 connector.close()
         except ConnectorError as err:
-            status, error = "failed", str(err)
+            error = str(err)
             raise
         finally:
             with tenant_session(self.sessions, actor.org_id) as s:
-                ActivityStore(s).add(
-                    "connector_tested",
-                    user=actor.username,
-                    sync_type=config.sync_type,
-                    status=status,
-                    error=error,
-                    details={"connector": config.name},
-                )
+                event = ConnectorTested(config.sync_type, config.name, error)
+                record(s, event, by=actor.log_name)
         return message

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
-from core.db.audit import ActivityStore
 from core.db.connector_store import ConnectorSecretConfig, ConnectorStore
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
 from core.delta import ENTITY_TYPES, to_canonical
-from core.services.context import UserContext, actor_name, require
+from core.services.actors import LOAD_DEMO_DATA, Actor, authorize
+from core.services.events import ConnectorAdded, DemoLoaded, record
 
 DEMO_SIZE = 1000
 DEMO_SEED = 42
@@ -114,14 +114,14 @@ class DemoService:
 
     def load(
         self,
-        org_id: int,
+        actor: Actor,
         *,
         sandbox_url: str | None = None,
-        user: UserContext | str | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> dict[str, int]:
         """Add demo connectors (if missing) and local records; returns records per source."""
-        require(user if isinstance(user, UserContext) else None, "admin", "load demo data")
+        authorize(actor, LOAD_DEMO_DATA)
+        org_id = actor.org_id
         say = progress or (lambda _m: None)
         options: dict[str, Any] = (
             {} if sandbox_url else {"sandbox": True, "size": DEMO_SIZE, "seed": DEMO_SEED}
@@ -140,12 +140,8 @@ class DemoService:
                 if cid is None:
                     view = store.add(sync_type, name, base, creds, {**options, **extra})
                     cid = view.id
-                    ActivityStore(s).add(
-                        "connector_added",
-                        user=actor_name(user),
-                        sync_type=sync_type,
-                        details={"connector": view.name, "base_url": view.base_url},
-                    )
+                    event = ConnectorAdded(sync_type, view.name, view.base_url)
+                    record(s, event, by=actor.log_name)
                 configs.append(store.secret_config(cid))
         loaded: dict[str, int] = {}
         for config in configs:
@@ -166,5 +162,5 @@ class DemoService:
             finally:
                 connector.close()
         with tenant_session(self.sessions, org_id) as s:
-            ActivityStore(s).add("demo_loaded", user=actor_name(user), details=loaded)
+            record(s, DemoLoaded(loaded), by=actor.log_name)
         return loaded

@@ -7,12 +7,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.audit import ActivityStore, SelectiveStore
 from core.db.models import SelectiveConfig
+from core.db.selective import SelectiveStore
 from core.db.tenancy import tenant_session
 from core.errors import InvalidRequest
-from core.services.context import UserContext, actor_name, require
-from core.services.previews import check_types
+from core.services.actors import CHANGE_SELECTIVE_SYNC, VIEW, Actor, authorize
+from core.services.checks import check_types
+from core.services.events import SelectiveSyncSaved, record
 
 DEFAULTS = {"include_new": True, "include_updated": True, "include_deleted": False}
 
@@ -37,20 +38,6 @@ class SelectiveConfigView:
             "deleted": counts.get("deleted", 0) if self.include_deleted else 0,
         }
 
-    def to_dict(self) -> dict[str, object]:
-        """The seed's camel-case shape."""
-        return {
-            "syncType": self.sync_type,
-            "entityType": self.entity_type,
-            "includeNew": self.include_new,
-            "includeUpdated": self.include_updated,
-            "includeDeleted": self.include_deleted,
-            "updatedBy": self.updated_by,
-            "updatedAt": self.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            if self.updated_at
-            else None,
-        }
-
 
 def _view(row: SelectiveConfig) -> SelectiveConfigView:
     return SelectiveConfigView(
@@ -71,10 +58,12 @@ class SelectiveSyncService:
         self.sessions = sessions
 
     def get_selective_config(
-        self, org_id: int, sync_type: str, entity_type: str
+        self, actor: Actor, sync_type: str, entity_type: str
     ) -> SelectiveConfigView:
+        """The saved choice of the actor's organization, or the defaults."""
         check_types(sync_type, entity_type)
-        with tenant_session(self.sessions, org_id) as s:
+        authorize(actor, VIEW)
+        with tenant_session(self.sessions, actor.org_id) as s:
             row = SelectiveStore(s).get(sync_type, entity_type)
             if row is None:
                 return SelectiveConfigView(
@@ -84,17 +73,17 @@ class SelectiveSyncService:
 
     def save_selective_config(
         self,
-        org_id: int,
+        actor: Actor,
         sync_type: str,
         entity_type: str,
         *,
         include_new: bool,
         include_updated: bool,
         include_deleted: bool,
-        user: UserContext | str | None = None,
     ) -> SelectiveConfigView:
+        """Save the choice (logged in the same transaction)."""
         check_types(sync_type, entity_type)
-        require(user if isinstance(user, UserContext) else None, "editor", "change selective sync")
+        authorize(actor, CHANGE_SELECTIVE_SYNC)
         for name, value in (
             ("includeNew", include_new),
             ("includeUpdated", include_updated),
@@ -102,24 +91,17 @@ class SelectiveSyncService:
         ):
             if not isinstance(value, bool):
                 raise InvalidRequest(f"{name} must be true or false.")
-        with tenant_session(self.sessions, org_id) as s:
+        with tenant_session(self.sessions, actor.org_id) as s:
             row = SelectiveStore(s).save(
                 sync_type,
                 entity_type,
                 include_new=include_new,
                 include_updated=include_updated,
                 include_deleted=include_deleted,
-                updated_by=actor_name(user),
+                updated_by=actor.log_name,
             )
-            ActivityStore(s).add(
-                "select",
-                user=actor_name(user),
-                sync_type=sync_type,
-                entity_type=entity_type,
-                details={
-                    "includeNew": include_new,
-                    "includeUpdated": include_updated,
-                    "includeDeleted": include_deleted,
-                },
+            event = SelectiveSyncSaved(
+                sync_type, entity_type, include_new, include_updated, include_deleted
             )
+            record(s, event, by=actor.log_name)
             return _view(row)

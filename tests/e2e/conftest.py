@@ -143,8 +143,8 @@ def seeded_dir(workdir: Path) -> Path:
             admin_email=ADMIN["email"],
             admin_password=PASSWORD,
         )
-        services.demo.load(admin.org_id, user=admin)
-        services.previews.get_preview_snapshot(admin.org_id, "woocommerce", "customers", user=admin)
+        services.demo.load(admin)
+        services.previews.get_preview_snapshot(admin, "woocommerce", "customers")
     finally:
         services.close()
     return data_dir

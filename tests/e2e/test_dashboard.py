@@ -130,18 +130,18 @@ def test_newcomer_journey(
         shot(page, artifacts, "03-preview")
 
         # --- refresh ------------------------------------------------------------------------------
-        first = services.previews.latest(admin.org_id, "woocommerce", "customers")
+        first = services.previews.latest(admin, "woocommerce", "customers")
         click_key(page, "refresh")
         expect(page.get_by_text("Preview refreshed in")).to_be_visible()
         idle(page)
-        latest = services.previews.latest(admin.org_id, "woocommerce", "customers")
+        latest = services.previews.latest(admin, "woocommerce", "customers")
         assert first is not None and latest is not None
         assert latest.snapshot_id != first.snapshot_id
         assert metric(page, "Updated") == f"{expected['updated']:,}"
 
         # --- an updated record's field diff ---------------------------------------------------
         record = services.previews.page_records(
-            admin.org_id, latest.snapshot_id, "updated", limit=1
+            admin, latest.snapshot_id, "updated", limit=1
         ).records[0]
         page.get_by_role("tab", name=re.compile("Updated")).click()
         diff = page.locator("[data-testid=stTable]").first
@@ -161,7 +161,7 @@ def test_newcomer_journey(
         click_key(page, "save_selective")
         expect(page.get_by_text("Saved. A sync of WooCommerce customers")).to_be_visible()
         idle(page)
-        saved = services.selective.get_selective_config(admin.org_id, "woocommerce", "customers")
+        saved = services.selective.get_selective_config(admin, "woocommerce", "customers")
         assert (saved.include_new, saved.include_updated, saved.include_deleted) == (
             True,
             True,
@@ -177,7 +177,7 @@ def test_newcomer_journey(
         expect(grid).to_be_visible()
         idle(page)
         shot(page, artifacts, "06-activity")
-        events, _ = services.activity.list_activity(admin.org_id, limit=100)
+        events, _ = services.activity.list_activity(admin, limit=100)
         actions = [e.action for e in events]
         assert "refresh" in actions and "select" in actions
         for action in ("refresh", "select"):
@@ -224,7 +224,7 @@ def test_newcomer_journey(
         # the server writes the logout row while the browser already shows the login form
         deadline = time.monotonic() + 10
         while True:
-            events, _ = services.activity.list_activity(admin.org_id, limit=100)
+            events, _ = services.activity.list_activity(admin, limit=100)
             actions = [e.action for e in events]
             if actions.count("logout") >= 2 or time.monotonic() > deadline:
                 break

@@ -1,9 +1,9 @@
 """AppTest fixtures: each test gets its own copy of a seeded data folder (database + keys).
 
-The seed (made once per session) holds the organization "Acme" with an admin, an editor and
-a viewer, the demo connectors and local records, and a computed WooCommerce customers
-preview. Tests point the app at their copy through environment variables, as an operator
-would, and check the database through the services.
+The seeded data folder (made once per session) holds the organization "Acme" with an admin,
+an editor and a viewer, the demo connectors and local records, and a computed WooCommerce
+customers preview. Tests point the app at their copy through environment variables, as an
+operator would, and check the database through the services.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from core.bootstrap import Services, build_services
 from core.config import load_settings
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import PASSWORD, USERS
 
 
@@ -61,8 +61,8 @@ def seeded_dir(workdir: Path) -> Path:
                 PASSWORD,
                 role,
             )
-        services.demo.load(admin.org_id, user=admin)
-        services.previews.get_preview_snapshot(admin.org_id, "woocommerce", "customers", user=admin)
+        services.demo.load(admin)
+        services.previews.get_preview_snapshot(admin, "woocommerce", "customers")
     finally:
         services.close()
     return data_dir

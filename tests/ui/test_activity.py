@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from core.bootstrap import Services
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 
 
@@ -25,7 +25,7 @@ def test_shows_figures_chart_and_log(
         "External timeouts",
     ]
     log = at.dataframe[0].value
-    _, total = services.activity.list_activity(ctx(role).org_id)
+    _, total = services.activity.list_activity(ctx(role))
     assert len(log) == min(total, 50)
     assert {"login", "refresh", "demo_loaded", "setup"} <= set(log["action"])
     assert "No refresh in this period yet." not in texts(at)  # the chart is drawn

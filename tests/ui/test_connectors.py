@@ -7,7 +7,7 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from core.bootstrap import Services
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 
 SECRETS = ("cs_sandbox", "ck_sandbox", "sandbox-key")

@@ -21,8 +21,8 @@ def _login(at: AppTest, username: str, password: str) -> AppTest:
 
 
 def _activity(services: Services, action: str, status: str = "ok") -> list[str | None]:
-    org = services.accounts.user_context(USERS["admin"]).org_id
-    events, _ = services.activity.list_activity(org, limit=500)
+    admin = services.accounts.user_context(USERS["admin"])
+    events, _ = services.activity.list_activity(admin, limit=500)
     return [e.user for e in events if e.action == action and e.status == status]
 
 

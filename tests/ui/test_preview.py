@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from core.bootstrap import Services
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 from ui.preview import csv_export
 
@@ -23,7 +23,7 @@ def test_counts_match_the_stored_preview(
     role: str, services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
     at = open_page("preview", role)
-    snap = services.previews.latest(ctx(role).org_id, "woocommerce", "customers")
+    snap = services.previews.latest(ctx(role), "woocommerce", "customers")
     assert snap is not None
     assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
     assert "served from the cache" in texts(at) and "fresh until" in texts(at)
@@ -34,17 +34,17 @@ def test_counts_match_the_stored_preview(
 def test_refresh_computes_a_new_snapshot_and_logs_it(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
-    org = ctx("editor").org_id
-    before = services.previews.latest(org, "woocommerce", "customers")
+    editor = ctx("editor")
+    before = services.previews.latest(editor, "woocommerce", "customers")
     at = open_page("preview", "editor")
     at.button(key="refresh").click().run()
     assert not at.exception
-    after = services.previews.latest(org, "woocommerce", "customers")
+    after = services.previews.latest(editor, "woocommerce", "customers")
     assert before is not None and after is not None
     assert after.snapshot_id != before.snapshot_id
     assert "just computed" in texts(at)
     assert all(m.delta == "0" for m in at.metric)  # same data: no change since the last one
-    events, _ = services.activity.list_activity(org, limit=5)
+    events, _ = services.activity.list_activity(editor, limit=5)
     assert (events[0].action, events[0].user, events[0].cache_hit) == ("refresh", "eddie", False)
 
 
@@ -68,7 +68,7 @@ def test_another_entity_is_computed_with_its_own_counts(
     at.selectbox(key="preview_source").set_value("odoo")
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
-    snap = services.previews.latest(ctx("viewer").org_id, "odoo", "products")
+    snap = services.previews.latest(ctx("viewer"), "odoo", "products")
     assert snap is not None
     assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
 
@@ -76,8 +76,8 @@ def test_another_entity_is_computed_with_its_own_counts(
 def test_tabs_page_search_and_show_the_field_diff(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
-    org = ctx("viewer").org_id
-    snap = services.previews.latest(org, "woocommerce", "customers")
+    viewer = ctx("viewer")
+    snap = services.previews.latest(viewer, "woocommerce", "customers")
     assert snap is not None and snap.counts["updated"] > 50
     at = open_page("preview", "viewer")
     updated = at.dataframe[1].value
@@ -87,7 +87,7 @@ def test_tabs_page_search_and_show_the_field_diff(
     at.button(key="next_updated").click().run()
     assert f"Rows 51–{min(100, snap.counts['updated'])} of {snap.counts['updated']}" in texts(at)
 
-    first = services.previews.page_records(org, snap.snapshot_id, "updated", limit=1).records[0]
+    first = services.previews.page_records(viewer, snap.snapshot_id, "updated", limit=1).records[0]
     email = first["after"]["email"]
     at.text_input(key="search_updated").input(email).run()
     assert list(at.dataframe[1].value["email"]) == [email]
@@ -99,13 +99,15 @@ def test_tabs_page_search_and_show_the_field_diff(
 def test_csv_export_has_every_record_of_a_kind(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
-    org = ctx("viewer").org_id
-    snap = services.previews.latest(org, "woocommerce", "customers")
+    viewer = ctx("viewer")
+    snap = services.previews.latest(viewer, "woocommerce", "customers")
     assert snap is not None
-    new_rows = list(csv.DictReader(io.StringIO(csv_export(org, snap.snapshot_id, "new", "")())))
+    new_rows = list(csv.DictReader(io.StringIO(csv_export(viewer, snap.snapshot_id, "new", "")())))
     assert len(new_rows) == snap.counts["new"]
     assert {"external_id", "email"} <= set(new_rows[0])
-    updated = list(csv.DictReader(io.StringIO(csv_export(org, snap.snapshot_id, "updated", "")())))
+    updated = list(
+        csv.DictReader(io.StringIO(csv_export(viewer, snap.snapshot_id, "updated", "")()))
+    )
     assert {r["external_id"] for r in updated} and set(updated[0]) == {
         "external_id",
         "field",
@@ -128,7 +130,7 @@ def test_an_unreachable_source_shows_a_sentence_not_a_traceback(
         "http://127.0.0.1:9",
         {"consumer_key": "ck_x", "consumer_secret": "cs_x"},
     )
-    services.previews.invalidate_preview_cache(admin.org_id)
+    services.previews.invalidate_preview_cache(admin)
     at = open_page("preview", "viewer")
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
@@ -152,7 +154,7 @@ def test_tables_show_empty_fields_as_empty_cells(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
     at = open_page("preview", "viewer")
-    snap = services.previews.latest(ctx("viewer").org_id, "woocommerce", "customers")
+    snap = services.previews.latest(ctx("viewer"), "woocommerce", "customers")
     assert snap is not None
     shown = at.dataframe[0].value  # the New tab's table
     stored = snap.records["new"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.bootstrap import Services
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 
 
@@ -13,7 +13,7 @@ def test_editor_sees_the_included_counts_and_saves(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
     editor = ctx("editor")
-    snap = services.previews.latest(editor.org_id, "woocommerce", "customers")
+    snap = services.previews.latest(editor, "woocommerce", "customers")
     assert snap is not None
     at = open_page("selective_sync", "editor")
     assert "Not saved yet" in texts(at)
@@ -36,11 +36,11 @@ def test_editor_sees_the_included_counts_and_saves(
     at.button(key="save_selective").click().run()
     assert not at.exception
     assert any("Saved" in s.value for s in at.success)
-    saved = services.selective.get_selective_config(editor.org_id, "woocommerce", "customers")
+    saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
     assert (saved.include_new, saved.include_updated, saved.include_deleted) == (False, True, True)
     assert saved.updated_by == "eddie"
     assert "Last saved by **eddie**" in texts(at)
-    events, _ = services.activity.list_activity(editor.org_id, limit=1)
+    events, _ = services.activity.list_activity(editor, limit=1)
     assert (events[0].action, events[0].user) == ("select", "eddie")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.bootstrap import Services
 from core.errors import NotFoundError
-from core.services.context import UserContext
+from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 
 

@@ -114,7 +114,7 @@ def org_id(demo_env: dict[str, str]) -> int:
     return int(claims["org_id"])
 
 
-def test_a_preview_is_the_seed_envelope_and_then_served_from_the_cache(api: Api, org_id: int):
+def test_a_preview_is_the_envelope_and_then_served_from_the_cache(api: Api, org_id: int):
     params = {"sync_type": "woocommerce", "entity_type": "customers"}
     first = requests.get(api.url, params=params, headers=bearer(token(org_id)), timeout=60)
     assert first.status_code == 200, first.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -88,7 +89,7 @@ def test_no_secret_in_any_message_or_log(
     messages: list[str] = []
     fetch_all(woo(), "customers")  # urllib3 logs every signed URL at DEBUG
     assert any("oauth_signature=***" in r.getMessage() for r in caplog.records)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: woo(secret=WOO_SECRET + "x").test_connection(),
         lambda: woo(url="http://127.0.0.1:9", timeout=2).test_connection(),
         lambda: woo(url=sb.url + "/shop").test_connection(),
@@ -102,7 +103,11 @@ def test_no_secret_in_any_message_or_log(
         }
         config = ConnectorConfig("odoo", sb.url, creds, {"protocol": protocol})
         messages.append(repr(config))
-        attempts.append(lambda c=config: build_connector(c).test_connection())
+
+        def test(c: ConnectorConfig = config) -> str:
+            return build_connector(c).test_connection()
+
+        attempts.append(test)
     for fault in ("rate_429", "rate_500"):
 
         def run(fault: str = fault) -> None:

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.db.accounts import OrganizationRepo, UserLookup, UserRepo, check_password
-from core.db.audit import ActivityFilter, ActivityStore, SelectiveStore
+from core.db.audit import ActivityFilter, ActivityStore
+from core.db.leases import LeaseRows
 from core.db.local_records import LocalRecords
-from core.db.previews import PreviewStore, StoredRecord
+from core.db.previews import SnapshotRows, StoredRecord
+from core.db.selective import SelectiveStore
 from core.db.tenancy import system_session, tenant_session
 from core.errors import InvalidRequest, NotFoundError
 
@@ -134,7 +136,7 @@ def _records(n: int) -> list[StoredRecord]:
 
 def test_snapshot_pages_and_search(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
-        snap = PreviewStore(s).add_ready(
+        snap = SnapshotRows(s).add_ready(
             sync_type="woocommerce",
             entity_type="customers",
             counts={"new": 120, "updated": 1, "deleted": 0, "unchanged": 5},
@@ -148,7 +150,7 @@ def test_snapshot_pages_and_search(session_factory, org_id):
         )
         snap_id = snap.id
     with tenant_session(session_factory, org_id) as s:
-        store = PreviewStore(s)
+        store = SnapshotRows(s)
         page, total = store.page(snap_id, "new", limit=50, offset=100)
         assert [r.external_id for r in page] == [str(i) for i in range(100, 120)]
         assert total is None
@@ -166,7 +168,7 @@ def test_snapshot_pages_and_search(session_factory, org_id):
 
 def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
-        store = PreviewStore(s)
+        store = SnapshotRows(s)
         for sync, ent in (
             ("woocommerce", "customers"),
             ("woocommerce", "orders"),
@@ -194,7 +196,7 @@ def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_f
             created_by=None,
         )
     with tenant_session(session_factory, org_id) as s:
-        store = PreviewStore(s)
+        store = SnapshotRows(s)
         assert store.latest("woocommerce", "customers").status == "ready"
         assert store.latest("woocommerce", "customers", status=None).status == "failed"
         assert store.invalidate(NOW, sync_type="woocommerce", entity_type="customers") == 1
@@ -205,7 +207,7 @@ def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_f
 
 def test_prune_keeps_the_newest_snapshots(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
-        store = PreviewStore(s)
+        store = SnapshotRows(s)
         ids = [
             store.add_ready(
                 sync_type="odoo",
@@ -224,21 +226,30 @@ def test_prune_keeps_the_newest_snapshots(session_factory, org_id):
         store.prune("odoo", "products", keep_ready=2)
         assert store.page(ids[0], "new")[0] == []
         assert len(store.page(ids[3], "new")[0]) == 3
-        assert store.previous_ready(store.latest("odoo", "products")).id == ids[2]
+        assert [s.id for s in store.newest_ready("odoo", "products")] == [ids[3], ids[2]]
 
 
-def test_lock_is_exclusive_until_released_or_expired(session_factory, org_id):
-    lease = timedelta(minutes=5)
+def test_lease_is_exclusive_until_released_or_expired(session_factory, org_id):
+    ttl = timedelta(minutes=5)
     with tenant_session(session_factory, org_id) as s:
-        assert PreviewStore(s).try_lock("woocommerce", "customers", "p1", NOW, lease)
+        assert LeaseRows(s).acquire("woocommerce", "customers", "p1", NOW, ttl)
     with tenant_session(session_factory, org_id) as s:
-        assert not PreviewStore(s).try_lock("woocommerce", "customers", "p2", NOW, lease)
-        assert PreviewStore(s).try_lock("woocommerce", "orders", "p2", NOW, lease)
+        assert not LeaseRows(s).acquire("woocommerce", "customers", "p2", NOW, ttl)
+        assert LeaseRows(s).acquire("woocommerce", "orders", "p2", NOW, ttl)
+        assert LeaseRows(s).is_held("woocommerce", "customers", NOW)
     with tenant_session(session_factory, org_id) as s:  # an expired lease is taken over
-        assert PreviewStore(s).try_lock("woocommerce", "customers", "p3", NOW + lease * 2, lease)
-        PreviewStore(s).unlock("woocommerce", "customers", "p3")
+        assert not LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 2)
+        assert LeaseRows(s).acquire("woocommerce", "customers", "p3", NOW + ttl * 2, ttl)
+        assert not LeaseRows(s).renew("woocommerce", "customers", "p1", NOW + ttl * 2, ttl)
+        LeaseRows(s).release("woocommerce", "customers", "p1")  # not theirs: nothing happens
+        assert LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 2)
+        LeaseRows(s).release("woocommerce", "customers", "p3")
     with tenant_session(session_factory, org_id) as s:
-        assert PreviewStore(s).try_lock("woocommerce", "customers", "p4", NOW, lease)
+        assert LeaseRows(s).acquire("woocommerce", "customers", "p4", NOW, ttl)
+    with tenant_session(session_factory, org_id) as s:  # a renewed lease outlives the first term
+        assert LeaseRows(s).renew("woocommerce", "customers", "p4", NOW + ttl, ttl)
+        assert LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 1.5)
+        assert not LeaseRows(s).acquire("woocommerce", "customers", "p5", NOW + ttl * 1.5, ttl)
 
 
 def test_activity_filters_and_paging(session_factory, org_id):

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.sandbox import SandboxServer
-from core.services.context import UserContext
+from core.services.actors import UserContext
 
 SANDBOX_SIZE = 200
 
@@ -132,5 +132,5 @@ def admin(services: Services) -> UserContext:
 @pytest.fixture
 def demo_org(services: Services, admin: UserContext, sandbox: SandboxServer) -> UserContext:
     """An organization with connectors to the sandbox and local records that differ."""
-    services.demo.load(admin.org_id, sandbox_url=sandbox.url, user=admin)
+    services.demo.load(admin, sandbox_url=sandbox.url)
     return admin

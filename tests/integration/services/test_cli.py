@@ -14,7 +14,7 @@ def cli_env(db_url, tmp_path):
     return core_env(db_url, tmp_path / "data")
 
 
-def test_demo_then_preview_json_matches_the_seed_shape(cli_env, sandbox):
+def test_demo_then_preview_json_is_the_api_envelope(cli_env, sandbox):
     demo = run_core(
         cli_env, "demo", "--sandbox-url", sandbox.url, "--admin-password", "demo-pass-123"
     )
@@ -78,9 +78,13 @@ def test_demo_then_preview_json_matches_the_seed_shape(cli_env, sandbox):
     actions = [e["action"] for e in log["events"]]
     assert actions[:4] == ["invalidate", "view", "view", "refresh"]
     assert actions[-1] == "setup" and "demo_loaded" in actions
+    # the operator is named as before: unnamed, but "admin" for the demo it loads for them
+    users = {e["action"]: e["user"] for e in log["events"]}
+    assert users["refresh"] is None and users["invalidate"] is None
+    assert users["demo_loaded"] == users["connector_added"] == users["setup"] == "admin"
 
 
-def test_wrong_arguments_get_the_seed_message_and_fail(cli_env):
+def test_wrong_arguments_get_the_api_message_and_fail(cli_env):
     out = run_core(
         cli_env, "preview", "--org", "demo", "--sync-type", "shopify", "--entity", "customers"
     )

@@ -17,12 +17,12 @@ def test_demo_survives_a_restart(db_url: str, tmp_path: Path) -> None:
             admin_email="d@demo.io",
             admin_password="password123",
         )
-        first.demo.load(admin.org_id, user=admin)  # no URL: sandbox started in-process
+        first.demo.load(admin)  # no URL: sandbox started in-process
         views = first.connectors.list(admin)
         assert {v.sync_type for v in views} == {"woocommerce", "odoo"}
         assert all(v.options.get("sandbox") for v in views)
         before = {
-            (s, e): first.previews.get_preview_snapshot(admin.org_id, s, e, user=admin).counts
+            (s, e): first.previews.get_preview_snapshot(admin, s, e).counts
             for s in ("woocommerce", "odoo")
             for e in ("customers", "orders")
         }
@@ -33,7 +33,7 @@ def test_demo_survives_a_restart(db_url: str, tmp_path: Path) -> None:
     try:
         for (sync_type, entity), counts in before.items():
             fresh = second.previews.get_preview_snapshot(
-                admin.org_id, sync_type, entity, force_refresh=True, user=admin
+                admin, sync_type, entity, force_refresh=True
             )
             assert fresh.refresh_error is None
             assert fresh.counts == counts  # same deterministic data, found again

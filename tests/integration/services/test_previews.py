@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.db.audit import ActivityFilter
 from core.delta import to_canonical
-from core.errors import ConnectorError, InvalidRequest, PermissionDenied
+from core.envelope import preview_data
+from core.errors import ConnectorError, InvalidRequest, NotFoundError, PermissionDenied
+from core.services.activity import ActivityFilter
+from core.services.actors import Operator
 from core.services.demo import local_copy
 
 
@@ -46,21 +48,19 @@ def _expected_counts(sandbox, sync_type: str, entity_type: str) -> dict[str, int
 def test_preview_counts_match_an_independent_count(
     services, demo_org, sandbox, sync_type, entity_type
 ):
-    snap = services.previews.get_preview_snapshot(
-        demo_org.org_id, sync_type, entity_type, user=demo_org
-    )
+    snap = services.previews.get_preview_snapshot(demo_org, sync_type, entity_type)
     expected = _expected_counts(sandbox, sync_type, entity_type)
     assert snap.counts == expected
     assert snap.counts["new"] > 0 and snap.counts["updated"] > 0 and snap.counts["deleted"] > 0
     assert snap.cache_hit is False
-    data = snap.to_dict()
+    data = preview_data(snap)
     assert data["delta"]["updated"]["count"] == expected["updated"]
     first = data["delta"]["updated"]["records"][0]
     assert first["changes"] and {"field", "old", "new"} <= first["changes"][0].keys()
 
 
 def test_cache_hit_does_not_touch_the_store_and_expires(services, demo_org, sandbox, clock):
-    org = demo_org.org_id
+    org = demo_org
     first = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
     sandbox.faults.rate_500 = 1.0  # any request to the store would now fail
     again = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
@@ -74,7 +74,7 @@ def test_cache_hit_does_not_touch_the_store_and_expires(services, demo_org, sand
 
 
 def test_force_refresh_recomputes_and_sees_a_store_change(services, demo_org, sandbox):
-    org = demo_org.org_id
+    org = demo_org
     before = services.previews.get_preview_snapshot(org, "woocommerce", "products")
     sandbox.store.add("products", name="Brand new product", sku="NEW-1", regular_price="5.00")
     cached = services.previews.get_preview_snapshot(org, "woocommerce", "products")
@@ -89,7 +89,7 @@ def test_force_refresh_recomputes_and_sees_a_store_change(services, demo_org, sa
 
 
 def test_invalidation_is_selective(services, demo_org):
-    org = demo_org.org_id
+    org = demo_org
     for sync, ent in (
         ("woocommerce", "customers"),
         ("woocommerce", "orders"),
@@ -109,7 +109,7 @@ def test_invalidation_is_selective(services, demo_org):
 
 
 def test_a_failing_refresh_keeps_the_last_good_snapshot(services, demo_org, sandbox):
-    org = demo_org.org_id
+    org = demo_org
     good = services.previews.get_preview_snapshot(org, "woocommerce", "customers")
     sandbox.faults.rate_500 = 1.0
     after = services.previews.get_preview_snapshot(
@@ -132,13 +132,13 @@ def test_a_failing_refresh_keeps_the_last_good_snapshot(services, demo_org, sand
 def test_a_failing_first_refresh_raises_and_stores_no_snapshot(services, demo_org, sandbox):
     sandbox.faults.rate_500 = 1.0
     with pytest.raises(ConnectorError):
-        services.previews.get_preview_snapshot(demo_org.org_id, "odoo", "orders")
-    assert services.previews.latest(demo_org.org_id, "odoo", "orders") is None
+        services.previews.get_preview_snapshot(demo_org, "odoo", "orders")
+    assert services.previews.latest(demo_org, "odoo", "orders") is None
 
 
 def test_single_flight_twenty_callers_one_computation(services, demo_org, sandbox):
     sandbox.faults.latency_ms = 150  # make the computation last long enough to overlap
-    org = demo_org.org_id
+    org = demo_org
     results, errors = [], []
     barrier = threading.Barrier(20)
 
@@ -165,27 +165,28 @@ def test_roles_are_enforced_by_the_service(services, demo_org):
         demo_org, "vic", "Vic", "vic@acme.io", "password123", "viewer"
     )
     viewer = services.accounts.user_context(viewer_view.username)
-    services.previews.get_preview_snapshot(viewer.org_id, "woocommerce", "customers", user=viewer)
-    with pytest.raises(PermissionDenied):
+    services.previews.get_preview_snapshot(viewer, "woocommerce", "customers")
+    with pytest.raises(PermissionDenied, match="You need to be an editor to refresh previews"):
         services.previews.get_preview_snapshot(
-            viewer.org_id, "woocommerce", "customers", force_refresh=True, user=viewer
+            viewer, "woocommerce", "customers", force_refresh=True
         )
     with pytest.raises(PermissionDenied):
         services.selective.save_selective_config(
-            viewer.org_id,
+            viewer,
             "woocommerce",
             "customers",
             include_new=True,
             include_updated=True,
             include_deleted=True,
-            user=viewer,
         )
+    with pytest.raises(PermissionDenied):
+        services.previews.invalidate_preview_cache(viewer)
 
 
 def test_every_operation_leaves_an_activity_row(services, demo_org):
-    org = demo_org.org_id
-    services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
-    services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+    org = demo_org
+    services.previews.get_preview_snapshot(org, "odoo", "products")
+    services.previews.get_preview_snapshot(org, "odoo", "products")
     services.selective.save_selective_config(
         org,
         "odoo",
@@ -193,9 +194,8 @@ def test_every_operation_leaves_an_activity_row(services, demo_org):
         include_new=True,
         include_updated=False,
         include_deleted=True,
-        user=demo_org,
     )
-    services.previews.invalidate_preview_cache(org, "odoo", user=demo_org)
+    services.previews.invalidate_preview_cache(org, "odoo")
     services.accounts.record_login(demo_org)
     events, _ = services.activity.list_activity(org, limit=100)
     actions = Counter(e.action for e in events)
@@ -219,20 +219,24 @@ def test_other_organizations_see_nothing(services, demo_org):
         admin_email="o@o.io",
         admin_password="password123",
     )
-    snap = services.previews.get_preview_snapshot(demo_org.org_id, "woocommerce", "customers")
-    from core.errors import NotFoundError
+    snap = services.previews.get_preview_snapshot(demo_org, "woocommerce", "customers")
 
     with pytest.raises(NotFoundError):
-        services.previews.page_records(other.org_id, snap.snapshot_id, "new")
+        services.previews.page_records(other, snap.snapshot_id, "new")
     with pytest.raises(NotFoundError):  # no connector of their own
-        services.previews.get_preview_snapshot(other.org_id, "woocommerce", "customers")
-    with pytest.raises(NotFoundError):  # a user of org B asking for org A
-        services.previews.get_preview_snapshot(
-            demo_org.org_id, "woocommerce", "customers", user=other
-        )
+        services.previews.get_preview_snapshot(other, "woocommerce", "customers")
+    # a user of org B acts in org B: org A's previews, settings and log are not theirs
+    assert services.previews.latest(other, "woocommerce", "customers") is None
+    assert services.activity.list_activity(other, ActivityFilter(action="view"))[1] == 0
     assert services.connectors.list(other) == []
     with pytest.raises(NotFoundError, match="There is no organization"):  # no such org at all
-        services.previews.get_preview_snapshot(other.org_id + 1000, "woocommerce", "customers")
+        services.accounts.operator(other.org_id + 1000)
+    with pytest.raises(NotFoundError, match="There is no organization"):
+        services.accounts.api_actor(other.org_id + 1000, "billing")
+    with pytest.raises(NotFoundError, match="There is no organization"):  # made by hand
+        services.previews.get_preview_snapshot(
+            Operator(other.org_id + 1000), "woocommerce", "customers"
+        )
 
 
 def test_failed_logins_lock_the_account_until_a_password_reset(services, admin):
@@ -245,7 +249,7 @@ def test_failed_logins_lock_the_account_until_a_password_reset(services, admin):
     assert creds["failed_login_attempts"] == MAX_FAILED_LOGINS  # seen by every new session
     assert services.accounts.record_failed_login("nobody") == 0
     failed, _ = services.activity.list_activity(
-        admin.org_id, ActivityFilter(action="login", status="failed")
+        admin, ActivityFilter(action="login", status="failed")
     )
     assert len(failed) == MAX_FAILED_LOGINS and "locked" in (failed[0].error or "")
     services.accounts.reset_password(admin, "bob", "a new password")
@@ -277,13 +281,14 @@ def test_an_internal_error_carries_a_reference_found_in_the_log_and_activity(
 
     from core.errors import InternalError
 
-    real_builder = services.previews.build_connector
-    services.previews.build_connector = lambda config, deadline: _BuggyConnector(
+    pipeline = services.previews.pipeline
+    real_builder = pipeline.build_connector
+    pipeline.build_connector = lambda config, deadline: _BuggyConnector(
         real_builder(config, deadline)
     )
-    org = demo_org.org_id
+    org = demo_org
     with pytest.raises(InternalError) as failed:
-        services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
+        services.previews.get_preview_snapshot(org, "odoo", "products")
     message = str(failed.value)
     reference = failed.value.reference
     assert re.fullmatch(r"[0-9a-f]{12}", reference)
@@ -296,13 +301,55 @@ def test_an_internal_error_carries_a_reference_found_in_the_log_and_activity(
     assert row.error == message and (row.details or {})["reference"] == reference
 
     # With a good preview, a failing refresh keeps serving it and says why, with the reference.
-    services.previews.build_connector = real_builder
-    good = services.previews.get_preview_snapshot(org, "odoo", "products", user=demo_org)
-    services.previews.build_connector = lambda config, deadline: _BuggyConnector(
+    pipeline.build_connector = real_builder
+    good = services.previews.get_preview_snapshot(org, "odoo", "products")
+    pipeline.build_connector = lambda config, deadline: _BuggyConnector(
         real_builder(config, deadline)
     )
-    kept = services.previews.get_preview_snapshot(
-        org, "odoo", "products", force_refresh=True, user=demo_org
-    )
+    kept = services.previews.get_preview_snapshot(org, "odoo", "products", force_refresh=True)
     assert kept.snapshot_id == good.snapshot_id and kept.counts == good.counts
     assert kept.refresh_error and "internal error (reference " in kept.refresh_error
+
+
+def test_a_refresh_reports_its_phases_in_order_and_the_ui_words_them(services, demo_org):
+    from ui.preview import progress_text
+
+    seen = []
+    snap = services.previews.get_preview_snapshot(
+        demo_org, "woocommerce", "orders", force_refresh=True, progress=seen.append
+    )
+    phases = [p.phase for p in seen]
+    assert phases[0] == "fetching" and phases[-2:] == ["storing", "done"]
+    assert phases.index("comparing") > max(i for i, p in enumerate(phases) if p == "fetching")
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    storing = seen[-2]
+    assert storing.changes == sum(snap.counts[k] for k in ("new", "updated", "deleted"))
+    words = [progress_text(p, "orders") for p in seen]
+    assert words[0] == "Fetching orders from Demo WooCommerce store…"
+    assert any(w.startswith("Fetching orders: page 1 of ") for w in words)
+    assert words[-2:] == [f"Saving {storing.changes:,} changes…", "Preview is up to date."]
+
+
+def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
+    """The cached preview is read in three statements (and its view logged in a fourth); a
+    refresh writes its snapshot, log row and clean-up without reading it back."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    services.previews.get_preview_snapshot(demo_org, "odoo", "customers")
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        services.previews.get_preview_snapshot(demo_org, "odoo", "customers")
+        hit = list(statements)
+        statements.clear()
+        services.previews.get_preview_snapshot(demo_org, "odoo", "customers", force_refresh=True)
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    assert hit == ["SELECT", "SELECT", "SELECT", "INSERT"]
+    reads = statements.count("SELECT")
+    assert reads <= 5, statements  # config, local index and rows, the previous snapshot

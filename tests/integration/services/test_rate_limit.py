@@ -17,7 +17,7 @@ def _org(svc, sandbox, name: str):
         admin_email=f"a@{name.lower()}.io",
         admin_password="password123",
     )
-    svc.demo.load(ctx.org_id, sandbox_url=sandbox.url, user=ctx)
+    svc.demo.load(ctx, sandbox_url=sandbox.url)
     return ctx
 
 
@@ -25,24 +25,16 @@ def test_memory_limit_counts_fresh_computations_only(db_url, tmp_path, sandbox):
     svc = make_services(db_url, tmp_path, rate_limit="2/minute")
     try:
         acme, other = _org(svc, sandbox, "Acme"), _org(svc, sandbox, "Other")
-        svc.previews.get_preview_snapshot(acme.org_id, "woocommerce", "customers")
-        svc.previews.get_preview_snapshot(
-            acme.org_id, "woocommerce", "customers", force_refresh=True
-        )
+        svc.previews.get_preview_snapshot(acme, "woocommerce", "customers")
+        svc.previews.get_preview_snapshot(acme, "woocommerce", "customers", force_refresh=True)
         for _ in range(5):  # cached reads are never limited
-            assert svc.previews.get_preview_snapshot(
-                acme.org_id, "woocommerce", "customers"
-            ).cache_hit
+            assert svc.previews.get_preview_snapshot(acme, "woocommerce", "customers").cache_hit
         with pytest.raises(RefreshRateLimited) as caught:
-            svc.previews.get_preview_snapshot(
-                acme.org_id, "woocommerce", "customers", force_refresh=True
-            )
+            svc.previews.get_preview_snapshot(acme, "woocommerce", "customers", force_refresh=True)
         assert 0 < caught.value.retry_after <= 60
         assert f"Try again in {int(caught.value.retry_after)} s" in str(caught.value)
         # another organization has its own budget
-        svc.previews.get_preview_snapshot(
-            other.org_id, "woocommerce", "customers", force_refresh=True
-        )
+        svc.previews.get_preview_snapshot(other, "woocommerce", "customers", force_refresh=True)
     finally:
         svc.close()
 
@@ -61,14 +53,12 @@ def test_redis_limit_is_shared_by_two_app_processes(db_url, tmp_path, sandbox):
     )
     try:
         acme = _org(first, sandbox, "Acme")
-        first.previews.get_preview_snapshot(acme.org_id, "odoo", "products", force_refresh=True)
-        second.previews.get_preview_snapshot(acme.org_id, "odoo", "products", force_refresh=True)
+        first.previews.get_preview_snapshot(acme, "odoo", "products", force_refresh=True)
+        second.previews.get_preview_snapshot(acme, "odoo", "products", force_refresh=True)
         with pytest.raises(RefreshRateLimited):
-            first.previews.get_preview_snapshot(acme.org_id, "odoo", "products", force_refresh=True)
+            first.previews.get_preview_snapshot(acme, "odoo", "products", force_refresh=True)
         with pytest.raises(RefreshRateLimited):
-            second.previews.get_preview_snapshot(
-                acme.org_id, "odoo", "products", force_refresh=True
-            )
+            second.previews.get_preview_snapshot(acme, "odoo", "products", force_refresh=True)
     finally:
         first.close()
         second.close()

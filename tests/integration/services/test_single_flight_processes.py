@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db.audit import ActivityFilter
+from core.services.activity import ActivityFilter
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -24,8 +24,9 @@ SCRIPT = textwrap.dedent(
     url, key, org_id, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     svc = build_services(load_settings(database_url=url, secret_key=key, cookie_key="k" * 40,
                                        data_dir=sys.argv[5]), migrate=False)
+    operator = svc.accounts.operator(org_id)
     time.sleep(max(0.0, start_at - time.time()))
-    snap = svc.previews.get_preview_snapshot(org_id, "woocommerce", "customers")
+    snap = svc.previews.get_preview_snapshot(operator, "woocommerce", "customers")
     print(json.dumps({"id": snap.snapshot_id, "hit": snap.cache_hit}))
     svc.close()
     """
@@ -69,7 +70,5 @@ def test_two_processes_compute_once(services, demo_org, sandbox, db_url, tmp_pat
         outs.append(json.loads(out.strip().splitlines()[-1]))
     assert outs[0]["id"] == outs[1]["id"]
     assert sorted(o["hit"] for o in outs) == [False, True]  # one computed, one waited for it
-    refreshes, _ = services.activity.list_activity(
-        demo_org.org_id, ActivityFilter(action="refresh")
-    )
+    refreshes, _ = services.activity.list_activity(demo_org, ActivityFilter(action="refresh"))
     assert len(refreshes) == 1

@@ -73,7 +73,7 @@ def test_duplicates_last_one_wins_and_are_counted() -> None:
         assert result.updated[0].changes == (FieldChange("city", "B", None),)
 
 
-def test_to_dict_is_the_seed_delta_block() -> None:
+def test_to_dict_is_the_api_delta_block() -> None:
     result = diff("customers", EXTERNAL, LOCAL)
     block = result.to_dict()
     assert block["new"] == {"count": 1, "records": [customer("11")]}

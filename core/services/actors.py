@@ -1,0 +1,141 @@
+"""Who acts, and what each role may do: the one place where permissions are checked.
+
+Every service call names its actor first. There are four kinds, each acting in one
+organization:
+
+    actor          who                                        role           activity log
+    UserContext    a signed-in user (the dashboard, or an     their own      their username
+                   API token whose subject is that user)
+    ApiCaller      another service with an API token, or a    editor         api:<subject>
+                   trusted gateway
+    Scheduler      work that runs on a timer                  editor         scheduler
+    Operator       the command line, on the server itself     admin          as the command
+                                                                             says (none: blank)
+
+Actors are made by ``AccountService`` (``user_context``, ``api_actor``, ``operator``,
+``scheduler``), which checks that the organization exists and that a user is active; the
+services then trust ``actor.org_id`` and call :func:`authorize` with one of the permissions
+below before they do anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from core.errors import PermissionDenied
+
+Role = Literal["viewer", "editor", "admin"]
+ROLE_RANK: dict[str, int] = {"viewer": 0, "editor": 1, "admin": 2}
+ROLE_LABEL: dict[str, str] = {"viewer": "a viewer", "editor": "an editor", "admin": "an admin"}
+
+
+class _Ranked:
+    """What an actor's ``role`` allows: viewer < editor < admin."""
+
+    role: str
+
+    def can(self, role: Role) -> bool:
+        """True when this actor's role is ``role`` or above."""
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
+
+
+@dataclass(frozen=True)
+class UserContext(_Ranked):
+    """A signed-in user of one organization, acting with their role."""
+
+    user_id: int
+    username: str
+    name: str
+    role: str
+    org_id: int
+    org_name: str
+    org_slug: str
+
+    @property
+    def log_name(self) -> str:
+        return self.username
+
+
+@dataclass(frozen=True)
+class ApiCaller(_Ranked):
+    """Another service calling the JSON API with a token of ``org_id`` (not a user)."""
+
+    org_id: int
+    subject: str = ""
+    role: Role = "editor"
+
+    @property
+    def log_name(self) -> str:
+        return f"api:{self.subject}"[:64] if self.subject else "api"
+
+
+@dataclass(frozen=True)
+class Scheduler(_Ranked):
+    """Work started by a timer (periodic refreshes), not by a person."""
+
+    org_id: int
+    role: Role = "editor"
+
+    @property
+    def log_name(self) -> str:
+        return "scheduler"
+
+
+@dataclass(frozen=True)
+class Operator(_Ranked):
+    """Whoever runs the command line on the server: may do anything in ``org_id``.
+
+    ``name`` is what the activity log shows (blank when None); the CLI's ``demo`` acts for
+    the admin it creates.
+    """
+
+    org_id: int
+    name: str | None = None
+    role: Role = "admin"
+
+    @property
+    def log_name(self) -> str | None:
+        return self.name
+
+
+Actor = UserContext | ApiCaller | Scheduler | Operator
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The least role an operation needs, and the operation in words."""
+
+    role: Role
+    action: str
+
+
+VIEW = Permission("viewer", "see previews, settings and activity")
+REFRESH_PREVIEWS = Permission("editor", "refresh previews")
+EXPIRE_PREVIEWS = Permission("editor", "expire cached previews")
+CHANGE_SELECTIVE_SYNC = Permission("editor", "change selective sync")
+ADD_CONNECTORS = Permission("admin", "add connectors")
+CHANGE_CONNECTORS = Permission("admin", "change connectors")
+DELETE_CONNECTORS = Permission("admin", "delete connectors")
+TEST_CONNECTORS = Permission("admin", "test connectors")
+LOAD_DEMO_DATA = Permission("admin", "load demo data")
+MANAGE_USERS = Permission("admin", "manage users")
+ADD_USERS = Permission("admin", "add users")
+RESET_PASSWORDS = Permission("admin", "reset passwords")
+CHANGE_ROLES = Permission("admin", "change roles")
+DEACTIVATE_USERS = Permission("admin", "deactivate users")
+
+
+def authorize(actor: Actor, permission: Permission) -> None:
+    """Refuse unless ``actor``'s role allows ``permission`` (PermissionDenied, a sentence)."""
+    if actor.can(permission.role):
+        return
+    need = ROLE_LABEL[permission.role]
+    if isinstance(actor, UserContext):
+        raise PermissionDenied(
+            f"You need to be {need} to {permission.action}; your role is {actor.role}."
+        )
+    raise PermissionDenied(
+        f"{actor.log_name or 'The operator'} may not {permission.action}: "
+        f"that needs {need}, and it acts as {ROLE_LABEL[actor.role]}."
+    )

@@ -1,0 +1,277 @@
+"""What the activity log records: one frozen dataclass per kind of event.
+
+Each event class names its action (``name``, the log's ``action`` column) and holds what is
+worth keeping about it. The fields ``sync_type``, ``entity_type``, ``counts``,
+``duration_ms`` and ``error`` fill the log's columns of those names; every other field goes
+to ``details`` (None values left out). An event with an error has the status "failed".
+:func:`record` writes one in the caller's transaction, so that an operation and its log row
+are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session
+
+from core.db.audit import ActivityStore
+
+COLUMNS = ("sync_type", "entity_type", "counts", "duration_ms", "error")
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """Base of every event: its action name, and how it fills a row of the log."""
+
+    name: ClassVar[str]
+    #: Whether the preview came from the cache (previews only).
+    cache_hit: ClassVar[bool | None] = None
+
+    @property
+    def status(self) -> str:
+        return "failed" if getattr(self, "error", None) else "ok"
+
+    def details(self) -> dict[str, Any] | None:
+        """The fields that are not columns (None values left out), or None."""
+        out = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in COLUMNS and getattr(self, f.name) is not None
+        }
+        return out or None
+
+    def column(self, name: str) -> Any:
+        return getattr(self, name, None)
+
+
+# --- previews ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewViewed(ActivityEvent):
+    """A preview served from the cache."""
+
+    name = "view"
+    cache_hit = True
+    sync_type: str
+    entity_type: str
+    counts: Mapping[str, int]
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True)
+class PreviewRefreshed(ActivityEvent):
+    """A preview computed afresh and stored."""
+
+    name = "refresh"
+    cache_hit = False
+    sync_type: str
+    entity_type: str
+    counts: Mapping[str, int]
+    duration_ms: int
+    duplicates_collapsed: int
+
+
+@dataclass(frozen=True)
+class RefreshFailed(ActivityEvent):
+    """A refresh that failed; the previous good preview stays. ``reference`` finds a bug's
+    traceback in the server's log."""
+
+    name = "refresh"
+    cache_hit = False
+    sync_type: str
+    entity_type: str
+    duration_ms: int
+    error: str
+    error_type: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class PreviewsExpired(ActivityEvent):
+    """Cached previews expired by hand (one entity, one source or all)."""
+
+    name = "invalidate"
+    sync_type: str | None
+    entity_type: str | None
+    snapshots: int
+
+
+@dataclass(frozen=True)
+class SelectiveSyncSaved(ActivityEvent):
+    """Which kinds of change a sync of one source and entity may include."""
+
+    name = "select"
+    sync_type: str
+    entity_type: str
+    include_new: bool
+    include_updated: bool
+    include_deleted: bool
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "includeNew": self.include_new,
+            "includeUpdated": self.include_updated,
+            "includeDeleted": self.include_deleted,
+        }
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn(ActivityEvent):
+    name = "login"
+
+
+@dataclass(frozen=True)
+class SignedOut(ActivityEvent):
+    name = "logout"
+
+
+@dataclass(frozen=True)
+class SignInFailed(ActivityEvent):
+    """A wrong password (the account locks after a few)."""
+
+    name = "login"
+    error: str
+
+
+@dataclass(frozen=True)
+class OrganizationSetUp(ActivityEvent):
+    """First run: the organization and its first admin were created."""
+
+    name = "setup"
+    org: str
+
+
+@dataclass(frozen=True)
+class DemoLoaded(ActivityEvent):
+    """Demo connectors and local records were loaded: records per source."""
+
+    name = "demo_loaded"
+    records: Mapping[str, int]
+
+    def details(self) -> dict[str, Any]:
+        return dict(self.records)
+
+
+# --- connectors -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectorAdded(ActivityEvent):
+    name = "connector_added"
+    sync_type: str
+    connector: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class ConnectorUpdated(ActivityEvent):
+    """A connector changed; only the names of changed credentials are kept."""
+
+    name = "connector_updated"
+    sync_type: str
+    connector: str
+    credentials_changed: list[str]
+
+
+@dataclass(frozen=True)
+class ConnectorDeleted(ActivityEvent):
+    name = "connector_deleted"
+    sync_type: str
+    connector: str
+
+
+@dataclass(frozen=True)
+class ConnectorTested(ActivityEvent):
+    """A connection test; ``error`` says why it failed."""
+
+    name = "connector_tested"
+    sync_type: str
+    connector: str
+    error: str | None = None
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserAdded(ActivityEvent):
+    name = "user_added"
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class PasswordReset(ActivityEvent):
+    name = "password_reset"
+    username: str
+
+
+@dataclass(frozen=True)
+class RoleChanged(ActivityEvent):
+    name = "role_changed"
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class UserActivated(ActivityEvent):
+    name = "user_activated"
+    username: str
+
+
+@dataclass(frozen=True)
+class UserDeactivated(ActivityEvent):
+    name = "user_deactivated"
+    username: str
+
+
+EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
+    PreviewViewed,
+    PreviewRefreshed,
+    RefreshFailed,
+    PreviewsExpired,
+    SelectiveSyncSaved,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    OrganizationSetUp,
+    DemoLoaded,
+    ConnectorAdded,
+    ConnectorUpdated,
+    ConnectorDeleted,
+    ConnectorTested,
+    UserAdded,
+    PasswordReset,
+    RoleChanged,
+    UserActivated,
+    UserDeactivated,
+)
+#: Every action the log can hold, in the order the Activity screen offers them.
+ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(e.name for e in EVENT_TYPES))
+
+
+def record(
+    session: Session, event: ActivityEvent, *, by: str | None, at: datetime | None = None
+) -> None:
+    """Append ``event``, done by ``by`` (an actor's ``log_name``), in ``session``'s
+    transaction."""
+    ActivityStore(session).add(
+        event.name,
+        user=by,
+        sync_type=event.column("sync_type"),
+        entity_type=event.column("entity_type"),
+        counts=event.column("counts"),
+        duration_ms=event.column("duration_ms"),
+        cache_hit=event.cache_hit,
+        status=event.status,
+        error=event.column("error"),
+        details=event.details(),
+        at=at,
+    )

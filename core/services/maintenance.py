@@ -1,0 +1,11 @@
+"""What an operator does to the installation itself: bring the database schema up to date."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.db.migrate import upgrade_to_head
+
+
+def migrate(settings: Settings) -> None:
+    """Apply the database migrations up to the newest (safe to repeat)."""
+    upgrade_to_head(settings.sqlalchemy_url)

@@ -1,0 +1,171 @@
+"""Previews: what a sync of one source and entity would change, served from a cache.
+
+``DeltaDetectionService`` is the public face (its method names are a contract). Its parts:
+
+    snapshots.py     the snapshot store: cache reads, paging, storing results and failures
+    lease.py         the lease: one computation of a preview at a time across processes
+    singleflight.py  taking the lease or waiting for whoever holds it
+    pipeline.py      the refresh: fetch -> diff -> store, reporting phases and fractions
+
+See docs/architecture.md for the flow of one refresh.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.clock import utcnow
+from core.db.vault import Vault
+from core.services.actors import EXPIRE_PREVIEWS, REFRESH_PREVIEWS, VIEW, Actor, authorize
+from core.services.checks import check_entity_type, check_sync_type, check_types
+from core.services.connectors import ConnectorFactory
+from core.services.previews.lease import PreviewLease
+from core.services.previews.pipeline import (
+    PHASE_START,
+    Phase,
+    PreviewProgress,
+    ProgressFn,
+    RefreshPipeline,
+)
+from core.services.previews.singleflight import SingleFlight
+from core.services.previews.snapshots import (
+    FIRST_PAGE,
+    Clock,
+    PageWanted,
+    PreviewKey,
+    PreviewSnapshot,
+    RecordPage,
+    SnapshotStore,
+)
+from core.services.ratelimit import RefreshLimiter
+
+__all__ = [
+    "Clock",
+    "DeltaDetectionService",
+    "Phase",
+    "PreviewKey",
+    "PreviewProgress",
+    "PreviewSnapshot",
+    "ProgressFn",
+    "RecordPage",
+]
+
+
+def _ignore(_progress: PreviewProgress) -> None:
+    return None
+
+
+class DeltaDetectionService:
+    """The previews of every organization: served from cache, computed once at a time."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        vault: Vault,
+        build_connector: ConnectorFactory,
+        limiter: RefreshLimiter,
+        *,
+        ttl_seconds: int = 3600,
+        refresh_deadline_seconds: float = 600.0,
+        wait_seconds: float = 120.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock: Clock = clock or utcnow
+        self.limiter = limiter
+        self.snapshots = SnapshotStore(sessions, self.clock, timedelta(seconds=ttl_seconds))
+        # the lease outlives the refresh's own deadline, so that it never expires under it
+        self.lease = PreviewLease(
+            sessions, self.clock, timedelta(seconds=refresh_deadline_seconds + 60)
+        )
+        self.pipeline = RefreshPipeline(
+            sessions,
+            vault,
+            build_connector,
+            self.snapshots,
+            deadline_seconds=refresh_deadline_seconds,
+        )
+        self.flight = SingleFlight(
+            self.lease, self.snapshots, self.clock, wait_seconds=wait_seconds
+        )
+
+    # --- the public contract (docs/api.md) --------------------------------------------------
+
+    def get_preview_snapshot(
+        self,
+        actor: Actor,
+        sync_type: str,
+        entity_type: str,
+        force_refresh: bool = False,
+        *,
+        progress: ProgressFn | None = None,
+    ) -> PreviewSnapshot:
+        """The preview, from cache while valid; computed when missing, expired or forced."""
+        check_types(sync_type, entity_type)
+        authorize(actor, REFRESH_PREVIEWS if force_refresh else VIEW)
+        key = PreviewKey(actor.org_id, sync_type, entity_type)
+        if not force_refresh:
+            cached = self.snapshots.fresh(actor, key)
+            if cached is not None:
+                return cached
+        return self._refresh(actor, key, progress or _ignore)
+
+    def detect_customer_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+        """A fresh customers preview."""
+        return self.get_preview_snapshot(actor, sync_type, "customers", force_refresh=True)
+
+    def detect_product_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+        """A fresh products preview."""
+        return self.get_preview_snapshot(actor, sync_type, "products", force_refresh=True)
+
+    def detect_order_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+        """A fresh orders preview."""
+        return self.get_preview_snapshot(actor, sync_type, "orders", force_refresh=True)
+
+    def invalidate_preview_cache(
+        self, actor: Actor, sync_type: str | None = None, entity_type: str | None = None
+    ) -> int:
+        """Expire cached previews of one entity, one source or the whole org; returns how many."""
+        if sync_type is not None:
+            check_sync_type(sync_type)
+        if entity_type is not None:
+            check_entity_type(entity_type)
+        authorize(actor, EXPIRE_PREVIEWS)
+        return self.snapshots.expire(actor, sync_type, entity_type)
+
+    # --- reading without computing ----------------------------------------------------------
+
+    def latest(self, actor: Actor, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+        """The newest good snapshot even if expired, without computing or logging anything."""
+        check_types(sync_type, entity_type)
+        authorize(actor, VIEW)
+        return self.snapshots.latest(PreviewKey(actor.org_id, sync_type, entity_type))
+
+    def page_records(
+        self,
+        actor: Actor,
+        snapshot_id: int,
+        kind: str,
+        *,
+        search: str = "",
+        limit: int = FIRST_PAGE,
+        offset: int = 0,
+    ) -> RecordPage:
+        """A page of one kind of records of a snapshot, optionally searched."""
+        authorize(actor, VIEW)
+        return self.snapshots.page(
+            actor.org_id, snapshot_id, PageWanted.checked(kind, search, limit, offset)
+        )
+
+    # --- computing --------------------------------------------------------------------------
+
+    def _refresh(self, actor: Actor, key: PreviewKey, report: ProgressFn) -> PreviewSnapshot:
+        def compute() -> PreviewSnapshot:
+            self.limiter.acquire(key.org_id)
+            return self.pipeline.run(actor, key, report)
+
+        def waiting() -> None:
+            report(PreviewProgress("waiting", PHASE_START["waiting"]))
+
+        return self.flight.run(key, compute, on_wait=waiting)

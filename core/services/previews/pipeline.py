@@ -1,0 +1,168 @@
+"""The refresh pipeline: fetch the external records, diff them with the local ones, store.
+
+While the external pages arrive, a thread indexes the local records of that source (key and
+fingerprint only); each chunk of pages is diffed as it comes, keeping only what changed; at
+the end the local rows of the changed records are read again and diffed field by field
+(see "How a refresh diffs" in docs/architecture.md). The pipeline reports where it is as a
+phase and a fraction of the whole (``PreviewProgress``); the UI words it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.connectors import FetchProgress
+from core.db.connector_store import ConnectorStore
+from core.db.local_records import LocalRecords
+from core.db.tenancy import tenant_session
+from core.db.vault import Vault
+from core.delta import (
+    CanonicalFrame,
+    DeltaResult,
+    DeltaStream,
+    LocalIndex,
+    canonical_frame,
+    iter_canonical_frames,
+)
+from core.errors import InternalError, SyncPreviewError
+from core.services.actors import Actor
+from core.services.connectors import ConnectorFactory
+from core.services.previews.snapshots import PreviewKey, PreviewSnapshot, SnapshotStore
+
+log = logging.getLogger(__name__)
+
+Phase = Literal["waiting", "fetching", "reading_local", "comparing", "storing", "done"]
+#: The share of the whole that fetching stands for, and where each later phase starts.
+FETCH_SHARE = 0.8
+PHASE_START: dict[Phase, float] = {
+    "waiting": 0.0,
+    "fetching": 0.0,
+    "reading_local": 0.82,
+    "comparing": 0.88,
+    "storing": 0.92,
+    "done": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class PreviewProgress:
+    """Where a refresh is: its phase, a 0..1 fraction of the whole, and the figures of the
+    phase (the connector and pages being fetched, the changes being stored)."""
+
+    phase: Phase
+    fraction: float
+    connector: str | None = None
+    pages_done: int = 0
+    pages_total: int | None = None
+    records_done: int = 0
+    changes: int | None = None
+
+
+ProgressFn = Callable[[PreviewProgress], None]
+
+
+class RefreshPipeline:
+    """Computes a preview afresh and stores it (or why it failed) in the snapshot store."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        vault: Vault,
+        build_connector: ConnectorFactory,
+        snapshots: SnapshotStore,
+        *,
+        deadline_seconds: float,
+    ) -> None:
+        self.sessions = sessions
+        self.vault = vault
+        self.build_connector = build_connector
+        self.snapshots = snapshots
+        self.deadline_seconds = deadline_seconds
+
+    def run(self, actor: Actor, key: PreviewKey, report: ProgressFn) -> PreviewSnapshot:
+        """Fetch, diff and store; a failure is stored beside the last good snapshot, which is
+        returned (or the error raised when there is none)."""
+        t0 = time.monotonic()
+        try:
+            result = self._diff(key, report, deadline=t0 + self.deadline_seconds)
+        except SyncPreviewError as err:
+            return self.snapshots.store_failed(actor, key, err, _ms_since(t0))
+        except Exception:  # a bug or an unexpected library error: keep the good data
+            reference = uuid.uuid4().hex[:12]
+            log.exception(
+                "preview refresh failed unexpectedly (%s/%s, org %s), reference %s",
+                key.sync_type,
+                key.entity_type,
+                key.org_id,
+                reference,
+            )
+            internal = InternalError("The refresh", reference)
+            return self.snapshots.store_failed(actor, key, internal, _ms_since(t0))
+        changes = sum(result.counts.values()) - result.counts["unchanged"]
+        report(PreviewProgress("storing", PHASE_START["storing"], changes=changes))
+        snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0))
+        report(PreviewProgress("done", PHASE_START["done"]))
+        return snapshot
+
+    def _diff(self, key: PreviewKey, report: ProgressFn, *, deadline: float) -> DeltaResult:
+        """Fetch the external pages and diff them against the local records as they come."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            config = ConnectorStore(s, self.vault).first_of_type(key.sync_type)
+        connector = self.build_connector(config, deadline)
+        stream = DeltaStream(key.entity_type)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:
+            local_job = pool.submit(self._local_index, stream, key)
+            try:
+                report(PreviewProgress("fetching", 0.0, connector=config.name))
+
+                def on_page(p: FetchProgress) -> None:
+                    total = p.pages_total or 0
+                    share = FETCH_SHARE * p.pages_done / total if total else 0.0
+                    report(
+                        PreviewProgress(
+                            "fetching",
+                            min(share, FETCH_SHARE),
+                            connector=config.name,
+                            pages_done=p.pages_done,
+                            pages_total=p.pages_total,
+                            records_done=p.records_done,
+                        )
+                    )
+
+                pages = connector.iter_pages(key.entity_type, progress=on_page)
+                for chunk in iter_canonical_frames(key.sync_type, key.entity_type, pages):
+                    stream.add_external(chunk)
+                    if not stream.has_local and local_job.done():
+                        stream.use_local(local_job.result())
+            finally:
+                connector.close()
+            if not stream.has_local:
+                if not local_job.done():
+                    report(PreviewProgress("reading_local", PHASE_START["reading_local"]))
+                stream.use_local(local_job.result())
+        report(PreviewProgress("comparing", PHASE_START["comparing"]))
+        return stream.finish(self._local_rows(key, stream.local_ids_needed()))
+
+    def _local_index(self, stream: DeltaStream, key: PreviewKey) -> LocalIndex:
+        """Key and fingerprint of the organization's local records of this source."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            raw = LocalRecords(s).iter_frames(key.sync_type, key.entity_type)
+            return stream.index_local(canonical_frame("local", key.entity_type, f) for f in raw)
+
+    def _local_rows(self, key: PreviewKey, ids: list[str]) -> CanonicalFrame:
+        """The local records with these external ids, canonical and columnar."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            raw = LocalRecords(s).load_frame(key.sync_type, key.entity_type, ids=ids)
+        return canonical_frame("local", key.entity_type, raw)
+
+
+def _ms_since(t0: float) -> int:
+    return int((time.monotonic() - t0) * 1000)

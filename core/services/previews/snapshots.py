@@ -1,0 +1,298 @@
+"""The snapshot store: stored previews as they are served (cache reads, paging), and storing
+what a refresh computed or why it failed, each with its activity event in one transaction.
+
+A *snapshot* is one stored preview of one (organization, source, entity): the counts, the
+changed records, when it was computed and until when it is served from the cache. A failed
+refresh is stored beside the last good snapshot and never replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.models import PreviewCache
+from core.db.previews import KINDS, SnapshotRows, StoredRecord
+from core.db.tenancy import tenant_session
+from core.delta import HASH_VERSION, DeltaResult
+from core.errors import InternalError, InvalidRequest, NotFoundError, SyncPreviewError
+from core.services.actors import Actor
+from core.services.events import (
+    PreviewRefreshed,
+    PreviewsExpired,
+    PreviewViewed,
+    RefreshFailed,
+    record,
+)
+
+#: Records of each kind that come with a served snapshot (more: ``page``).
+FIRST_PAGE = 50
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class PreviewKey:
+    """Which preview: one organization's one entity of one source."""
+
+    org_id: int
+    sync_type: str
+    entity_type: str
+
+
+@dataclass(frozen=True)
+class PreviewSnapshot:
+    """A preview as served: counts, the first page of each kind, cache facts, last failure."""
+
+    snapshot_id: int
+    org_id: int
+    sync_type: str
+    entity_type: str
+    counts: dict[str, int]
+    computed_at: datetime
+    expires_at: datetime
+    cache_hit: bool
+    duration_ms: int
+    duplicates_collapsed: int
+    records: dict[str, list[dict[str, Any]]] = field(repr=False)
+    previous_counts: dict[str, int] | None = None
+    refresh_error: str | None = None
+    refresh_failed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PageWanted:
+    """Which page of a snapshot's records: one kind, matching ``search``, from ``offset``."""
+
+    kind: str
+    search: str
+    limit: int
+    offset: int
+
+    @classmethod
+    def checked(cls, kind: str, search: str, limit: int, offset: int) -> PageWanted:
+        """A known kind, at most 1,000 records, from a non-negative offset."""
+        if kind not in KINDS:
+            raise InvalidRequest(f"Invalid kind. Must be one of: {', '.join(KINDS)}")
+        return cls(kind, search, max(1, min(int(limit), 1000)), max(0, int(offset)))
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of one kind of a snapshot's records; ``total`` counts all matches."""
+
+    kind: str
+    records: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+
+def stored_records(result: DeltaResult) -> Iterator[StoredRecord]:
+    """A diff's new, updated and deleted records as the rows of a snapshot."""
+    for rec in result.new:
+        yield StoredRecord("new", str(rec["external_id"]), rec, None)
+    for upd in result.updated:
+        yield StoredRecord(
+            "updated",
+            upd.external_id,
+            {"external_id": upd.external_id, "before": upd.before, "after": upd.after},
+            [c.to_dict() for c in upd.changes],
+        )
+    for rec in result.deleted:
+        yield StoredRecord("deleted", str(rec["external_id"]), rec, None)
+
+
+def _as_output(rec: StoredRecord) -> dict[str, Any]:
+    if rec.kind == "updated":
+        return {**rec.record, "changes": rec.changes or []}
+    return rec.record
+
+
+def _counts(row: PreviewCache) -> dict[str, int]:
+    return {k: int(v) for k, v in row.counts.items()}
+
+
+def _served(
+    ready: Sequence[PreviewCache],
+    pages: dict[str, list[StoredRecord]],
+    *,
+    cache_hit: bool,
+    failed: PreviewCache | None = None,
+) -> PreviewSnapshot:
+    """The snapshot ``ready[0]`` as served; ``ready[1]``, when there, is the one before it."""
+    snap = ready[0]
+    assert snap.expires_at is not None
+    return PreviewSnapshot(
+        snapshot_id=snap.id,
+        org_id=snap.org_id,
+        sync_type=snap.sync_type,
+        entity_type=snap.entity_type,
+        counts=_counts(snap),
+        computed_at=snap.computed_at,
+        expires_at=snap.expires_at,
+        cache_hit=cache_hit,
+        duration_ms=snap.duration_ms,
+        duplicates_collapsed=snap.duplicates_collapsed,
+        records={k: [_as_output(r) for r in pages[k]] for k in KINDS},
+        previous_counts=_counts(ready[1]) if len(ready) > 1 else None,
+        refresh_error=failed.error if failed else None,
+        refresh_failed_at=failed.computed_at if failed else None,
+    )
+
+
+def _read(rows: SnapshotRows, ready: Sequence[PreviewCache], *, cache_hit: bool) -> PreviewSnapshot:
+    """The snapshot ``ready[0]`` as served, read from the database."""
+    return _served(
+        ready,
+        rows.first_pages(ready[0].id, FIRST_PAGE),
+        cache_hit=cache_hit,
+        failed=rows.failed_after(ready[0]),
+    )
+
+
+class SnapshotStore:
+    """Reads and writes the snapshots of every organization's previews."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, ttl: timedelta) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.ttl = ttl
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def fresh(self, actor: Actor, key: PreviewKey) -> PreviewSnapshot | None:
+        """The cached preview while it is valid (logged as a view), else None."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            rows = SnapshotRows(s)
+            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            if not ready or ready[0].hash_version != HASH_VERSION:
+                return None
+            assert ready[0].expires_at is not None
+            if ready[0].expires_at <= self.clock():
+                return None
+            snap = _read(rows, ready, cache_hit=True)
+            event = PreviewViewed(key.sync_type, key.entity_type, snap.counts)
+            record(s, event, by=actor.log_name)
+            return snap
+
+    def latest(self, key: PreviewKey) -> PreviewSnapshot | None:
+        """The newest good snapshot even if expired, without computing or logging anything."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            rows = SnapshotRows(s)
+            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            return _read(rows, ready, cache_hit=True) if ready else None
+
+    def outcome_since(self, key: PreviewKey, since: datetime) -> PreviewSnapshot | None:
+        """What a refresh that ended after ``since`` left: its snapshot, or the last good one
+        beside its failure; None when no refresh ended since. Raises the failure's message
+        when there is no good snapshot at all."""
+        with tenant_session(self.sessions, key.org_id) as s:
+            rows = SnapshotRows(s)
+            last = rows.latest(key.sync_type, key.entity_type, status=None)
+            if last is None or last.computed_at < since:
+                return None
+            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            if not ready:
+                raise SyncPreviewError(last.error or "The refresh failed.")
+            return _read(rows, ready, cache_hit=True)
+
+    def page(self, org_id: int, snapshot_id: int, want: PageWanted) -> RecordPage:
+        """A page of one kind of records of a snapshot, optionally searched."""
+        kind, search, limit, offset = want.kind, want.search, want.limit, want.offset
+        with tenant_session(self.sessions, org_id) as s:
+            snap = s.get(PreviewCache, snapshot_id)
+            if snap is None or snap.org_id != org_id:
+                raise NotFoundError("That preview no longer exists; open the preview again.")
+            found, total = SnapshotRows(s).page(
+                snapshot_id, kind, search=search, limit=limit, offset=offset
+            )
+            if total is None:
+                total = int(snap.counts.get(kind, 0))
+        return RecordPage(kind, [_as_output(r) for r in found], total, offset, limit)
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def store_ready(
+        self, actor: Actor, key: PreviewKey, result: DeltaResult, duration_ms: int
+    ) -> PreviewSnapshot:
+        """Store what a refresh computed, log it and drop old snapshots; served as computed
+        (the first page of each kind is kept from the result, not read back)."""
+        now = self.clock()
+        first: dict[str, list[StoredRecord]] = {k: [] for k in KINDS}
+
+        def keeping_first_pages(records: Iterable[StoredRecord]) -> Iterator[StoredRecord]:
+            for rec in records:
+                if len(first[rec.kind]) < FIRST_PAGE:
+                    first[rec.kind].append(rec)
+                yield rec
+
+        with tenant_session(self.sessions, key.org_id) as s:
+            rows = SnapshotRows(s)
+            before = rows.newest_ready(key.sync_type, key.entity_type, n=1)
+            snap = rows.add_ready(
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                counts=result.counts,
+                duplicates_collapsed=result.duplicates_collapsed,
+                computed_at=now,
+                expires_at=now + self.ttl,
+                hash_version=HASH_VERSION,
+                duration_ms=duration_ms,
+                created_by=actor.log_name,
+                records=keeping_first_pages(stored_records(result)),
+            )
+            event = PreviewRefreshed(
+                key.sync_type,
+                key.entity_type,
+                result.counts,
+                duration_ms,
+                result.duplicates_collapsed,
+            )
+            record(s, event, by=actor.log_name, at=now)
+            rows.prune(key.sync_type, key.entity_type)
+            return _served([snap, *before], first, cache_hit=False)
+
+    def store_failed(
+        self, actor: Actor, key: PreviewKey, err: SyncPreviewError, duration_ms: int
+    ) -> PreviewSnapshot:
+        """Record a failed refresh beside the last good snapshot and return that one (which
+        then says why the refresh failed); raise ``err`` when there is none."""
+        now = self.clock()
+        message = str(err)
+        with tenant_session(self.sessions, key.org_id) as s:
+            rows = SnapshotRows(s)
+            rows.add_failed(
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                at=now,
+                hash_version=HASH_VERSION,
+                duration_ms=duration_ms,
+                error=message,
+                created_by=actor.log_name,
+            )
+            event = RefreshFailed(
+                key.sync_type,
+                key.entity_type,
+                duration_ms,
+                message,
+                type(err).__name__,
+                err.reference if isinstance(err, InternalError) else None,
+            )
+            record(s, event, by=actor.log_name, at=now)
+            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            good = _read(rows, ready, cache_hit=True) if ready else None
+        if good is None:
+            raise err
+        return good
+
+    def expire(self, actor: Actor, sync_type: str | None, entity_type: str | None) -> int:
+        """Expire the actor's organization's cached previews of one entity, one source or
+        all; returns how many."""
+        with tenant_session(self.sessions, actor.org_id) as s:
+            n = SnapshotRows(s).invalidate(self.clock(), sync_type, entity_type)
+            record(s, PreviewsExpired(sync_type, entity_type, n), by=actor.log_name)
+        return n
