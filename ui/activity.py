@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import pandas as pd
 
+from core.delta import CHANGE_KINDS
 from core.services.activity import ActivityEvent, ActivityFilter
 from ui.services import get_services
 
@@ -120,7 +121,7 @@ def counts_over_time(org_id: int, flt: ActivityFilter, tz: tzinfo) -> pd.DataFra
         }
         for e in events
         if e.counts
-        for kind in ("new", "updated", "deleted")
+        for kind in CHANGE_KINDS
     ]
     return pd.DataFrame(rows, columns=["when", "entity", "source", "kind", "count"])
 

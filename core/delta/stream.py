@@ -1,12 +1,12 @@
 """The streaming diff: memory grows with the number of changes, not with the store's size.
 
 ``DeltaStream`` takes the external records chunk by chunk as they are fetched and the local
-ones as an index of key and fingerprint (DESIGN §2.5). An external record whose key and
-fingerprint match a local one is unchanged: only its key is kept (to find deletions and
-duplicates). The others (new or updated) keep their values. At the end, the caller reads
-again just the local rows that are needed — those of updated and deleted records — and
-``finish`` runs the exact field-by-field diff (``diff_frames``) on those few rows. The
-result equals ``diff`` on the whole sources.
+ones as an index of key and fingerprint (README, "How a refresh diffs"). An external record
+whose key and fingerprint match a local one is unchanged: only its key is kept (to find
+deletions and duplicates). The others (new or updated) keep their values. At the end, the
+caller reads again just the local rows that are needed — those of updated and deleted
+records — and ``finish`` runs the exact field-by-field diff (``diff_frames``) on those few
+rows. The result equals ``diff`` on the whole sources.
 
 The fingerprint here is a 128-bit hash of the canonical columns (two 64-bit polars row
 hashes), with seeds drawn at random per stream: it only has to agree within one diff, and
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.delta.canonical import check_entity
-from core.delta.fields import COMPARABLE_FIELDS
-from core.delta.frame import CanonicalFrame, diff_frames, frame_schema
+from core.delta.fields import COMPARABLE_FIELDS, check_entity
+from core.delta.frame import CanonicalFrame, frame_schema
+from core.delta.frame_diff import diff_frames
 from core.delta.result import DeltaResult
 
 _KEY = "external_id"

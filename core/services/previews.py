@@ -29,17 +29,17 @@ from core.db.previews import KINDS, PreviewStore, StoredRecord
 from core.db.tenancy import system_session, tenant_session
 from core.db.vault import Vault
 from core.delta import (
-    ENTITY_TYPES,
-    EXTERNAL_SYNC_TYPES,
     HASH_VERSION,
     CanonicalFrame,
     DeltaResult,
     DeltaStream,
     LocalIndex,
+    RecordError,
     canonical_frame,
     iter_canonical_frames,
 )
 from core.errors import (
+    BadResponse,
     InternalError,
     InvalidRequest,
     NotFoundError,
@@ -48,6 +48,9 @@ from core.errors import (
 )
 from core.services.context import UserContext, actor_name, require
 from core.services.ratelimit import RefreshLimiter
+from core.sources import check_entity_type
+from core.sources import check_types as check_types  # the request check, importable here too
+from core.sources import get as get_source
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +119,6 @@ class RecordPage:
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with a Z, to the second."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def check_types(sync_type: str, entity_type: str) -> None:
-    """Refuse an unknown source or entity with the seed's wording."""
-    if sync_type not in EXTERNAL_SYNC_TYPES:
-        raise InvalidRequest(f"Invalid sync_type. Must be one of: {', '.join(EXTERNAL_SYNC_TYPES)}")
-    if entity_type not in ENTITY_TYPES:
-        raise InvalidRequest(f"Invalid entity_type. Must be one of: {', '.join(ENTITY_TYPES)}")
 
 
 def _stored(result: DeltaResult) -> Iterator[StoredRecord]:
@@ -218,10 +213,10 @@ class DeltaDetectionService:
         user: UserContext | str | None = None,
     ) -> int:
         """Expire cached previews of one entity, one source or the whole org; returns how many."""
-        if sync_type is not None and sync_type not in EXTERNAL_SYNC_TYPES:
-            check_types(sync_type, entity_type or ENTITY_TYPES[0])
-        if entity_type is not None and entity_type not in ENTITY_TYPES:
-            check_types(sync_type or EXTERNAL_SYNC_TYPES[0], entity_type)
+        if sync_type is not None:
+            get_source(sync_type)
+        if entity_type is not None:
+            check_entity_type(entity_type)
         with tenant_session(self.sessions, org_id) as s:
             n = PreviewStore(s).invalidate(self.clock(), sync_type, entity_type)
             ActivityStore(s).add(
@@ -451,6 +446,9 @@ class DeltaDetectionService:
             result = stream.finish(
                 self._local_rows(org_id, sync_type, entity_type, stream.local_ids_needed())
             )
+        except RecordError as err:  # a record the engine cannot read: the source's or ours
+            failure = (InvalidRequest if err.local else BadResponse)(str(err))
+            return self._record_failure(org_id, sync_type, entity_type, user, failure, t0)
         except SyncPreviewError as err:
             return self._record_failure(org_id, sync_type, entity_type, user, err, t0)
         except Exception:  # a bug or an unexpected library error: keep the good data

@@ -1,4 +1,4 @@
-"""The one interface every connector offers, and the configuration it is built from."""
+"""The one interface every source's connector offers, and the configuration it is built from."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-
-ENTITY_TYPES = ("customers", "products", "orders")
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,9 @@ class Connector(Protocol):
         ...
 
 
-def check_entity(entity_type: str) -> None:
-    """Raise ValueError for an entity type no connector knows."""
-    if entity_type not in ENTITY_TYPES:
-        raise ValueError(f"Unknown entity type {entity_type!r}; expected one of {ENTITY_TYPES}.")
+class ConnectorFactory(Protocol):
+    """Builds a source's connector; ``deadline`` is a ``time.monotonic()`` value or None."""
+
+    def __call__(
+        self, config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
+    ) -> Connector: ...

@@ -17,11 +17,12 @@ from typing import Any
 import orjson
 import requests
 
-from core.connectors.base import ConnectorConfig, FetchProgress, ProgressCallback, check_entity
 from core.connectors.http import HttpClient, HttpResult
 from core.connectors.pool import ordered_map
-from core.connectors.redact import display_url, protect, redact
+from core.connectors.redact import display_url, redact
+from core.delta.fields import check_entity
 from core.errors import AuthError, BadResponse, ConfigError, RemoteNotFound
+from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback
 
 PAGE = 100
 MODELS = {"customers": "res.partner", "products": "product.product", "orders": "sale.order"}
@@ -104,7 +105,6 @@ class OdooConnector:
             raise ConfigError(
                 "Odoo over XML-RPC needs a database, a login and a password or API key."
             )
-        protect([self.api_key, self.password])
         self.root = config.base_url.rstrip("/")
         self.shown = display_url(self.root)
         self.concurrency = max(1, concurrency)

@@ -12,11 +12,12 @@ import orjson
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
 
-from core.connectors.base import ConnectorConfig, FetchProgress, ProgressCallback, check_entity
 from core.connectors.http import HttpClient, HttpResult
 from core.connectors.pool import ordered_map
-from core.connectors.redact import display_url, protect, redact
+from core.connectors.redact import display_url, redact
+from core.delta.fields import check_entity
 from core.errors import AuthError, BadResponse, ConfigError, RemoteNotFound
+from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback
 
 log = logging.getLogger("core.connectors.woocommerce")
 
@@ -53,7 +54,6 @@ class WooCommerceConnector:
         secret = config.credentials.get("consumer_secret", "")
         if not key or not secret:
             raise ConfigError("The WooCommerce connector needs a consumer key and secret.")
-        protect([key, secret])
         self.root = config.base_url.rstrip("/")
         self.api = self.root + API_PATH
         self.shown = display_url(self.root)
