@@ -61,7 +61,8 @@ def records_of(data: pl.DataFrame) -> list[dict[str, Any]]:
     if "lines" in names:
         position = names.index("lines")
         columns[position] = [json.loads(value) if value else [] for value in columns[position]]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    # Every column has the frame's height: zip need not check the lengths (it costs ~10 %).
+    return [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=False)]
 
 
 def frame_from_canonical(entity_type: str, records: Iterable[Mapping[str, Any]]) -> CanonicalFrame:

@@ -2,15 +2,15 @@
 
 The frames are aligned by key (integer ids through a slot table, others through a hash
 join), every matched pair is compared field by field (no hash shortcut, so the result is
-exact), and only the new, updated and deleted rows become Python objects.
+exact), and only the new, updated and deleted rows become Python objects. Those objects
+all survive, so the cyclic garbage collector's passes over them are pure overhead (~15 % of
+building them at 50,000 updated records); they are kept few instead of pausing the
+collector, which is process-wide (docs/architecture.md, "Sources and the engine").
 """
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -81,25 +81,6 @@ def _positions(ext_keys: pl.Series, loc_keys: pl.Series) -> pl.Series:
     return joined["i"]
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the result objects are built.
-
-    The result holds ~10^5 new container objects (records, ``FieldChange``s, tuples) that all
-    survive, so the collector's passes over them are pure overhead (~1/3 of building them).
-    None of them forms a cycle, so nothing is left for it to free. It is re-enabled only if
-    it was enabled on entry.
-    """
-    enabled = gc.isenabled()
-    if enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _decoded(field: str, values: list[Any]) -> list[Any]:
     if field == "lines":
         return [json.loads(value) if value else [] for value in values]
@@ -118,7 +99,8 @@ def _updated_records(fields: tuple[str, ...], updated: pl.DataFrame) -> list[Upd
         local_lines = _decoded("lines", updated["lines" + _LOCAL_SUFFIX].to_list())
         for before, value in zip(befores, local_lines, strict=True):
             before["lines"] = value
-    changes: list[list[FieldChange]] = [[] for _ in afters]
+    # One tuple per record, grown by a field at a time: no list per record to collect.
+    changes: list[tuple[FieldChange, ...]] = [()] * len(afters)
     for field in fields:
         positions = updated[f"__ne_{field}"].arg_true()
         if positions.is_empty():
@@ -128,9 +110,9 @@ def _updated_records(fields: tuple[str, ...], updated: pl.DataFrame) -> list[Upd
         for position, old, new in zip(positions.to_list(), olds, news, strict=True):
             if field != "lines":
                 befores[position][field] = old
-            changes[position].append(FieldChange(field, old, new))
+            changes[position] += (FieldChange(field, old, new),)
     return [
-        UpdatedRecord(after["external_id"], before, after, tuple(items))
+        UpdatedRecord(after["external_id"], before, after, items)
         for before, after, items in zip(befores, afters, changes, strict=True)
     ]
 
@@ -178,12 +160,11 @@ def diff_frames(entity_type: str, external: CanonicalFrame, local: CanonicalFram
     new_df = _sorted_by_id(ext.filter(~hit))
     deleted_df = _sorted_by_id(loc.filter(~matched))
     updated_df = _sorted_by_id(updated_df)
-    with _no_cyclic_gc():
-        return DeltaResult(
-            entity_type=entity_type,
-            new=records_of(new_df),
-            updated=_updated_records(fields, updated_df),
-            deleted=records_of(deleted_df),
-            unchanged=int(matched.sum()) - updated_df.height,
-            duplicates_collapsed=duplicates,
-        )
+    return DeltaResult(
+        entity_type=entity_type,
+        new=records_of(new_df),
+        updated=_updated_records(fields, updated_df),
+        deleted=records_of(deleted_df),
+        unchanged=int(matched.sum()) - updated_df.height,
+        duplicates_collapsed=duplicates,
+    )
