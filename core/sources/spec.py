@@ -12,8 +12,9 @@ from core.delta.mapping import EntityMapping, WireSchema
 from core.errors import ConfigError
 from core.sources.connector import ConnectorFactory
 
-#: A source's key is written into SQL and URLs as it is: lower-case letters, digits, "_".
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
+#: A source's key is written into SQL and URLs as it is: lower-case letters, digits and "_",
+#: at most 16 characters (the width of the ``sync_type`` and ``source`` columns).
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,15}")
 
 #: Later: tells whether a webhook delivery is authentic, from its headers, its body and the
 #: connector's webhook secret.
@@ -75,7 +76,7 @@ class SourceSpec:
         """Raise ``ConfigError`` unless the spec is complete (checked when registered)."""
         if not KEY_PATTERN.fullmatch(self.key) or self.key == LOCAL_SOURCE:
             raise ConfigError(
-                f"A source's key must be lower-case letters, digits and '_' (not "
+                f"A source's key must be 1 to 16 lower-case letters, digits and '_' (not "
                 f"{LOCAL_SOURCE!r}); {self.key!r} is not."
             )
         for entity, types in FIELD_TYPES.items():

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.connectors.odoo.mappings import MAPPINGS
 from core.sources import Connector, ConnectorConfig, CredentialField, SourceOption, SourceSpec
 
 
-def _connect(
-    config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
-) -> Connector:
-    from core.connectors.odoo.connector import OdooConnector  # HTTP: on use
+def _connect(config: ConnectorConfig, **limits: Any) -> Connector:
+    from core.connectors.odoo.connector import OdooConnector  # HTTP code: loaded on use
 
-    return OdooConnector(config, timeout=timeout, deadline=deadline, concurrency=concurrency)
+    return OdooConnector(config, **limits)
 
 
 SPEC = SourceSpec(

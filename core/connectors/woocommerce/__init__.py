@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.connectors.woocommerce.mappings import MAPPINGS
 from core.connectors.woocommerce.wire import WIRE_SCHEMAS
 from core.sources import Connector, ConnectorConfig, CredentialField, SourceSpec
 
 
-def _connect(
-    config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
-) -> Connector:
-    from core.connectors.woocommerce.connector import WooCommerceConnector  # HTTP: on use
+def _connect(config: ConnectorConfig, **limits: Any) -> Connector:
+    from core.connectors.woocommerce.connector import (
+        WooCommerceConnector,  # HTTP code: loaded on use
+    )
 
-    return WooCommerceConnector(config, timeout=timeout, deadline=deadline, concurrency=concurrency)
+    return WooCommerceConnector(config, **limits)
 
 
 SPEC = SourceSpec(

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from core import sources
-from core.connectors.http import HttpClient, HttpResult
+from core.connectors.base import HttpConnector
+from core.connectors.http import HttpResult
 from core.delta.mapping import Computed, Joined, Path
 from core.errors import AuthError, BadResponse
 from core.sources import (
@@ -38,23 +39,18 @@ COLUMNS = {
 }
 
 
-class CsvShopConnector:
+class CsvShopConnector(HttpConnector):
     """Reads a CSV Shop's export, a page of ``PAGE`` records at a time."""
 
     sync_type = "csvshop"
+    system = "CSV Shop"
 
-    def __init__(
-        self, config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
-    ) -> None:
-        self.root = config.base_url.rstrip("/")
+    def configure(self, config: ConnectorConfig) -> None:
         self.token = config.credentials.get("token", "")
-        self.http = HttpClient(
-            system="CSV Shop", shown_url=self.root, timeout=timeout, deadline=deadline
-        )
 
     def test_connection(self) -> str:
         total = self._get("customers", 0, 1).headers.get("X-Total")
-        return f"Connected to CSV Shop at {self.root}: {total} customers."
+        return f"Connected to CSV Shop at {self.shown}: {total} customers."
 
     def iter_pages(
         self,
@@ -76,15 +72,12 @@ class CsvShopConnector:
             if len(rows) < PAGE:
                 return
 
-    def close(self) -> None:
-        self.http.close()
-
     def _get(self, entity_type: str, offset: int, limit: int) -> HttpResult:
         def check(result: HttpResult) -> None:
             if result.status == 401:
-                raise AuthError(f"CSV Shop at {self.root} refused the access token.")
+                raise AuthError(f"CSV Shop at {self.shown} refused the access token.")
             if result.status != 200:
-                raise BadResponse(f"CSV Shop at {self.root} answered HTTP {result.status}.")
+                raise BadResponse(f"CSV Shop at {self.shown} answered HTTP {result.status}.")
 
         return self.http.request(
             "GET",
@@ -95,10 +88,8 @@ class CsvShopConnector:
         )
 
 
-def _connect(
-    config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
-) -> Connector:
-    return CsvShopConnector(config, timeout=timeout, deadline=deadline, concurrency=concurrency)
+def _connect(config: ConnectorConfig, **limits: Any) -> Connector:
+    return CsvShopConnector(config, **limits)
 
 
 _NONE = Computed(lambda record: None)
