@@ -2,7 +2,8 @@
 
 Serialization (version ``HASH_VERSION``): ``json.dumps([HASH_VERSION, [values of
 COMPARABLE_FIELDS[entity] in order]], ensure_ascii=False, sort_keys=True,
-separators=(",", ":"))`` encoded as UTF-8. MD5 is the seed's choice, not a security measure.
+separators=(",", ":"))`` encoded as UTF-8. MD5 keeps stored fingerprints stable; it is not a
+security measure.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ class FieldChange:
     new: Any
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"field", "old", "new"}`` as in the seed's JSON."""
+        """``{"field", "old", "new"}`` as in the API's JSON (docs/api.md)."""
         return {"field": self.field, "old": self.old, "new": self.new}
 
 
@@ -32,7 +32,7 @@ class UpdatedRecord:
     changes: tuple[FieldChange, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"external_id", "before", "after", "changes": [...]}`` as in the seed's JSON."""
+        """``{"external_id", "before", "after", "changes": [...]}`` as in the API's JSON."""
         return {
             "external_id": self.external_id,
             "before": self.before,
@@ -63,7 +63,7 @@ class DeltaResult:
         }
 
     def to_dict(self, limit: int | None = None) -> dict[str, Any]:
-        """The seed's ``delta`` block; ``limit`` caps the records listed per kind, not counts."""
+        """The API's ``delta`` block; ``limit`` caps the records listed per kind, not counts."""
         end = limit if limit is None else max(limit, 0)
         return {
             "new": {"count": len(self.new), "records": self.new[:end]},
