@@ -1,6 +1,8 @@
 """Connectors (admins): the organization's WooCommerce stores, Odoo databases and other
 sources; what each source's form asks for comes from its spec (``core.sources``)."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -20,6 +22,23 @@ services = get_services()
 tz = browser_zone()
 
 CONFIRM_DELETE = "sp_confirm_delete"
+
+
+def change(action: Callable[[], Any], done: Callable[[Any], str]) -> None:
+    """Make a change; on success flash ``done(its result)`` and show the page again."""
+    try:
+        result = action()
+    except SyncPreviewError as err:
+        st.error(str(err))
+    else:
+        state.flash("success", done(result))
+        st.rerun()
+
+
+def delete(connector_id: int, name: str) -> str:
+    services.connectors.delete(user, connector_id)
+    st.session_state.pop(CONFIRM_DELETE, None)
+    return name
 
 
 def option_input(option: SourceOption, current: Any = None) -> str:
@@ -76,14 +95,10 @@ for connector in connectors:
             )
             yes, no, _ = st.columns([2, 2, 6])
             if yes.button("Yes, delete", key=f"confirm_delete_{connector.id}", type="primary"):
-                try:
-                    services.connectors.delete(user, connector.id)
-                except SyncPreviewError as err:
-                    st.error(str(err))
-                else:
-                    st.session_state.pop(CONFIRM_DELETE, None)
-                    state.flash("success", f"🗑️ {connector.name} was deleted.")
-                    st.rerun()
+                change(
+                    partial(delete, connector.id, connector.name),
+                    lambda gone: f"🗑️ {gone} was deleted.",
+                )
             if no.button("Cancel", key=f"cancel_delete_{connector.id}"):
                 st.session_state.pop(CONFIRM_DELETE, None)
                 st.rerun()
@@ -105,20 +120,18 @@ for connector in connectors:
             }
             if st.form_submit_button("💾 Save changes", key=f"save_{connector.id}"):
                 options = {**connector.options, **chosen} if chosen else None
-                try:
-                    services.connectors.update(
+                change(
+                    partial(
+                        services.connectors.update,
                         user,
                         connector.id,
                         name=name,
                         base_url=base_url,
                         credentials=secrets,
                         options=options,
-                    )
-                except SyncPreviewError as err:
-                    st.error(str(err))
-                else:
-                    state.flash("success", f"💾 {name} was saved.")
-                    st.rerun()
+                    ),
+                    lambda saved: f"💾 {saved.name} was saved.",
+                )
 
 st.subheader("➕ Add a connector")
 sync_type = st.radio(
@@ -138,15 +151,12 @@ with st.form("add_connector", clear_on_submit=True):
     }
     chosen = {option.name: option_input(option) for option in new_spec.options}
     if st.form_submit_button("➕ Add connector", key="add_connector_submit", type="primary"):
-        try:
-            added = services.connectors.add(
-                user, sync_type, name, base_url, secrets, chosen or None
-            )
-        except SyncPreviewError as err:
-            st.error(str(err))
-        else:
-            state.flash("success", f"➕ {added.name} was added. Use “Test connection” to check it.")
-            st.rerun()
+        change(
+            partial(
+                services.connectors.add, user, sync_type, name, base_url, secrets, chosen or None
+            ),
+            lambda added: f"➕ {added.name} was added. Use “Test connection” to check it.",
+        )
 
 st.subheader("🎁 Demo stores")
 st.caption(
