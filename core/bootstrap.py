@@ -62,18 +62,15 @@ def build_services(
     sandboxes = SandboxPool()
 
     def connect(config: ConnectorSecretConfig, deadline: float | None) -> Connector:
-        base_url = config.base_url
-        if config.options.get("sandbox"):
-            base_url = sandboxes.url_for(config.options)
         return build_connector(
-            ConnectorConfig(config.sync_type, base_url, config.credentials, config.options),
+            ConnectorConfig(config.sync_type, config.base_url, config.credentials, config.options),
             timeout=settings.external_timeout_seconds,
             deadline=deadline,
             concurrency=settings.fetch_concurrency,
         )
 
     limiter = RefreshLimiter(settings.rate_limit, settings.redis_url, rate_limit_namespace)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -91,9 +88,11 @@ def build_services(
         ),
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),
-        demo=DemoService(sessions, vault, connect),
+        demo=DemoService(sessions, vault, connect, sandboxes),
         sandboxes=sandboxes,
     )
+    services.demo.resume()  # the demo's sandbox ended with the last process: start it here
+    return services
 
 
 _shared: Services | None = None

@@ -27,8 +27,8 @@ with st.container(border=True):
     )
     sync_type = row1[1].selectbox(
         "Source",
-        ("", *fmt.SOURCE_LABEL),
-        format_func=lambda s: fmt.SOURCE_LABEL.get(s, "any"),
+        ("", *fmt.source_keys()),
+        format_func=lambda s: fmt.source_label(s) if s else "any",
         key="act_source",
     )
     entity_type = row1[2].selectbox(

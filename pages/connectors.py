@@ -1,9 +1,15 @@
-"""Connectors (admins): the organization's WooCommerce stores and Odoo databases."""
+"""Connectors (admins): the organization's WooCommerce stores, Odoo databases and other
+sources; what each source's form asks for comes from its spec (the source registry)."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import streamlit as st
 
 from core.errors import SyncPreviewError
-from core.services.connectors import CREDENTIAL_FIELDS
+from core.services import catalog
+from core.services.catalog import SourceOption
 from ui import format as fmt
 from ui import state
 from ui.auth import require_user
@@ -15,16 +21,39 @@ user = require_user("admin")
 services = get_services()
 tz = browser_zone()
 
-CREDENTIAL_LABEL = {
-    "consumer_key": "Consumer key",
-    "consumer_secret": "Consumer secret",
-    "database": "Database",
-    "username": "Username",
-    "password": "Password",
-    "api_key": "API key",
-}
-PROTOCOLS = {"xmlrpc": "XML-RPC (Odoo 8 and later)", "json2": "JSON-2 API (Odoo 19 and later)"}
 CONFIRM_DELETE = "sp_confirm_delete"
+
+
+def change(action: Callable[[], Any], done: Callable[[Any], str]) -> None:
+    """Make a change; on success flash ``done(its result)`` and show the page again."""
+    try:
+        result = action()
+    except SyncPreviewError as err:
+        st.error(str(err))
+    else:
+        state.flash("success", done(result))
+        st.rerun()
+
+
+def delete(connector_id: int, name: str) -> str:
+    services.connectors.delete(user, connector_id)
+    st.session_state.pop(CONFIRM_DELETE, None)
+    return name
+
+
+def option_input(option: SourceOption, current: Any = None) -> str:
+    """A drop-down of one of a source's options, on ``current`` when it is one of its choices."""
+    choices = list(option.choices)
+    value = current if current in option.choices else option.default
+    return str(
+        st.selectbox(
+            option.label,
+            choices,
+            index=choices.index(value),
+            format_func=lambda choice: str(option.choices[choice]),
+        )
+    )
+
 
 st.title("🔌 Connectors")
 st.caption(
@@ -36,19 +65,20 @@ connectors = services.connectors.list(user)
 if not connectors:
     st.info("No connectors yet. Add one below, or load the demo stores to try things out.")
 for connector in connectors:
+    spec = catalog.find(connector.sync_type)
+    credential_fields = spec.credentials if spec is not None else ()
     with st.container(border=True):
         head, test_col, delete_col = st.columns([6, 2, 2], vertical_alignment="center")
-        head.markdown(
-            f"**{fmt.SOURCE_ICON[connector.sync_type]} {connector.name}** · "
-            f"{fmt.SOURCE_LABEL[connector.sync_type]}"
-        )
+        title = f"{spec.icon} {connector.name}" if spec is not None else connector.name
+        head.markdown(f"**{title}** · {fmt.source_label(connector.sync_type)}")
         where = (
             "demo sandbox on this machine (started automatically)"
             if connector.options.get("sandbox")
             else connector.base_url
         )
+        labels = {f.name: f.label for f in credential_fields}
         masked = " · ".join(
-            f"{CREDENTIAL_LABEL.get(k, k)}: `{v}`" for k, v in connector.masked_credentials.items()
+            f"{labels.get(k, k)}: `{v}`" for k, v in connector.masked_credentials.items()
         )
         head.caption(f"{where} · {masked} · changed {fmt.date_time(connector.updated_at, tz)}")
         if test_col.button("🧪 Test connection", key=f"test_{connector.id}"):
@@ -68,14 +98,10 @@ for connector in connectors:
             )
             yes, no, _ = st.columns([2, 2, 6])
             if yes.button("Yes, delete", key=f"confirm_delete_{connector.id}", type="primary"):
-                try:
-                    services.connectors.delete(user, connector.id)
-                except SyncPreviewError as err:
-                    st.error(str(err))
-                else:
-                    st.session_state.pop(CONFIRM_DELETE, None)
-                    state.flash("success", f"🗑️ {connector.name} was deleted.")
-                    st.rerun()
+                change(
+                    partial(delete, connector.id, connector.name),
+                    lambda gone: f"🗑️ {gone} was deleted.",
+                )
             if no.button("Cancel", key=f"cancel_delete_{connector.id}"):
                 st.session_state.pop(CONFIRM_DELETE, None)
                 st.rerun()
@@ -83,80 +109,57 @@ for connector in connectors:
             name = st.text_input("Name", value=connector.name)
             base_url = st.text_input("Address (URL)", value=connector.base_url)
             secrets = {
-                field: st.text_input(
-                    CREDENTIAL_LABEL[field],
+                field.name: st.text_input(
+                    field.label,
                     type="password",
                     placeholder="unchanged — type to replace",
-                    key=f"edit_{connector.id}_{field}",
+                    key=f"edit_{connector.id}_{field.name}",
                 )
-                for field in CREDENTIAL_FIELDS[connector.sync_type]
+                for field in credential_fields
             }
-            protocol = None
-            if connector.sync_type == "odoo":
-                current = str(connector.options.get("protocol", "xmlrpc"))
-                protocol = st.selectbox(
-                    "Protocol",
-                    list(PROTOCOLS),
-                    index=list(PROTOCOLS).index(current) if current in PROTOCOLS else 0,
-                    format_func=PROTOCOLS.__getitem__,
-                )
+            chosen = {
+                option.name: option_input(option, connector.options.get(option.name))
+                for option in (spec.options if spec is not None else ())
+            }
             if st.form_submit_button("💾 Save changes", key=f"save_{connector.id}"):
-                options = None
-                if protocol is not None:
-                    options = {**connector.options, "protocol": protocol}
-                try:
-                    services.connectors.update(
+                options = {**connector.options, **chosen} if chosen else None
+                change(
+                    partial(
+                        services.connectors.update,
                         user,
                         connector.id,
                         name=name,
                         base_url=base_url,
                         credentials=secrets,
                         options=options,
-                    )
-                except SyncPreviewError as err:
-                    st.error(str(err))
-                else:
-                    state.flash("success", f"💾 {name} was saved.")
-                    st.rerun()
+                    ),
+                    lambda saved: f"💾 {saved.name} was saved.",
+                )
 
 st.subheader("➕ Add a connector")
 sync_type = st.radio(
     "Type",
-    list(CREDENTIAL_FIELDS),
-    format_func=lambda s: f"{fmt.SOURCE_ICON[s]} {fmt.SOURCE_LABEL[s]}",
+    fmt.source_keys(),
+    format_func=fmt.source_title,
     horizontal=True,
     key="new_connector_type",
 )
+new_spec = catalog.get(sync_type)
 with st.form("add_connector", clear_on_submit=True):
     name = st.text_input("Name", placeholder="My web shop")
-    base_url = st.text_input(
-        "Address (URL)",
-        placeholder="https://shop.example.com"
-        if sync_type == "woocommerce"
-        else "https://erp.example.com",
-    )
+    base_url = st.text_input("Address (URL)", placeholder=new_spec.url_example)
     secrets = {
-        field: st.text_input(CREDENTIAL_LABEL[field], type="password", key=f"new_{field}")
-        for field in CREDENTIAL_FIELDS[sync_type]
+        field.name: st.text_input(field.label, type="password", key=f"new_{field.name}")
+        for field in new_spec.credentials
     }
-    protocol = None
-    if sync_type == "odoo":
-        protocol = st.selectbox("Protocol", list(PROTOCOLS), format_func=PROTOCOLS.__getitem__)
+    chosen = {option.name: option_input(option) for option in new_spec.options}
     if st.form_submit_button("➕ Add connector", key="add_connector_submit", type="primary"):
-        try:
-            added = services.connectors.add(
-                user,
-                sync_type,
-                name,
-                base_url,
-                secrets,
-                {"protocol": protocol} if protocol else None,
-            )
-        except SyncPreviewError as err:
-            st.error(str(err))
-        else:
-            state.flash("success", f"➕ {added.name} was added. Use “Test connection” to check it.")
-            st.rerun()
+        change(
+            partial(
+                services.connectors.add, user, sync_type, name, base_url, secrets, chosen or None
+            ),
+            lambda added: f"➕ {added.name} was added. Use “Test connection” to check it.",
+        )
 
 st.subheader("🎁 Demo stores")
 st.caption(

@@ -42,7 +42,7 @@ pick_source, pick_entity, actions = st.columns([3, 3, 2], vertical_alignment="bo
 sync_type = pick_source.selectbox(
     "Source",
     list(source_names),
-    format_func=lambda s: f"{fmt.SOURCE_ICON[s]} {fmt.SOURCE_LABEL[s]} — {source_names[s]}",
+    format_func=lambda s: f"{fmt.source_title(s)} — {source_names[s]}",
     key="preview_source",
 )
 entity_type = pick_entity.selectbox(

@@ -22,12 +22,12 @@ st.caption(
 )
 
 connectors = services.connectors.list(user)
-sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.SOURCE_LABEL)
+sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.source_keys())
 pick_source, pick_entity = st.columns(2)
 sync_type = pick_source.selectbox(
     "Source",
     sources,
-    format_func=lambda s: f"{fmt.SOURCE_ICON[s]} {fmt.SOURCE_LABEL[s]}",
+    format_func=fmt.source_title,
     key="sel_source",
 )
 entity_type = pick_entity.selectbox(
@@ -101,7 +101,7 @@ if editable:
             ]
             what = f"{', '.join(kinds)} records" if kinds else "no changes"
             st.success(
-                f"✅ Saved. A sync of {fmt.SOURCE_LABEL[sync_type]} "
+                f"✅ Saved. A sync of {fmt.source_label(sync_type)} "
                 f"{entity_type} will include {what}."
             )
 else:

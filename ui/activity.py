@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.services.activity import ActivityEntry, ActivityFilter
 from core.services.actors import Actor
+from core.services.catalog import CHANGE_KINDS
 from core.services.events import ACTIONS
 from ui.services import get_services
 
@@ -104,7 +105,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
         }
         for e in events
         if e.counts
-        for kind in ("new", "updated", "deleted")
+        for kind in CHANGE_KINDS
     ]
     return pd.DataFrame(rows, columns=["when", "entity", "source", "kind", "count"])
 

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-SOURCE_LABEL = {"woocommerce": "WooCommerce", "odoo": "Odoo"}
-SOURCE_ICON = {"woocommerce": "🛒", "odoo": "🏭"}
-ENTITY_TYPES = ("customers", "products", "orders")
+from core.services import catalog
+from core.services.catalog import CHANGE_KINDS
+from core.services.catalog import ENTITY_TYPES as ENTITY_TYPES  # for the pages
+
 ENTITY_LABEL = {"customers": "Customers", "products": "Products", "orders": "Orders"}
-KINDS = ("new", "updated", "deleted")
+KINDS = CHANGE_KINDS
 KIND_LABEL = {"new": "New", "updated": "Updated", "deleted": "Deleted", "unchanged": "Unchanged"}
 KIND_ICON = {"new": "🆕", "updated": "✏️", "deleted": "🗑️", "unchanged": "✔️"}
 #: The field that names a record for a person, per entity (searchable too).
@@ -25,9 +26,26 @@ TITLE_FIELDS = {
 }
 
 
+def source_keys() -> tuple[str, ...]:
+    """Every source's key (``sync_type``), in the order they are shown."""
+    return catalog.keys()
+
+
+def source_label(sync_type: str) -> str:
+    """The label people read ("WooCommerce"); a source no longer registered: its key."""
+    spec = catalog.find(sync_type)
+    return spec.label if spec is not None else sync_type
+
+
+def source_title(sync_type: str) -> str:
+    """Icon and label ("🛒 WooCommerce"); a source no longer registered: its key."""
+    spec = catalog.find(sync_type)
+    return spec.title if spec is not None else sync_type
+
+
 def source_rank(sync_type: str) -> int:
-    """WooCommerce before Odoo, unknown types last."""
-    order = list(SOURCE_LABEL)
+    """Sources in the registry's order (WooCommerce before Odoo), unknown types last."""
+    order = source_keys()
     return order.index(sync_type) if sync_type in order else len(order)
 
 
@@ -176,7 +194,7 @@ def percent(ratio: float | None) -> str:
 
 def by_source(counts: Mapping[str, int]) -> str:
     """'WooCommerce 2, Odoo 1' (or 'none')."""
-    return ", ".join(f"{SOURCE_LABEL.get(s, s or '?')} {n}" for s, n in counts.items()) or "none"
+    return ", ".join(f"{source_label(s) if s else '?'} {n}" for s, n in counts.items()) or "none"
 
 
 def highlight_changes(diff: pd.DataFrame) -> Any:

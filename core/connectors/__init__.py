@@ -1,26 +1,19 @@
-"""Connectors to external systems behind one interface; `build_connector` picks one.
+"""Connectors to external systems: one package per source, shared HTTP plumbing beside them.
 
-This module is the registry: the only one that knows both concrete connectors.
+Each source is a package here (``woocommerce/``, ``odoo/``) holding its ``SPEC`` (see
+``core.sources``), its record mappings, its wire schema and its ``connector`` (the HTTP
+client). ``http``, ``pool`` and ``redact`` are shared by every connector. ``build_connector``
+builds the connector of any registered source.
 """
 
 from __future__ import annotations
 
-import requests
-
-from core.connectors.base import (
-    ENTITY_TYPES,
-    Connector,
-    ConnectorConfig,
-    FetchProgress,
-    ProgressCallback,
-)
+from core import sources
+from core.connectors.redact import protect
 from core.errors import ConfigError
-
-SYNC_TYPES = ("woocommerce", "odoo")
+from core.sources import Connector, ConnectorConfig, FetchProgress, ProgressCallback
 
 __all__ = [
-    "ENTITY_TYPES",
-    "SYNC_TYPES",
     "Connector",
     "ConnectorConfig",
     "FetchProgress",
@@ -35,21 +28,16 @@ def build_connector(
     timeout: float = 30.0,
     deadline: float | None = None,
     concurrency: int = 6,
-    session: requests.Session | None = None,
 ) -> Connector:
-    """Build the connector for `config.sync_type`; `deadline` is a time.monotonic() value."""
-    if config.sync_type == "woocommerce":
-        from core.connectors.woocommerce import WooCommerceConnector
+    """Build the connector for `config.sync_type`; `deadline` is a time.monotonic() value.
 
-        return WooCommerceConnector(
-            config, timeout=timeout, deadline=deadline, concurrency=concurrency, session=session
+    The source's secret credentials are registered first, so that no log line shows them.
+    """
+    spec = sources.find(config.sync_type)
+    if spec is None:
+        raise ConfigError(
+            f"Unknown connector type {config.sync_type!r}; expected one of "
+            f"{', '.join(sources.keys())}."
         )
-    if config.sync_type == "odoo":
-        from core.connectors.odoo import OdooConnector
-
-        return OdooConnector(
-            config, timeout=timeout, deadline=deadline, concurrency=concurrency, session=session
-        )
-    raise ConfigError(
-        f"Unknown connector type {config.sync_type!r}; expected one of {', '.join(SYNC_TYPES)}."
-    )
+    protect(spec.secrets_of(config.credentials))
+    return spec.connector(config, timeout=timeout, deadline=deadline, concurrency=concurrency)

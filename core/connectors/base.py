@@ -1,73 +1,51 @@
-"""The one interface every connector offers, and the configuration it is built from."""
+"""``HttpConnector``: what every connector over HTTP sets up the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import ClassVar
 
-ENTITY_TYPES = ("customers", "products", "orders")
+import requests
+
+from core.connectors.http import HttpClient
+from core.connectors.redact import display_url
+from core.sources.connector import ConnectorConfig
 
 
-@dataclass(frozen=True)
-class ConnectorConfig:
-    """Where an external system lives and how to sign in to it (secrets never shown)."""
+class HttpConnector:
+    """A connector's address, its form as shown to users, and its HTTP client.
+
+    A subclass names its ``system`` and reads its credentials and options in ``configure``
+    (raising ``ConfigError`` for missing ones); ``close`` closes the client.
+    """
 
     sync_type: str
-    base_url: str
-    credentials: Mapping[str, str]
-    options: Mapping[str, Any] = field(default_factory=dict)
+    system: ClassVar[str]  # as named in messages: "WooCommerce"
 
-    def __repr__(self) -> str:
-        keys = ", ".join(sorted(self.credentials))
-        return (
-            f"ConnectorConfig(sync_type={self.sync_type!r}, base_url={self.base_url!r}, "
-            f"credentials=<{keys}: hidden>, options={dict(self.options)!r})"
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        timeout: float = 30.0,
+        deadline: float | None = None,
+        concurrency: int = 6,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.root = config.base_url.rstrip("/")
+        self.shown = display_url(self.root)
+        self.concurrency = max(1, concurrency)
+        self.configure(config)
+        self.http = HttpClient(
+            system=self.system,
+            shown_url=self.shown,
+            timeout=timeout,
+            deadline=deadline,
+            session=session,
+            pool_size=self.concurrency + 2,
         )
 
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class FetchProgress:
-    """How far the iteration of one entity has come (totals when the system tells them)."""
-
-    entity_type: str
-    pages_done: int
-    pages_total: int | None
-    records_done: int
-    records_total: int | None
-
-
-ProgressCallback = Callable[[FetchProgress], None]
-
-
-class Connector(Protocol):
-    """A client of one external system: test the connection, iterate one entity's pages."""
-
-    sync_type: str
-
-    def test_connection(self) -> str:
-        """Make a cheap authenticated call; return a sentence saying what was found."""
-        ...
-
-    def iter_pages(
-        self,
-        entity_type: str,
-        *,
-        since: datetime | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield the raw wire records of one entity, page by page, in id order."""
-        ...
+    def configure(self, config: ConnectorConfig) -> None:
+        """Read the credentials and options of ``config``."""
 
     def close(self) -> None:
-        """Release the HTTP connections."""
-        ...
-
-
-def check_entity(entity_type: str) -> None:
-    """Raise ValueError for an entity type no connector knows."""
-    if entity_type not in ENTITY_TYPES:
-        raise ValueError(f"Unknown entity type {entity_type!r}; expected one of {ENTITY_TYPES}.")
+        """Close the HTTP session."""
+        self.http.close()

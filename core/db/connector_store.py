@@ -11,12 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import sources
 from core.db.models import IntegrationConnector
 from core.db.scope import current_org
 from core.db.vault import Vault, mask
 from core.errors import InvalidRequest, NotFoundError
-
-SYNC_TYPES = ("woocommerce", "odoo")
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,7 @@ class ConnectorStore:
         credentials: Mapping[str, str],
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
-        if sync_type not in SYNC_TYPES:
-            raise InvalidRequest(f"Invalid sync_type. Must be one of: {', '.join(SYNC_TYPES)}")
+        sources.get(sync_type)
         if not name.strip():
             raise InvalidRequest("Give the connector a name.")
         row = IntegrationConnector(
@@ -161,9 +159,21 @@ class ConnectorStore:
             .order_by(IntegrationConnector.name)
         ).first()
         if row is None:
-            label = {"woocommerce": "WooCommerce", "odoo": "Odoo"}.get(sync_type, sync_type)
+            spec = sources.find(sync_type)
+            label = spec.label if spec is not None else sync_type
             raise NotFoundError(
                 f"No {label} connector is set up for this organization. "
                 "An admin can add one on the Connectors page."
             )
         return self.secret_config(row.id)
+
+
+def orgs_with_option(session: Session, option: str) -> list[int]:
+    """The organizations that have a connector whose options set ``option`` (across orgs:
+    ids only, for housekeeping such as restarting the demo's sandbox)."""
+    rows = session.execute(
+        select(IntegrationConnector.org_id, IntegrationConnector.options).execution_options(
+            cross_org=True
+        )
+    )
+    return sorted({org_id for org_id, options in rows if (options or {}).get(option)})

@@ -14,27 +14,22 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core import sources
 from core.db.clock import utcnow
 from core.db.models import LOCAL_MODELS
 from core.db.scope import current_org
 from core.delta import COMPARABLE_FIELDS
-from core.errors import InvalidRequest
 
 # The local tables hold exactly the canonical fields of the engine.
 FIELDS = COMPARABLE_FIELDS
 MONEY = {"price", "regular_price", "sale_price", "total"}
-SOURCES = ("woocommerce", "odoo")
 LOAD_CHUNK = 10_000
 CHUNK = 5_000
 
 
 def _model(entity_type: str) -> Any:
-    try:
-        return LOCAL_MODELS[entity_type]
-    except KeyError:
-        raise InvalidRequest(
-            "Invalid entity_type. Must be one of: customers, products, orders"
-        ) from None
+    sources.check_entity_type(entity_type)
+    return LOCAL_MODELS[entity_type]
 
 
 def _to_db(field: str, value: Any) -> Any:
@@ -132,15 +127,15 @@ class LocalRecords:
         """
         model = _model(entity_type)
         fields = FIELDS[entity_type]
-        if source not in SOURCES:
-            raise InvalidRequest(f"Invalid sync_type. Must be one of: {', '.join(SOURCES)}")
+        sources.get(source)
         org_id = int(current_org(self.session))
         names = ["external_id", *fields]
         schema: dict[str, Any] = {n: pl.String for n in names}
         if "stock_quantity" in schema:
             schema["stock_quantity"] = pl.Int64
         conn = self.session.connection()
-        # org_id is an int and source one of SOURCES: both are safe to write into the SQL.
+        # org_id is an int and source a registered key (core.sources.spec.KEY_PATTERN): both
+        # are safe to write into the SQL.
         where = f"org_id = {org_id} AND source = '{source}'"
         read = _copy_csv if conn.dialect.name == "postgresql" else _sqlite_csv
         yield pl.DataFrame(schema=schema)

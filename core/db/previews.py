@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from core.db.models import PreviewCache, PreviewRecord
 from core.db.scope import current_org
+from core.delta import CHANGE_KINDS
 
-KINDS = ("new", "updated", "deleted")
+KINDS = CHANGE_KINDS
 SEARCH_FIELDS = ("email", "name", "sku", "number", "customer_email")
 CHUNK = 1_000  # rows per INSERT: bounds the memory of serialized records
 ANALYZE_AFTER = 5_000

@@ -1,7 +1,7 @@
 """``diff``: match external and local canonical records by external id and classify them.
 
 Two paths give the same result: a streaming pass over canonical dicts, and a columnar pass
-(``frame.diff_frames``) used when either side is a ``CanonicalFrame``.
+(``frame_diff.diff_frames``) used when either side is a ``CanonicalFrame``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.delta.canonical import check_entity
-from core.delta.fields import COMPARABLE_FIELDS
-from core.delta.frame import CanonicalFrame, diff_frames, frame_from_canonical
+from core.delta.fields import COMPARABLE_FIELDS, check_entity
+from core.delta.frame import CanonicalFrame, frame_from_canonical
+from core.delta.frame_diff import diff_frames
 from core.delta.result import DeltaResult, FieldChange, UpdatedRecord
 
 Records = Iterable[Mapping[str, Any]]

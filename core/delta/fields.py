@@ -1,20 +1,21 @@
-"""What the engine compares: entity types, sync types, comparable fields and their kinds."""
+"""What the engine compares: entity types, their comparable fields and each field's type."""
 
 from __future__ import annotations
 
 from typing import Final, Literal
 
+from core.delta.errors import UnknownType
+
 ENTITY_TYPES: Final = ("customers", "products", "orders")
-EXTERNAL_SYNC_TYPES: Final = ("woocommerce", "odoo")
-SYNC_TYPES: Final = (*EXTERNAL_SYNC_TYPES, "local")
 
 #: Bump when a normalization or serialization rule changes: stored fingerprints become stale.
 HASH_VERSION: Final = 1
 
-Kind = Literal["text", "email", "code", "money", "int", "timestamp", "lines"]
+#: How a field's values are normalized and compared (``normalize.NORMALIZERS``).
+FieldType = Literal["text", "email", "code", "money", "int", "timestamp", "lines"]
 
-#: The kind of every comparable field, in the order the fingerprint serializes them.
-FIELD_KINDS: Final[dict[str, dict[str, Kind]]] = {
+#: The type of every comparable field, in the order the fingerprint serializes them.
+FIELD_TYPES: Final[dict[str, dict[str, FieldType]]] = {
     "customers": {
         "email": "email",
         "name": "text",
@@ -49,7 +50,13 @@ FIELD_KINDS: Final[dict[str, dict[str, Kind]]] = {
 }
 
 COMPARABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    entity: tuple(kinds) for entity, kinds in FIELD_KINDS.items()
+    entity: tuple(types) for entity, types in FIELD_TYPES.items()
 }
 
-SOURCE_LABELS: Final = {"woocommerce": "WooCommerce", "odoo": "Odoo", "local": "the local database"}
+
+def check_entity(entity_type: str) -> None:
+    """Raise ``UnknownType`` for an entity type the engine does not know."""
+    if entity_type not in ENTITY_TYPES:
+        raise UnknownType(
+            f"Unknown entity type {entity_type!r}; use one of {', '.join(ENTITY_TYPES)}."
+        )

@@ -12,8 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from core.delta.canonical import check_entity
-from core.delta.fields import COMPARABLE_FIELDS, HASH_VERSION
+from core.delta.fields import COMPARABLE_FIELDS, HASH_VERSION, check_entity
 
 
 def serialize(entity_type: str, canonical: Mapping[str, Any]) -> bytes:

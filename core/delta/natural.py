@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import polars as pl
 
-from core.delta.canonical import check_entity
 from core.delta.engine import id_sort_key
+from core.delta.fields import check_entity
 from core.delta.frame import CanonicalFrame
 from core.delta.result import DeltaResult, UpdatedRecord
 from core.delta.stream import DeltaStream, LocalIndex

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from core.delta.fields import Kind
+from core.delta.fields import FieldType
 
 _CENT = Decimal("0.01")
 _ONE = Decimal(1)
@@ -193,7 +193,7 @@ def lines_json(value: list[dict[str, Any]]) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-NORMALIZERS: dict[Kind, Callable[[Any], Any]] = {
+NORMALIZERS: dict[FieldType, Callable[[Any], Any]] = {
     "text": text,
     "email": email,
     "code": code,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+#: The kinds of change a preview counts and lists, in the order they are shown.
+CHANGE_KINDS: Final = ("new", "updated", "deleted")
 
 
 @dataclass(frozen=True, slots=True)

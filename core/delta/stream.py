@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.delta.canonical import check_entity
-from core.delta.fields import COMPARABLE_FIELDS
-from core.delta.frame import CanonicalFrame, diff_frames, frame_schema
+from core.delta.fields import COMPARABLE_FIELDS, check_entity
+from core.delta.frame import CanonicalFrame, frame_schema
+from core.delta.frame_diff import diff_frames
 from core.delta.result import DeltaResult
 
 _KEY = "external_id"

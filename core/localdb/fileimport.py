@@ -22,7 +22,7 @@ from typing import Any, Final
 import polars as pl
 
 from core.delta import canonical_frame, normalize
-from core.delta.fields import COMPARABLE_FIELDS, ENTITY_TYPES, FIELD_KINDS, Kind
+from core.delta.fields import COMPARABLE_FIELDS, ENTITY_TYPES, FIELD_TYPES, FieldType
 from core.delta.frame import CanonicalFrame, frame_schema
 from core.delta.natural import KEY_LABELS, NATURAL_KEYS
 from core.errors import InvalidRequest
@@ -30,7 +30,7 @@ from core.localdb.dialects import as_text
 
 _KEY = "external_id"
 MAX_PROBLEMS_SHOWN: Final = 1_000
-_WHAT: Final[dict[Kind, str]] = {
+_WHAT: Final[dict[FieldType, str]] = {
     "money": "an amount",
     "int": "a whole number",
     "timestamp": "a date and time",
@@ -88,7 +88,7 @@ class ImportReport:
         }
 
 
-def _checker(kind: Kind) -> Callable[[Any], Any]:
+def _checker(kind: FieldType) -> Callable[[Any], Any]:
     if kind == "lines":
         return lambda value: normalize.lines_json(normalize.lines(value))
     if kind == "int":
@@ -226,7 +226,7 @@ def parse_file(
         name = file_name or path.name
     raw, header_row = read_table(data, name, sheet=sheet)
     chosen = _columns(entity_type, list(raw.columns), columns)
-    kinds = FIELD_KINDS[entity_type]
+    kinds = FIELD_TYPES[entity_type]
     height = raw.height
     problems: list[ImportProblem] = []
     bad = [False] * height

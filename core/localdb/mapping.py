@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from core.delta.fields import COMPARABLE_FIELDS, ENTITY_TYPES, EXTERNAL_SYNC_TYPES
+from core.delta.fields import COMPARABLE_FIELDS, ENTITY_TYPES
 from core.delta.natural import NATURAL_KEYS
 from core.errors import InvalidRequest
 from core.localdb.names import check_select, split_name
+from core.sources import keys as source_keys
 
 #: Version of the JSON form; ``from_dict`` refuses a newer one.
 FORMAT: Final = 1
@@ -273,9 +274,9 @@ class LocalMapping:
 
     def validate(self) -> None:
         """``InvalidRequest`` (or ``WriteRefused``/``BadQuery``) for a mapping that cannot work."""
-        if self.sync_type not in EXTERNAL_SYNC_TYPES:
+        if self.sync_type not in source_keys():
             raise InvalidRequest(
-                f"Unknown source {self.sync_type!r}; use one of {', '.join(EXTERNAL_SYNC_TYPES)}."
+                f"Unknown source {self.sync_type!r}; use one of {', '.join(source_keys())}."
             )
         if self.entity_type not in ENTITY_TYPES:
             raise InvalidRequest(

@@ -16,14 +16,14 @@ from typing import Any, Final
 import polars as pl
 
 from core.delta import canonical_frame, normalize
-from core.delta.fields import FIELD_KINDS, Kind
+from core.delta.fields import FIELD_TYPES, FieldType
 from core.delta.frame import CanonicalFrame, frame_schema
 from core.errors import UnreadableValue
 from core.localdb.mapping import LocalMapping
 
 _KEY = "external_id"
 _INT64: Final = (-(2**63), 2**63)
-_WHAT: Final[dict[Kind, str]] = {
+_WHAT: Final[dict[FieldType, str]] = {
     "money": "an amount",
     "int": "a whole number",
     "timestamp": "a date and time",
@@ -54,12 +54,12 @@ def _integer(value: Any) -> int | None:
     return result
 
 
-_CHECKED: Final[dict[Kind, Callable[[Any], Any]]] = {
+_CHECKED: Final[dict[FieldType, Callable[[Any], Any]]] = {
     "money": normalize.money,
     "int": _integer,
     "timestamp": normalize.timestamp,
 }
-_DTYPES: Final[dict[Kind, pl.DataType]] = {
+_DTYPES: Final[dict[FieldType, pl.DataType]] = {
     "money": pl.String(),
     "int": pl.Int64(),
     "timestamp": pl.String(),
@@ -153,7 +153,7 @@ def canonical_chunk(
     the natural key's canonical value (``natural``). Rows without a key get ``row N``.
     """
     entity = mapping.entity_type
-    kinds = FIELD_KINDS[entity]
+    kinds = FIELD_TYPES[entity]
     schema = frame_schema(entity)
     ctx = _Context(mapping, layout, raw, first_row)
     height = raw.height

@@ -1,4 +1,7 @@
-"""The organization's connections to WooCommerce and Odoo (admins only)."""
+"""The organization's connections to external systems (admins only).
+
+What a connector of each source takes (credentials, options) is in its ``core.sources`` spec.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +33,6 @@ from core.services.events import (
 )
 
 ConnectorFactory = Callable[[ConnectorSecretConfig, float | None], Connector]
-
-CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "woocommerce": ("consumer_key", "consumer_secret"),
-    "odoo": ("database", "username", "password", "api_key"),
-}
 
 
 class ConnectorService:

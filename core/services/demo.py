@@ -1,30 +1,44 @@
 """Demo data: connectors to the sandbox stores and local records that differ from them.
 
-The demo connectors carry the option ``sandbox`` (with the data set's size and seed) instead
-of a fixed address: whichever process uses them starts the sandbox in-process on a free
-loopback port, so the demo keeps working after a restart. The sandbox's data is
+The demo's connectors are ordinary connectors whose address is a sandbox on this machine:
+the demo service starts the sandbox in-process on a free loopback port and stores its real
+address. They carry the option ``sandbox`` (with the data set's size and seed) so that the
+demo service can find them again: when a process starts (``resume``) or the demo is loaded
+again, a demo connector whose address no longer answers (its process ended) is pointed at a
+sandbox started here. Nothing else treats them differently. The sandbox's data is
 deterministic, so the local records made here keep matching it.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
-from core.db.connector_store import ConnectorSecretConfig, ConnectorStore
+from core.db.connector_store import ConnectorSecretConfig, ConnectorStore, orgs_with_option
 from core.db.local_records import LocalRecords
-from core.db.tenancy import tenant_session
+from core.db.tenancy import system_session, tenant_session
 from core.db.vault import Vault
 from core.delta import ENTITY_TYPES, to_canonical
+from core.errors import SyncPreviewError
 from core.services.actors import LOAD_DEMO_DATA, Actor, authorize
 from core.services.events import ConnectorAdded, DemoLoaded, record
 
+log = logging.getLogger(__name__)
+
 DEMO_SIZE = 1000
 DEMO_SEED = 42
+#: The option that marks a demo connector (its value: True; "size" and "seed" beside it).
+SANDBOX_OPTION = "sandbox"
+#: How long a demo connector's stored address may take to answer before it is replaced.
+PROBE_SECONDS = 2.0
 WOO_CREDENTIALS = {"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox"}
 ODOO_CREDENTIALS = {
     "database": "sandbox",
@@ -41,16 +55,15 @@ class SandboxPool:
         self._servers: dict[tuple[int, int], Any] = {}
         self._lock = threading.Lock()
 
-    def url_for(self, options: Mapping[str, Any]) -> str:
-        """The address of the sandbox these connector options ask for (started on demand)."""
+    def url_for(self, size: int, seed: int) -> str:
+        """The address of this process's sandbox of ``size`` records (started on demand)."""
         from core.sandbox import SandboxServer
 
-        key = (int(options.get("size", DEMO_SIZE)), int(options.get("seed", DEMO_SEED)))
         with self._lock:
-            server = self._servers.get(key)
+            server = self._servers.get((size, seed))
             if server is None:
-                server = SandboxServer(size=key[0], seed=key[1]).start()
-                self._servers[key] = server
+                server = SandboxServer(size=size, seed=seed).start()
+                self._servers[(size, seed)] = server
             return str(server.url)
 
     def close(self) -> None:
@@ -58,6 +71,19 @@ class SandboxPool:
             for server in self._servers.values():
                 server.stop()
             self._servers.clear()
+
+
+def _accepts_connections(url: str) -> bool:
+    """True when something listens at the URL's host and port (a sandbox that ended with its
+    process refuses at once; only a listening one is asked the slower, real question)."""
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _perturb(entity_type: str, rec: dict[str, Any], n: int) -> dict[str, Any]:
@@ -100,17 +126,73 @@ def local_copy(entity_type: str, external: list[dict[str, Any]]) -> Iterator[dic
 
 
 class DemoService:
-    """Creates the demo connectors and local data for an organization."""
+    """Creates the demo connectors and local data for an organization; keeps the demo's
+    sandbox connectors pointed at a sandbox that answers."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         vault: Vault,
         build_connector: Callable[[ConnectorSecretConfig, float | None], Connector],
+        sandboxes: SandboxPool,
     ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.build_connector = build_connector
+        self.sandboxes = sandboxes
+
+    def resume(self) -> int:
+        """Point every organization's demo sandbox connectors at a sandbox that answers
+        (one started in this process when theirs ended with its process); returns how many
+        were pointed elsewhere. A process calls this once, when it starts."""
+        with system_session(self.sessions) as s:
+            org_ids = orgs_with_option(s, SANDBOX_OPTION)
+        moved = 0
+        for org_id in org_ids:
+            try:
+                moved += self._repoint(org_id)
+            except SyncPreviewError as err:  # the demo must not keep the app from starting
+                log.warning(
+                    "Could not restart the demo sandbox of organization %s: %s", org_id, err
+                )
+        return moved
+
+    def _repoint(self, org_id: int) -> int:
+        with tenant_session(self.sessions, org_id) as s:
+            store = ConnectorStore(s, self.vault)
+            configs = [
+                store.secret_config(view.id)
+                for view in store.list()
+                if view.options.get(SANDBOX_OPTION)
+            ]
+        answers: dict[str, bool] = {}  # one sandbox serves every source: ask each address once
+        moved = 0
+        for config in configs:
+            if config.base_url not in answers:
+                answers[config.base_url] = self._answers(config)
+            if answers[config.base_url]:
+                continue
+            size = int(config.options.get("size", DEMO_SIZE))
+            seed = int(config.options.get("seed", DEMO_SEED))
+            url = self.sandboxes.url_for(size, seed)
+            with tenant_session(self.sessions, org_id) as s:
+                ConnectorStore(s, self.vault).update(config.id, base_url=url)
+            moved += 1
+        return moved
+
+    def _answers(self, config: ConnectorSecretConfig) -> bool:
+        """True when the connector's stored address answers as its sandbox does."""
+        if not _accepts_connections(config.base_url):
+            return False
+        try:
+            connector = self.build_connector(config, time.monotonic() + PROBE_SECONDS)
+            try:
+                connector.test_connection()
+            finally:
+                connector.close()
+        except SyncPreviewError:
+            return False
+        return True
 
     def load(
         self,
@@ -124,9 +206,9 @@ class DemoService:
         org_id = actor.org_id
         say = progress or (lambda _m: None)
         options: dict[str, Any] = (
-            {} if sandbox_url else {"sandbox": True, "size": DEMO_SIZE, "seed": DEMO_SEED}
+            {} if sandbox_url else {SANDBOX_OPTION: True, "size": DEMO_SIZE, "seed": DEMO_SEED}
         )
-        base = (sandbox_url or "http://sandbox.local").rstrip("/")
+        base = (sandbox_url or self.sandboxes.url_for(DEMO_SIZE, DEMO_SEED)).rstrip("/")
         wanted: tuple[tuple[str, str, dict[str, str], dict[str, Any]], ...] = (
             ("woocommerce", "Demo WooCommerce store", WOO_CREDENTIALS, {}),
             ("odoo", "Demo Odoo", ODOO_CREDENTIALS, {"protocol": "xmlrpc"}),
@@ -143,6 +225,10 @@ class DemoService:
                     event = ConnectorAdded(sync_type, view.name, view.base_url)
                     record(s, event, by=actor.log_name)
                 configs.append(store.secret_config(cid))
+        if not sandbox_url and self._repoint(org_id):  # demo connectors of an ended process
+            with tenant_session(self.sessions, org_id) as s:
+                store = ConnectorStore(s, self.vault)
+                configs = [store.secret_config(config.id) for config in configs]
         loaded: dict[str, int] = {}
         for config in configs:
             connector = self.build_connector(config, None)

@@ -34,6 +34,9 @@ TERMINAL = {
     "BadResponse",
     "StoreError",
     "InternalError",
+    "WriteRefused",
+    "BadQuery",
+    "UnreadableValue",
 }
 
 
@@ -42,6 +45,8 @@ def _make(cls: type[SyncPreviewError]) -> SyncPreviewError:
         return cls("The refresh", "abc123")
     if cls is errors.RefreshRateLimited:
         return cls("Too many.", retry_after=5)
+    if cls is errors.UnreadableValue:
+        return cls("Row 3: 'abc' is not a stock.", row=3, key="7", column="qty", field="stock")
     return cls("Something happened.")
 
 

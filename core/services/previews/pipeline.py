@@ -29,10 +29,11 @@ from core.delta import (
     DeltaResult,
     DeltaStream,
     LocalIndex,
+    RecordError,
     canonical_frame,
     iter_canonical_frames,
 )
-from core.errors import InternalError, SyncPreviewError
+from core.errors import BadResponse, InternalError, InvalidRequest, SyncPreviewError
 from core.services.actors import Actor
 from core.services.connectors import ConnectorFactory
 from core.services.previews.snapshots import PreviewKey, PreviewSnapshot, SnapshotStore
@@ -93,6 +94,9 @@ class RefreshPipeline:
         t0 = time.monotonic()
         try:
             result = self._diff(key, report, deadline=t0 + self.deadline_seconds)
+        except RecordError as err:  # a record the engine cannot read: the source's or ours
+            failure = (InvalidRequest if err.local else BadResponse)(str(err))
+            return self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
         except SyncPreviewError as err:
             return self.snapshots.store_failed(actor, key, err, _ms_since(t0))
         except Exception:  # a bug or an unexpected library error: keep the good data

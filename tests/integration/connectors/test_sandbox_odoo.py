@@ -298,7 +298,8 @@ def test_legacy_xmlrpc_has_string_fault_codes(rw: SandboxServer) -> None:
         xmlrpc.client.ServerProxy(f"{rw.url}/xmlrpc/2/db") as db,
     ):
         assert common.login(DB, "admin", ODOO_PASSWORD) == 2
-        assert models.execute(DB, 2, ODOO_PASSWORD, "res.country", "search_count", []) > 0
+        countries: Any = models.execute(DB, 2, ODOO_PASSWORD, "res.country", "search_count", [])
+        assert countries > 0
         assert db.list() == [DB] and db.server_version() == "19.0"
         denied = fault(lambda: models.execute(DB, 2, "wrong", "res.partner", "search", []))
         assert (denied.faultCode, denied.faultString) == ("AccessDenied", "Access Denied")

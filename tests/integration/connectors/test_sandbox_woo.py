@@ -73,7 +73,7 @@ def test_https_takes_basic_auth_or_query_keys(https: SandboxServer) -> None:
     url = f"{https.url}{API}/customers"
     ok = requests.get(url, headers=basic(), params={"per_page": 5}, verify=verify, timeout=10)
     assert ok.status_code == 200 and len(ok.json()) == 5
-    keys = {"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET, "per_page": 5}
+    keys: dict[str, Any] = {"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET, "per_page": 5}
     assert requests.get(url, params=keys, verify=verify, timeout=10).status_code == 200
     wrong_secret = requests.get(url, headers=basic(password="cs_wrong"), verify=verify, timeout=10)
     assert wrong_secret.status_code == 401

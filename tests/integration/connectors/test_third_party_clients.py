@@ -128,10 +128,14 @@ def test_odoorpc_logs_in_pages_and_reads_every_model(rw: SandboxServer) -> None:
     for name in MODELS:
         assert name in odoo.env
         model = odoo.env[name]
-        ids = _page_through(
-            lambda m=model: m.search_count([]),
-            lambda offset, limit, m=model: m.search([], offset=offset, limit=limit, order="id"),
-        )
+
+        def count(m: Any = model) -> int:
+            return int(m.search_count([]))
+
+        def page(offset: int, limit: int, m: Any = model) -> list[int]:
+            return list(m.search([], offset=offset, limit=limit, order="id"))
+
+        ids = _page_through(count, page)
         records = model.browse(ids[:30])  # every field fields_get lists, read at once
         assert len(records) == min(30, len(ids))
         assert [r.id for r in records] == ids[:30]
@@ -168,7 +172,10 @@ def test_odoo_client_lib_pages_and_reads_every_model(
         def search(offset: int, limit: int, m: Any = model) -> list[int]:
             return list(m.search([], offset=offset, limit=limit, order="id asc"))
 
-        ids = _page_through(lambda m=model: m.search_count([]), search)
+        def count(m: Any = model) -> int:
+            return int(m.search_count([]))
+
+        ids = _page_through(count, search)
         rows = model.read(ids[:25], ["display_name"])
         rows = rows if isinstance(rows, list) else [rows]
         assert [r["id"] for r in rows] == ids[:25] and all(r["display_name"] for r in rows)
@@ -195,7 +202,8 @@ def test_plain_xmlrpc_client_pages_and_reads_every_model(rw: SandboxServer) -> N
         xmlrpc.client.ServerProxy(f"{rw.url}/xmlrpc/2/common") as common,
         xmlrpc.client.ServerProxy(f"{rw.url}/xmlrpc/2/object") as models,
     ):
-        assert common.version()["server_version"] == "19.0"
+        version: Any = common.version()
+        assert version["server_version"] == "19.0"
         uid = common.authenticate(DB, "admin", ODOO_PASSWORD, {})
         for name in MODELS:
 

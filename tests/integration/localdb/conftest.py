@@ -218,4 +218,4 @@ def sqlite_crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crm]:
 def crm(request: pytest.FixtureRequest) -> Crm:
     """Each of the three databases in turn."""
     fixture = {"postgresql": "pg_crm", "mysql": "mariadb_crm", "sqlite": "sqlite_crm"}
-    return request.getfixturevalue(fixture[request.param])  # type: ignore[no-any-return]
+    return request.getfixturevalue(fixture[request.param])

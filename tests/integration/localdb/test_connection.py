@@ -191,7 +191,7 @@ def test_unknown_database_and_user(crm: Crm) -> None:
     assert "refused user 'nobody_here' or the password" in wrong_user.message
 
 
-test_unknown_database_and_user = pytest.mark.parametrize(  # type: ignore[assignment]
+test_unknown_database_and_user = pytest.mark.parametrize(
     "crm", ["postgresql", "mysql"], indirect=True
 )(test_unknown_database_and_user)
 

@@ -263,7 +263,7 @@ def test_the_good_rows_read_as_the_engine_reads_them(crm: Crm) -> None:
     assert got == [("A-1", "1.50", 10), ("B-2", "2.00", 7)]
 
 
-def test_text_that_is_not_utf8_names_row_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_text_that_is_not_utf8_names_row_and_column(tmp_path) -> None:
     import sqlite3
 
     from core.localdb import DatabaseSettings

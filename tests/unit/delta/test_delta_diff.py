@@ -11,12 +11,12 @@ from core.delta import (
     COMPARABLE_FIELDS,
     DeltaResult,
     FieldChange,
+    UnknownType,
     UpdatedRecord,
     canonical_frame,
     diff,
     to_canonical,
 )
-from core.errors import InvalidRequest
 
 
 def customer(external_id: str, **fields: Any) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def test_orders_lines_compare_through_the_frame_path() -> None:
 
 
 def test_unknown_entity_type() -> None:
-    with pytest.raises(InvalidRequest, match="Unknown entity type"):
+    with pytest.raises(UnknownType, match="Unknown entity type"):
         diff("invoices", [], [])
 
 

@@ -12,8 +12,7 @@ import orjson
 import polars as pl
 import pytest
 
-from core.delta import canonical_frame, to_canonical
-from core.errors import BadResponse, InvalidRequest
+from core.delta import RecordError, UnknownType, canonical_frame, to_canonical
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 
@@ -196,27 +195,31 @@ def test_local_lines_as_json_string_or_list() -> None:
     )
 
 
-def test_unknown_types_are_invalid_requests() -> None:
-    with pytest.raises(InvalidRequest, match="Unknown sync type 'shopify'"):
+def test_unknown_types_are_the_engines_unknown_type() -> None:
+    with pytest.raises(UnknownType, match="Unknown sync type 'shopify'"):
         to_canonical("shopify", "customers", {})
-    with pytest.raises(InvalidRequest, match="Unknown entity type 'invoices'"):
+    with pytest.raises(UnknownType, match="Unknown entity type 'invoices'"):
         to_canonical("woocommerce", "invoices", {})
 
 
-def test_malformed_external_record_is_a_bad_response() -> None:
+def test_malformed_external_record_is_a_record_error_of_its_source() -> None:
     product = dict(load("woo_products.json")[0], id=123, price="abc")
-    with pytest.raises(BadResponse) as info:
+    with pytest.raises(RecordError) as info:
         to_canonical("woocommerce", "products", product)
     assert str(info.value) == (
         "Record 123 from WooCommerce (products) has an unreadable price 'abc'."
     )
-    with pytest.raises(BadResponse, match="no usable id"):
+    assert info.value.source == "woocommerce" and not info.value.local
+    with pytest.raises(RecordError, match="no usable id"):
         to_canonical("odoo", "customers", {"name": "x"})
 
 
-def test_malformed_local_row_is_an_invalid_request() -> None:
-    with pytest.raises(InvalidRequest, match="Local orders row 5 has an unreadable created_at"):
+def test_malformed_local_row_is_a_local_record_error() -> None:
+    with pytest.raises(
+        RecordError, match="Local orders row 5 has an unreadable created_at"
+    ) as info:
         to_canonical("local", "orders", {"external_id": 5, "created_at": "yesterday"})
+    assert info.value.local
 
 
 def test_the_wire_pages_give_the_record_values() -> None:
@@ -233,10 +236,10 @@ def test_the_wire_pages_give_the_record_values() -> None:
 
 
 def test_the_wire_path_reports_a_bad_page() -> None:
-    with pytest.raises(BadResponse, match="not valid JSON"):
+    with pytest.raises(RecordError, match="not valid JSON"):
         canonical_frame("woocommerce", "customers", [b"[{"])
     bad = orjson.dumps([dict(load("woo_products.json")[0], price="abc")])
-    with pytest.raises(BadResponse, match="unreadable price 'abc'"):
+    with pytest.raises(RecordError, match="unreadable price 'abc'"):
         canonical_frame("woocommerce", "products", [bad])
 
 
@@ -282,16 +285,16 @@ def test_many_wire_pages_report_the_error_of_the_whole_read() -> None:
     records[190]["price"] = "abc"  # in the last chunk, the first field normalized in Python
     records[3]["sale_price"] = "xyz"  # in the first chunk, a later field
     pages = [orjson.dumps(records[i : i + 5]) for i in range(0, len(records), 5)]
-    with pytest.raises(BadResponse) as whole:
+    with pytest.raises(RecordError) as whole:
         canonical_frame("woocommerce", "products", [orjson.dumps(records)])
-    with pytest.raises(BadResponse) as chunked:
+    with pytest.raises(RecordError) as chunked:
         canonical_frame("woocommerce", "products", pages)
     assert str(chunked.value) == str(whole.value)
     pages[-1] = b"[{"  # an unreadable page: the record path reads the pages in order
-    with pytest.raises(BadResponse, match="Record 4 .* unreadable sale_price 'xyz'"):
+    with pytest.raises(RecordError, match="Record 4 .* unreadable sale_price 'xyz'"):
         canonical_frame("woocommerce", "products", pages)
     records[3]["sale_price"] = records[190]["price"] = None
     pages = [orjson.dumps(records[i : i + 5]) for i in range(0, len(records), 5)]
     pages[-1] = b"[{"
-    with pytest.raises(BadResponse, match="not valid JSON"):
+    with pytest.raises(RecordError, match="not valid JSON"):
         canonical_frame("woocommerce", "products", pages)

@@ -12,11 +12,13 @@ import orjson
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
 
-from core.connectors.base import ConnectorConfig, FetchProgress, ProgressCallback, check_entity
-from core.connectors.http import HttpClient, HttpResult
+from core.connectors.base import HttpConnector
+from core.connectors.http import HttpResult
 from core.connectors.pool import ordered_map
-from core.connectors.redact import display_url, protect, redact
+from core.connectors.redact import redact
+from core.delta.fields import check_entity
 from core.errors import AuthError, BadResponse, ConfigError, RemoteNotFound
+from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback
 
 log = logging.getLogger("core.connectors.woocommerce")
 
@@ -35,38 +37,19 @@ ORDER_STATUSES_WITH_TRASH = (
 Page = list[dict[str, Any]]
 
 
-class WooCommerceConnector:
+class WooCommerceConnector(HttpConnector):
     """Reads customers, products and orders from a WooCommerce store's REST API v3."""
 
     sync_type = "woocommerce"
+    system = "WooCommerce"
 
-    def __init__(
-        self,
-        config: ConnectorConfig,
-        *,
-        timeout: float = 30.0,
-        deadline: float | None = None,
-        concurrency: int = 6,
-        session: requests.Session | None = None,
-    ) -> None:
+    def configure(self, config: ConnectorConfig) -> None:
         key = config.credentials.get("consumer_key", "")
         secret = config.credentials.get("consumer_secret", "")
         if not key or not secret:
             raise ConfigError("The WooCommerce connector needs a consumer key and secret.")
-        protect([key, secret])
-        self.root = config.base_url.rstrip("/")
         self.api = self.root + API_PATH
-        self.shown = display_url(self.root)
-        self.concurrency = max(1, concurrency)
         self.options = dict(config.options)
-        self.http = HttpClient(
-            system="WooCommerce",
-            shown_url=self.shown,
-            timeout=timeout,
-            deadline=deadline,
-            session=session,
-            pool_size=self.concurrency + 2,
-        )
         self._auth: Any = None
         self._auth_params: dict[str, str] = {}
         self._sign: Callable[[str, str], tuple[str, dict[str, str]]] | None = None
@@ -158,10 +141,6 @@ class WooCommerceConnector:
             yield from self._sequential(
                 entity_type, params, last_id, last_offset + stride, None, cutoff, state
             )
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.http.close()
 
     # -- paging -------------------------------------------------------------------------
     def _sequential(

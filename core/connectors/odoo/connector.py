@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import requests
 
-from core.connectors.base import ConnectorConfig, FetchProgress, ProgressCallback, check_entity
-from core.connectors.http import HttpClient, HttpResult
+from core.connectors.base import HttpConnector
+from core.connectors.http import HttpResult
 from core.connectors.pool import ordered_map
-from core.connectors.redact import display_url, protect, redact
+from core.connectors.redact import redact
+from core.delta.fields import check_entity
 from core.errors import AuthError, BadResponse, ConfigError, RemoteNotFound
+from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback
 
 PAGE = 100
 MODELS = {"customers": "res.partner", "products": "product.product", "orders": "sale.order"}
@@ -74,20 +75,13 @@ LINE_FIELDS = ["order_id", "product_id", "product_uom_qty", "price_subtotal"]
 Row = dict[str, Any]
 
 
-class OdooConnector:
+class OdooConnector(HttpConnector):
     """Reads customers (res.partner), products and sale orders with their lines from Odoo."""
 
     sync_type = "odoo"
+    system = "Odoo"
 
-    def __init__(
-        self,
-        config: ConnectorConfig,
-        *,
-        timeout: float = 30.0,
-        deadline: float | None = None,
-        concurrency: int = 6,
-        session: requests.Session | None = None,
-    ) -> None:
+    def configure(self, config: ConnectorConfig) -> None:
         creds = config.credentials
         self.database = creds.get("database", "")
         self.username = creds.get("username", "")
@@ -104,18 +98,6 @@ class OdooConnector:
             raise ConfigError(
                 "Odoo over XML-RPC needs a database, a login and a password or API key."
             )
-        protect([self.api_key, self.password])
-        self.root = config.base_url.rstrip("/")
-        self.shown = display_url(self.root)
-        self.concurrency = max(1, concurrency)
-        self.http = HttpClient(
-            system="Odoo",
-            shown_url=self.shown,
-            timeout=timeout,
-            deadline=deadline,
-            session=session,
-            pool_size=self.concurrency + 2,
-        )
         self._uid: int | None = None
         self._state_codes: dict[int, Any] = {}
         self._lock = threading.Lock()
@@ -186,10 +168,6 @@ class OdooConnector:
         if not isinstance(found, list):
             raise self._bad("a search answer")
         return int(found[0]) if found else 0
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.http.close()
 
     # -- reading ------------------------------------------------------------------------
     def _read_range(

@@ -1,0 +1,39 @@
+"""Odoo (external API: XML-RPC or JSON-2): the source's spec; its client is in ``connector``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.connectors.odoo.mappings import MAPPINGS
+from core.sources import Connector, ConnectorConfig, CredentialField, SourceOption, SourceSpec
+
+
+def _connect(config: ConnectorConfig, **limits: Any) -> Connector:
+    from core.connectors.odoo.connector import OdooConnector  # HTTP code: loaded on use
+
+    return OdooConnector(config, **limits)
+
+
+SPEC = SourceSpec(
+    key="odoo",
+    label="Odoo",
+    icon="🏭",
+    connector=_connect,
+    credentials=(
+        CredentialField("database", "Database", secret=False),
+        CredentialField("username", "Username", secret=False),
+        CredentialField("password", "Password"),
+        CredentialField("api_key", "API key"),
+    ),
+    mappings=MAPPINGS,
+    options=(
+        SourceOption(
+            "protocol",
+            "Protocol",
+            {"xmlrpc": "XML-RPC (Odoo 8 and later)", "json2": "JSON-2 API (Odoo 19 and later)"},
+            default="xmlrpc",
+        ),
+    ),
+    url_example="https://erp.example.com",
+    incremental=True,
+)
