@@ -35,6 +35,7 @@ def test_woocommerce_customer_from_the_docs() -> None:
         "state": "CA",
         "postcode": "94103",
         "country": "US",
+        "status": "active",  # a registered customer
     }
     # Empty top-level names fall back to the billing names.
     assert to_canonical("woocommerce", "customers", joao)["name"] == "João Silva"
@@ -52,6 +53,7 @@ def test_woocommerce_products_from_the_docs() -> None:
         "stock_quantity": None,
         "status": "publish",
         "type": "simple",
+        "parent_id": None,  # WooCommerce's parent_id 0: no parent
     }
     canonical = to_canonical("woocommerce", "products", idea)
     assert (canonical["regular_price"], canonical["sale_price"]) == ("24.00", "20.00")
@@ -89,6 +91,7 @@ def test_odoo_partners() -> None:
         "state": "CA",
         "postcode": "94523",
         "country": "US",
+        "status": "active",
     }
     assert to_canonical("odoo", "customers", contact)["company"] == "Azure Interior"
     canonical = to_canonical("odoo", "customers", bare)
@@ -108,10 +111,11 @@ def test_odoo_products() -> None:
         "stock_quantity": 0,
         "status": "publish",
         "type": "simple",
+        "parent_id": None,
     }
     assert to_canonical("odoo", "products", cabinet)["stock_quantity"] == 9  # 8.5 half up
     archived = to_canonical("odoo", "products", service)
-    assert (archived["sku"], archived["status"], archived["type"]) == (None, "private", "service")
+    assert (archived["sku"], archived["status"], archived["type"]) == (None, "archived", "service")
 
 
 def test_odoo_order_with_lines_from_the_connector() -> None:
