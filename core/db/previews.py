@@ -97,14 +97,17 @@ class SnapshotRows:
         duration_ms: int,
         created_by: str | None,
         records: Iterable[StoredRecord],
+        scope: Mapping[str, Any] | None = None,
     ) -> PreviewCache:
-        """Store a computed snapshot and its records in the current transaction."""
+        """Store a computed snapshot and its records in the current transaction; ``scope``
+        says what the refresh read (``{"not_compared": [...], "notes": [...]}``)."""
         snap = self._add(
             (sync_type, entity_type, "ready", hash_version, duration_ms, created_by),
             counts=dict(counts),
             duplicates_collapsed=duplicates_collapsed,
             computed_at=computed_at,
             expires_at=expires_at,
+            scope=dict(scope) if scope else None,
         )
         org_id = snap.org_id
         batch: list[dict[str, Any]] = []

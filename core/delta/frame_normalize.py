@@ -155,9 +155,9 @@ def _leaf_exprs(
     """Every leaf path as a polars expression over a frame of the raw leaf columns.
 
     String text leaves use the ASCII rule (``_fast_text``); the distinct non-ASCII values (and
-    those with an ``&``) are also normalized in Python, and the few whose result differs (NFC, Unicode spaces or
-    case) are replaced, so the values equal ``to_canonical``'s. Other leaves are normalized
-    by ``_normalized`` up front.
+    those with an ``&``) are also normalized in Python, and the few whose result differs (NFC,
+    HTML references, Unicode spaces or case) are replaced, so the values equal
+    ``to_canonical``'s. Other leaves are normalized by ``_normalized`` up front.
     """
     raws = {leaf: _raw_column(data, leaf[0]) for leaf in leaves}
     names = {leaf: f"c{index}" for index, leaf in enumerate(leaves)}

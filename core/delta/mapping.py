@@ -2,7 +2,8 @@
 
 A mapping table gives, for each canonical field of an entity, a small *spec* that reads the
 raw record (``Path("billing", "phone")``, ``FirstOf(...)``, ``Joined(...)``, ``Const(...)``,
-``Computed(...)``, ``Lines(...)``); the field's type (``fields.FIELD_TYPES``) then normalizes what the spec read.
+``Computed(...)``, ``Lines(...)``); the field's type (``fields.FIELD_TYPES``) then normalizes
+what the spec read.
 
 A ``RecordFormat`` is what the engine needs to know of a source: its key and label, the key
 of a record's id, one mapping table per entity and, optionally, the wire schema per entity
