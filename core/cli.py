@@ -127,6 +127,10 @@ def _print_table(snap: PreviewSnapshot) -> None:
         f"computed {snap.computed_at:%Y-%m-%d %H:%M:%S} UTC, fresh until "
         f"{snap.expires_at:%H:%M:%S} UTC ({'cache hit' if snap.cache_hit else 'computed now'})"
     )
+    if snap.not_compared:
+        print(f"not available, not compared: {', '.join(snap.not_compared)}")
+    for note in snap.notes:
+        print(f"note: {note}")
     for kind in ("new", "updated", "deleted"):
         rows = snap.records[kind]
         if not rows:

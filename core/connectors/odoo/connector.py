@@ -24,6 +24,7 @@ import threading
 import xmlrpc.client
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,15 +141,22 @@ class OdooConnector(HttpConnector):
         listed = [0]  # the highest id listed so far
 
         def ranges() -> Iterator[tuple[int, int]]:
-            after = 0
-            while True:
-                ids = self._ids_after(read.model, domain, after)
-                for start in range(0, len(ids), PAGE):
-                    yield (ids[start - 1] if start else after), ids[min(start + PAGE, len(ids)) - 1]
-                if ids:
-                    after = listed[0] = ids[-1]
-                if len(ids) < ID_CHUNK:
-                    return
+            # The next ids are listed while the ranges of these are read: one call per
+            # ID_CHUNK ids, on a thread of its own, so that listing never holds reads up.
+            with ThreadPoolExecutor(1, thread_name_prefix="odoo-ids") as lister:
+                after = 0
+                coming = lister.submit(self._ids_after, read.model, domain, after)
+                while True:
+                    ids = coming.result()
+                    if len(ids) == ID_CHUNK:
+                        coming = lister.submit(self._ids_after, read.model, domain, ids[-1])
+                    for start in range(0, len(ids), PAGE):
+                        end = ids[min(start + PAGE, len(ids)) - 1]
+                        yield (ids[start - 1] if start else after), end
+                    if ids:
+                        after = listed[0] = ids[-1]
+                    if len(ids) < ID_CHUNK:
+                        return
 
         def read_range(bounds: tuple[int, int]) -> list[Row]:
             return self._read_range(read, domain, bounds[0], bounds[1])

@@ -38,7 +38,18 @@ def test_demo_then_preview_json_is_the_api_envelope(cli_env, sandbox):
     assert set(body["meta"]) == {"timestamp", "requestId", "processingTime"}
     assert body["meta"]["timestamp"].endswith("Z") and body["meta"]["processingTime"].endswith("ms")
     data = body["data"]
-    assert set(data) == {"syncType", "entityType", "delta", "computedAt", "expiresAt", "cacheHit"}
+    assert set(data) == {
+        "syncType",
+        "entityType",
+        "delta",
+        "computedAt",
+        "expiresAt",
+        "cacheHit",
+        "notCompared",
+        "notes",
+    }
+    assert data["notCompared"] == []  # WooCommerce has every customer field
+    assert data["notes"] == ["WooCommerce customers read: WordPress users with the role customer."]
     assert (data["syncType"], data["entityType"], data["cacheHit"]) == (
         "woocommerce",
         "customers",
