@@ -2,9 +2,9 @@
 
 What is read: customers of the roles chosen for the connector (``customer`` by default: not
 administrators or shop managers), and, when the connector says so, guest buyers (orders
-without an account, one customer per billing e-mail); products with the variations of each
-variable product (``/products/<id>/variations``, read by the same workers as the pages);
-orders (not those in the trash, unless the connector says so).
+without an account, one customer per billing e-mail, after the registered ones); products
+with the variations of each variable product (``/products/<id>/variations``, read by the
+same workers as the pages); orders (not those in the trash, unless the connector says so).
 """
 
 from __future__ import annotations
@@ -144,19 +144,17 @@ class WooCommerceConnector(HttpConnector):
         if entity_type != "customers":
             yield from self._pages(entity_type, self._params(entity_type, since), state, since)
             return
-        guests: dict[str, dict[str, Any]] = self._guest_buyers(since, state) if self.guests else {}
         params = self._params("customers", since)
         for page in self._pages("customers", params, state, since):
             if len(self.roles) > 1:
                 page = [r for r in page if r.get("role") in self.roles]
-            for record in page:
-                guests.pop(_email(record.get("email")), None)
             if page:
                 yield page
-        listed = list(guests.values())
-        self._guests_read = len(listed)
-        for start in range(0, len(listed), PER_PAGE):
-            yield listed[start : start + PER_PAGE]
+        if self.guests:
+            listed = list(self._guest_buyers(since, state).values())
+            self._guests_read = len(listed)
+            for start in range(0, len(listed), PER_PAGE):
+                yield listed[start : start + PER_PAGE]
 
     # -- paging -------------------------------------------------------------------------
     def _pages(
@@ -318,7 +316,8 @@ class WooCommerceConnector(HttpConnector):
 
     def _guest_buyers(self, since: datetime | None, state: _Progress) -> dict[str, dict[str, Any]]:
         """One customer per billing e-mail of the orders without an account (the newest
-        order's billing address), keyed by the lower-cased e-mail."""
+        order's billing address), keyed by the lower-cased e-mail. A guest who also has an
+        account is both, as in WooCommerce's own Customers report."""
         params = self._params("orders", since)
         params["customer"] = "0"
         params["_fields"] = GUEST_ORDER_FIELDS
