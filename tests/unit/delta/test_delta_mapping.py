@@ -12,7 +12,7 @@ import orjson
 import polars as pl
 import pytest
 
-from core.delta import RecordError, UnknownType, canonical_frame, to_canonical
+from core.delta import RecordError, UnknownType, canonical_frame, diff, to_canonical
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 
@@ -302,3 +302,28 @@ def test_many_wire_pages_report_the_error_of_the_whole_read() -> None:
     pages[-1] = b"[{"
     with pytest.raises(RecordError, match="not valid JSON"):
         canonical_frame("woocommerce", "products", pages)
+
+
+def _entity_cases() -> list[dict[str, str]]:
+    cases: dict[str, Any] = json.loads((CASES / "woo_entities.json").read_text(encoding="utf-8"))
+    assert cases["category_40029"]["name"] == cases["names"][0]["sent"]
+    return list(cases["names"])
+
+
+@pytest.mark.parametrize("case", _entity_cases(), ids=lambda case: case["sent"])
+def test_html_references_from_wordpress_are_not_a_change(case: dict[str, str]) -> None:
+    product = dict(load("woo_products.json")[0], name=case["sent"])
+    canonical = to_canonical("woocommerce", "products", product)
+    assert canonical["name"] == case["decoded"]
+    local = dict(canonical, name=case["decoded"])  # the name as the local database has it
+    assert diff("products", [canonical], [local]).counts["unchanged"] == 1
+    from_bytes = canonical_frame("woocommerce", "products", [orjson.dumps([product])])
+    assert diff("products", from_bytes, [local]).counts["unchanged"] == 1
+    assert from_bytes.to_dicts() == [canonical]
+
+
+def test_a_bare_ampersand_and_unknown_references_stay_text() -> None:
+    product = dict(load("woo_products.json")[0], name="AT&T &copy 2024 &nosuch; R&amp;D")
+    assert (
+        to_canonical("woocommerce", "products", product)["name"] == "AT&T &copy 2024 &nosuch; R&D"
+    )
