@@ -164,3 +164,15 @@ def test_tables_show_empty_fields_as_empty_cells(
     row = shown[shown["external_id"] == empty[0]].iloc[0]
     assert row["address_2"] == ""
     assert not shown.isna().any().any()
+
+
+def test_what_was_read_is_shown_with_the_counts(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("preview", "viewer")
+    snap = services.previews.latest(ctx("viewer"), "woocommerce", "customers")
+    assert snap is not None and snap.notes
+    (read,) = [e for e in at.expander if e.label == "ℹ️ What was read"]
+    shown = [m.value for m in read.markdown]
+    assert shown == [f"- {note}" for note in snap.notes]
+    assert "users with the role customer" in shown[0]
