@@ -41,7 +41,7 @@ def test_orders_with_lines_and_partner_email(sb: SandboxServer, odoo: MakeConnec
     assert sb.stats.requests < 80, "lines are read in batches, not one call per order"
 
 
-def test_archived_are_read_and_non_customers_are_not(sb: SandboxServer, odoo: MakeConnector) -> None:
+def test_archived_are_read_non_customers_are_not(sb: SandboxServer, odoo: MakeConnector) -> None:
     sb.store.update("customers", 5, active=False)
     sb.store.update("customers", 6, customer_rank=0)
     sb.store.update("products", 7, active=False)
