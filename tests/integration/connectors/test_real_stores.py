@@ -3,7 +3,6 @@ data set and its installation knobs (core/sandbox/README.md), over real loopback
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,9 +163,7 @@ def test_odoo_companies_chosen_for_the_connector(rw: SandboxServer, connect: Any
 
 def test_woocommerce_variations_are_products_of_their_own(rw: SandboxServer, connect: Any) -> None:
     rw.faults.latency_ms = 60
-    started = time.monotonic()
     records = fetch_all(connect(rw, "woocommerce", concurrency=6), "products")
-    elapsed = time.monotonic() - started
     variable = ids_where(rw, "products", lambda i: data.base_variable(i, True))
     by_id = {r["id"]: r for r in records}
     assert len(by_id) == len(records), "each record once"
@@ -183,9 +180,7 @@ def test_woocommerce_variations_are_products_of_their_own(rw: SandboxServer, con
     assert to_canonical("woocommerce", "products", by_id[variable[0]])["parent_id"] is None
     variation_calls = [p for p in rw.stats.paths if "/variations" in p]
     assert len(variation_calls) == len([p for p in variable if p in by_id])
-    assert rw.stats.max_in_flight >= 4
-    # sequential, the pages and the variation calls would take calls x 60 ms
-    assert elapsed < rw.stats.requests * 0.06 * 0.6
+    assert rw.stats.max_in_flight >= 4, "variations are read concurrently"
 
 
 # -- WooCommerce customers: roles and guests -------------------------------------------------
