@@ -301,7 +301,11 @@ class WooCommerceConnector(HttpConnector):
                 "order": "asc",
                 "_fields": VARIATION_FIELDS,
             }
-            result = self._get(endpoint, params)
+            try:
+                result = self._get(endpoint, params)
+            except RemoteNotFound:  # the product was deleted since its page was read
+                log.info("WooCommerce product %s went away while being read", parent_id)
+                return out
             records = self._parse_list(result)
             for record in records:
                 record["parent_id"] = parent_id

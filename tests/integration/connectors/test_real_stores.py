@@ -10,6 +10,7 @@ import pytest
 
 from core.connectors import Connector, ConnectorConfig, build_connector, read_scope
 from core.connectors.odoo.connector import OdooConnector
+from core.connectors.woocommerce.connector import WooCommerceConnector
 from core.delta import to_canonical
 from core.errors import AuthError, BadResponse, RemoteNotFound
 from core.sandbox import SandboxServer, data
@@ -327,3 +328,13 @@ def test_odoo_sparse_variant_ids_are_read_in_concurrent_ranges(connect: Any) -> 
         assert server.stats.max_in_flight >= 5
     finally:
         server.stop()
+
+
+def test_a_variable_product_deleted_while_read_takes_its_variations_along(
+    rw: SandboxServer, connect: Any
+) -> None:
+    woo = connect(rw, "woocommerce")
+    assert isinstance(woo, WooCommerceConnector)
+    parent = next(r for r in fetch_all(woo, "products") if r["type"] == "variable")
+    rw.store.delete("products", parent["id"])
+    assert woo.variations_now([parent]) == {parent["id"]: []}

@@ -111,3 +111,18 @@ def test_wrong_arguments_get_the_api_message_and_fail(cli_env):
     assert body["details"]["requestId"]
     out = run_core(cli_env, "preview", "--org", "nope", "--sync-type", "odoo", "--entity", "orders")
     assert out.returncode != 0 and "There is no organization 'nope'" in out.stderr
+
+
+def test_sources_lists_each_sources_options(tmp_path) -> None:
+    out = run_core(core_env("sqlite:///" + str(tmp_path / "x.db"), tmp_path), "sources", "--json")
+    assert out.returncode == 0, out.stderr
+    listed = {s["syncType"]: s for s in json.loads(out.stdout)}
+    assert list(listed) == ["woocommerce", "odoo"]
+    woo = {o["name"]: o for o in listed["woocommerce"]["options"]}
+    assert woo["customer_roles"]["default"] == "customer"
+    assert woo["include_guests"]["kind"] == "flag"
+    odoo = {o["name"]: o for o in listed["odoo"]["options"]}
+    assert odoo["companies"]["kind"] == "text"
+    assert "allowed_company_ids" in odoo["companies"]["help"]
+    text = run_core(core_env("sqlite:///" + str(tmp_path / "x.db"), tmp_path), "sources")
+    assert "option query_string_auth (yes or no): Send the keys in the query string" in text.stdout
