@@ -123,27 +123,12 @@ class OdooConnector(HttpConnector):
         domain = list(read.domain)
         if since is not None:
             domain.append(["write_date", ">", _odoo_time(since)])
-        total = int(self._call(read.model, "search_count", {"domain": domain}))
-        pages_done = records_done = 0
-        pages_total = math.ceil(total / PAGE) if total else 0
+        # Counting (for progress) and listing the ids run beside the reads, on threads of
+        # their own: one listing call per ID_CHUNK ids never holds the reads up.
+        with ThreadPoolExecutor(2, thread_name_prefix="odoo-ids") as lister:
+            counting = lister.submit(self._call, read.model, "search_count", {"domain": domain})
 
-        def report(rows: int) -> None:
-            nonlocal pages_done, records_done
-            pages_done += 1
-            records_done += rows
-            if progress is not None:
-                progress(
-                    FetchProgress(
-                        entity_type, pages_done, max(pages_total, pages_done), records_done, total
-                    )
-                )
-
-        listed = [0]  # the highest id listed so far
-
-        def ranges() -> Iterator[tuple[int, int]]:
-            # The next ids are listed while the ranges of these are read: one call per
-            # ID_CHUNK ids, on a thread of its own, so that listing never holds reads up.
-            with ThreadPoolExecutor(1, thread_name_prefix="odoo-ids") as lister:
+            def ranges() -> Iterator[tuple[int, int | None]]:
                 after = 0
                 coming = lister.submit(self._ids_after, read.model, domain, after)
                 while True:
@@ -154,23 +139,23 @@ class OdooConnector(HttpConnector):
                         end = ids[min(start + PAGE, len(ids)) - 1]
                         yield (ids[start - 1] if start else after), end
                     if ids:
-                        after = listed[0] = ids[-1]
+                        after = ids[-1]
                     if len(ids) < ID_CHUNK:
+                        # records created while we read: later ones did not exist throughout
+                        yield after, None
                         return
 
-        def read_range(bounds: tuple[int, int]) -> list[Row]:
-            return self._read_range(read, domain, bounds[0], bounds[1])
+            def read_range(bounds: tuple[int, int | None]) -> list[Row]:
+                return self._read_range(read, domain, bounds[0], bounds[1])
 
-        for _, rows in ordered_map(read_range, ranges(), concurrency=self.concurrency):
-            for start in range(0, len(rows), PAGE):
-                chunk = rows[start : start + PAGE]
-                report(len(chunk))
-                yield chunk
-        # records created while we read: later ones did not exist throughout
-        rows = self._read_range(read, domain, listed[0], None)
-        for start in range(0, len(rows), PAGE):
-            report(len(rows[start : start + PAGE]))
-            yield rows[start : start + PAGE]
+            progress_of = _Progress(entity_type, progress)
+            for _, rows in ordered_map(read_range, ranges(), concurrency=self.concurrency):
+                if progress_of.total is None:
+                    progress_of.total = int(counting.result())
+                for start in range(0, len(rows), PAGE):
+                    chunk = rows[start : start + PAGE]
+                    progress_of.page_done(len(chunk))
+                    yield chunk
 
     # -- what this Odoo has -----------------------------------------------------------------
     def _entity(self, entity_type: str, probing: bool = False) -> EntityRead:
@@ -526,6 +511,32 @@ class OdooConnector(HttpConnector):
 
     def _api_name(self) -> str:
         return "JSON-2 API" if self.protocol == "json2" else "XML-RPC API"
+
+
+class _Progress:
+    """Pages and records read so far, against the count (known once its call answered)."""
+
+    def __init__(self, entity_type: str, callback: ProgressCallback | None) -> None:
+        self.entity_type = entity_type
+        self.callback = callback
+        self.total: int | None = None
+        self.pages_done = self.records_done = 0
+
+    def page_done(self, rows: int) -> None:
+        self.pages_done += 1
+        self.records_done += rows
+        if self.callback is None:
+            return
+        pages_total = math.ceil(self.total / PAGE) if self.total else 0
+        self.callback(
+            FetchProgress(
+                self.entity_type,
+                self.pages_done,
+                max(pages_total, self.pages_done),
+                self.records_done,
+                self.total,
+            )
+        )
 
 
 _MISSING = object()
