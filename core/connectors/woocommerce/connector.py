@@ -123,7 +123,7 @@ class WooCommerceConnector(HttpConnector):
         if self.guests:
             notes.append(
                 f"Guest buyers (orders without an account) are read as customers, one per "
-                f"billing e-mail: {self._guests_read:,} so far."
+                f"billing e-mail: {self._guests_read:,} of them."
             )
         return ReadScope(notes=tuple(notes))
 
