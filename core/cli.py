@@ -196,7 +196,10 @@ def _cmd_activity(args: argparse.Namespace) -> int:
     finally:
         services.close()
     if args.json:
-        rows = [{**e.__dict__, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
+        rows = [
+            {**e.__dict__, "connector": e.connector, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            for e in events
+        ]
         print(json.dumps({"total": total, "events": rows}, indent=2, default=str))
         return 0
     print(f"{total:,} event(s); newest first")

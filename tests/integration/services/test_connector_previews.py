@@ -230,7 +230,8 @@ def test_two_connectors_of_one_source_are_refreshed_at_the_same_time(services, t
     the other's."""
     org = two_stores
     keys = [
-        services.previews.preview_key(org, "woocommerce", "customers", name) for name in (DEMO, LIVE)
+        services.previews.preview_key(org, "woocommerce", "customers", name)
+        for name in (DEMO, LIVE)
     ]
     assert keys[0] != keys[1] and keys[0].connector_id != keys[1].connector_id
     assert services.previews.lease.acquire(keys[0], "a")
