@@ -58,9 +58,10 @@ def api(env: dict[str, str]) -> Iterator[Api]:
         server.stop()
 
 
-def _call(api: Api, method: str, **params: str) -> requests.Response:
+def _call(
+    api: Api, method: str, params: dict[str, str], body: dict[str, bool] | None = None
+) -> requests.Response:
     org_id = int(api.env["ORG_ID"])
-    body = params.pop("body", None)
     return requests.request(
         method,
         api.url,
@@ -76,17 +77,19 @@ def _counts(answer: requests.Response) -> dict[str, int]:
 
 
 def test_connector_picks_the_store_and_the_default_answers_without_it(api: Api):
-    by_default = _call(api, "GET", sync_type="woocommerce", entity_type="customers")
+    by_default = _call(api, "GET", {"sync_type": "woocommerce", "entity_type": "customers"})
     assert by_default.status_code == 200, by_default.text
     assert by_default.json()["data"]["connector"]["name"] == DEMO
 
-    of_live = _call(api, "GET", sync_type="woocommerce", entity_type="customers", connector=LIVE)
+    of_live = _call(
+        api, "GET", {"sync_type": "woocommerce", "entity_type": "customers", "connector": LIVE}
+    )
     assert of_live.status_code == 200, of_live.text
     live = of_live.json()["data"]["connector"]
     assert live["name"] == LIVE and _counts(of_live) != _counts(by_default)
 
     # by id, the source left out: it is the connector's
-    by_id = _call(api, "GET", entity_type="customers", connector=str(live["id"]))
+    by_id = _call(api, "GET", {"entity_type": "customers", "connector": str(live["id"])})
     assert by_id.status_code == 200, by_id.text
     assert by_id.json()["data"]["syncType"] == "woocommerce" and by_id.json()["data"]["cacheHit"]
 
@@ -94,13 +97,15 @@ def test_connector_picks_the_store_and_the_default_answers_without_it(api: Api):
     fetched = _call(
         api,
         "POST",
-        action="fetch",
-        sync_type="woocommerce",
-        entity_type="customers",
-        connector=LIVE,
+        {
+            "action": "fetch",
+            "sync_type": "woocommerce",
+            "entity_type": "customers",
+            "connector": LIVE,
+        },
     )
     assert fetched.status_code == 200 and fetched.json()["data"]["cacheHit"] is False
-    again = _call(api, "GET", sync_type="woocommerce", entity_type="customers")
+    again = _call(api, "GET", {"sync_type": "woocommerce", "entity_type": "customers"})
     assert again.json()["data"]["cacheHit"] is True
     assert again.json()["data"]["computedAt"] == by_default.json()["data"]["computedAt"]
 
@@ -108,10 +113,19 @@ def test_connector_picks_the_store_and_the_default_answers_without_it(api: Api):
 def test_select_saves_the_settings_of_the_named_connector(api: Api):
     body = {"includeNew": False, "includeUpdated": True, "includeDeleted": True}
     saved = _call(
-        api, "POST", action="select", sync_type="woocommerce", entity_type="orders", connector=LIVE
+        api,
+        "POST",
+        {
+            "action": "select",
+            "sync_type": "woocommerce",
+            "entity_type": "orders",
+            "connector": LIVE,
+        },
     )
     assert saved.status_code == 400  # no body
-    saved = _call(api, "POST", action="select", entity_type="orders", connector=LIVE, body=body)
+    saved = _call(
+        api, "POST", {"action": "select", "entity_type": "orders", "connector": LIVE}, body
+    )
     assert saved.status_code == 200, saved.text
     data = saved.json()["data"]
     assert (data["connector"]["name"], data["syncType"], data["includeNew"]) == (
@@ -159,7 +173,7 @@ def test_a_wrong_connector_is_answered_in_the_envelope(
     api: Api, params: dict[str, str], status: int, message: str
 ):
     for method, extra in (("GET", {}), ("POST", {"action": "fetch"})):
-        answer = _call(api, method, **params, **extra)
+        answer = _call(api, method, {**params, **extra})
         assert answer.status_code == status, answer.text
         body = answer.json()
         assert body["success"] is False and body["error"] == message
