@@ -33,9 +33,20 @@ FIRST_CONNECTOR = (
 )
 
 
+def _delete(table: str, where: str) -> None:
+    """Delete rows, and the records of deleted snapshots (SQLite's foreign keys are off while
+    migrating: see env.py)."""
+    if table == "sync_preview_cache":
+        op.execute(
+            f"DELETE FROM sync_preview_record WHERE cache_id IN "
+            f"(SELECT id FROM sync_preview_cache WHERE {where})"
+        )
+    op.execute(f"DELETE FROM {table} WHERE {where}")
+
+
 def _give_rows_to_the_first_connector(table: str) -> None:
     op.execute(f"UPDATE {table} SET connector_id = {FIRST_CONNECTOR.format(table=table)}")
-    op.execute(f"DELETE FROM {table} WHERE connector_id IS NULL")
+    _delete(table, "connector_id IS NULL")
 
 
 def _connector_fk(batch: BatchOperations, table: str) -> None:
@@ -137,10 +148,7 @@ def upgrade() -> None:
 
 
 def _keep_only_the_default_connectors_rows(table: str) -> None:
-    op.execute(
-        f"DELETE FROM {table} WHERE connector_id NOT IN "
-        "(SELECT id FROM integration_connector WHERE is_default)"
-    )
+    _delete(table, "connector_id NOT IN (SELECT id FROM integration_connector WHERE is_default)")
 
 
 def downgrade() -> None:
