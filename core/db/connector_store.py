@@ -42,7 +42,7 @@ class ConnectorView:
     masked_credentials: dict[str, str]
     options: dict[str, Any]
     updated_at: datetime
-    is_default: bool = False
+    is_default: bool
 
 
 @dataclass(frozen=True)

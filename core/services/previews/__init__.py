@@ -117,7 +117,7 @@ class DeltaDetectionService:
         forced."""
         check_named(sync_type, entity_type)
         authorize(actor, REFRESH_PREVIEWS if force_refresh else VIEW)
-        key = self.preview_key(actor, sync_type, entity_type, connector)
+        key = self._key(actor, sync_type, entity_type, connector)
         if not force_refresh:
             cached = self.snapshots.fresh(actor, key)
             if cached is not None:
@@ -181,7 +181,7 @@ class DeltaDetectionService:
         """The newest good snapshot even if expired, without computing or logging anything."""
         check_named(sync_type, entity_type)
         authorize(actor, VIEW)
-        return self.snapshots.latest(self.preview_key(actor, sync_type, entity_type, connector))
+        return self.snapshots.latest(self._key(actor, sync_type, entity_type, connector))
 
     def preview_key(
         self,
@@ -191,7 +191,14 @@ class DeltaDetectionService:
         connector: ConnectorChoice = None,
     ) -> PreviewKey:
         """Which preview the actor names: ``connector``'s (the default connector of
-        ``sync_type`` when None) of ``entity_type``."""
+        ``sync_type`` when None) of ``entity_type`` (for work that runs a refresh later)."""
+        check_named(sync_type, entity_type)
+        authorize(actor, VIEW)
+        return self._key(actor, sync_type, entity_type, connector)
+
+    def _key(
+        self, actor: Actor, sync_type: str | None, entity_type: str, connector: ConnectorChoice
+    ) -> PreviewKey:
         chosen = find_connector(self.sessions, actor.org_id, connector, sync_type)
         return PreviewKey(actor.org_id, chosen.id, chosen.sync_type, entity_type)
 
