@@ -126,6 +126,7 @@ def test_a_preview_is_the_envelope_and_then_served_from_the_cache(api: Api, org_
     assert set(data) == {
         "syncType",
         "entityType",
+        "connector",
         "delta",
         "computedAt",
         "expiresAt",

@@ -1,7 +1,7 @@
 """real stores: customers.status, products.parent_id, what a preview read
 
 Revision ID: real_stores
-Revises: 0001
+Revises: connector_previews
 Create Date: 2026-12-03 09:00:00
 
 Customers gain ``status`` (active, archived, guest) and products ``parent_id`` (a
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "real_stores"
-down_revision = "0001"
+down_revision = "connector_previews"
 branch_labels = None
 depends_on = None
 
