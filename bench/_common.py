@@ -85,6 +85,7 @@ def _customers(ids: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
         state=pick(STATES),
         postcode=ident.str.zfill(5).str.slice(0, 5),
         country=pick(COUNTRIES),
+        status=pl.lit("active"),  # registered customers (WooCommerce's mapping gives "active")
     )
 
 

@@ -1,11 +1,13 @@
 """Benchmark: fetch every customer from the sandbox through the real connectors.
 
     python -m bench.fetch --n 100000 --latency-ms 50 [--concurrency 6] [--odoo]
+        [--entity products] [--real-world] [--odoo-only]
 
 The sandbox runs in a subprocess (`python -m core sandbox`), so that its rendering does
 not compete with the client for this process's GIL; the figures are wall time on the
 client side. The bound is pages x latency / concurrency: the time the latency alone costs
-with perfect overlap.
+with perfect overlap. ``--real-world`` seeds what real installations hold; with
+``--entity products`` the Odoo variants' ids start at 100,000,000 (sparse ids).
 """
 
 from __future__ import annotations
@@ -40,20 +42,25 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], limit: float = 30.0) -
 
 
 def _run(
-    label: str, config: ConnectorConfig, n: int, latency_ms: float, concurrency: int, page: int
+    label: str,
+    config: ConnectorConfig,
+    entity: str,
+    latency_ms: float,
+    concurrency: int,
+    page: int,
 ) -> None:
     connector = build_connector(config, concurrency=concurrency, timeout=30)
     started = time.perf_counter()
     records = pages = 0
-    for chunk in connector.iter_pages("customers"):
+    for chunk in connector.iter_pages(entity):
         records += len(chunk)
         pages += 1
     elapsed = time.perf_counter() - started
     connector.close()
-    ideal_pages = math.ceil(n / page)
+    ideal_pages = math.ceil(records / page)
     bound = ideal_pages * latency_ms / 1000 / concurrency
     print(
-        f"{label}: {records:,} customers in {elapsed:.2f} s, {pages} pages yielded "
+        f"{label}: {records:,} {entity} in {elapsed:.2f} s, {pages} pages yielded "
         f"({ideal_pages} x {page} needed); bound {ideal_pages} x {latency_ms:g} ms / "
         f"{concurrency} = {bound:.2f} s; ratio {elapsed / bound if bound else float('nan'):.2f}"
     )
@@ -66,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="latency of each answer")
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--odoo", action="store_true", help="also fetch over Odoo JSON-2")
+    parser.add_argument("--odoo-only", action="store_true", help="fetch over Odoo JSON-2 only")
+    parser.add_argument(
+        "--entity", default="customers", choices=("customers", "products", "orders")
+    )
+    parser.add_argument(
+        "--real-world", action="store_true", help="the sandbox's real-world data set"
+    )
     args = parser.parse_args(argv)
     port = _free_port()
     proc = subprocess.Popen(
@@ -80,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             str(args.n),
             "--latency-ms",
             str(args.latency_ms),
+            *(["--real-world"] if args.real_world else []),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -89,15 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         woo = ConnectorConfig(
             "woocommerce", url, {"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox"}
         )
-        _run(
-            "WooCommerce (OAuth 1.0a over HTTP)",
-            woo,
-            args.n,
-            args.latency_ms,
-            args.concurrency,
-            100,
-        )
-        if args.odoo:
+        if not args.odoo_only:
+            _run(
+                "WooCommerce (OAuth 1.0a over HTTP)",
+                woo,
+                args.entity,
+                args.latency_ms,
+                args.concurrency,
+                100,
+            )
+        if args.odoo or args.odoo_only:
             odoo = ConnectorConfig(
                 "odoo",
                 url,
@@ -105,9 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                 {"protocol": "json2"},
             )
             _run(
-                "Odoo JSON-2 (keyset id ranges)",
+                "Odoo JSON-2",
                 odoo,
-                args.n,
+                args.entity,
                 args.latency_ms,
                 args.concurrency,
                 100,

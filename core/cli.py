@@ -139,6 +139,10 @@ def _print_table(snap: PreviewSnapshot) -> None:
         f"computed {snap.computed_at:%Y-%m-%d %H:%M:%S} UTC, fresh until "
         f"{snap.expires_at:%H:%M:%S} UTC ({'cache hit' if snap.cache_hit else 'computed now'})"
     )
+    if snap.not_compared:
+        print(f"not available, not compared: {', '.join(snap.not_compared)}")
+    for note in snap.notes:
+        print(f"note: {note}")
     for kind in ("new", "updated", "deleted"):
         rows = snap.records[kind]
         if not rows:
@@ -247,6 +251,57 @@ def _cmd_api_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sources(args: argparse.Namespace) -> int:
+    """Every source a connector can read, with its credentials and options (from its spec)."""
+    from core.services import catalog
+
+    specs = catalog.specs()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "syncType": spec.key,
+                        "label": spec.label,
+                        "credentials": [
+                            {"name": f.name, "label": f.label, "secret": f.secret}
+                            for f in spec.credentials
+                        ],
+                        "options": [
+                            {
+                                "name": o.name,
+                                "label": o.label,
+                                "kind": o.kind,
+                                "default": o.default,
+                                "choices": dict(o.choices),
+                                "help": o.help,
+                            }
+                            for o in spec.options
+                        ],
+                    }
+                    for spec in specs
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for spec in specs:
+        print(f"{spec.key}: {spec.label} (address like {spec.url_example})")
+        for field in spec.credentials:
+            print(f"  credential {field.name}: {field.label}{' (secret)' if field.secret else ''}")
+        for option in spec.options:
+            if option.kind == "choice":
+                kind = "one of " + ", ".join(option.choices)
+            else:
+                kind = "yes or no" if option.kind == "flag" else "text"
+            default = f"; default {option.default!r}" if option.default not in ("", False) else ""
+            print(f"  option {option.name} ({kind}{default}): {option.label}")
+            if option.help:
+                print(f"    {option.help}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Sync Preview operations")
@@ -265,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox-url", help="a running sandbox (default: started in-process)")
     p.add_argument("--admin-password", help="password of the 'admin' user (default: generated)")
     p.set_defaults(handler=_cmd_demo)
+
+    p = sub.add_parser("sources", help="list the sources, their credentials and options")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_sources)
 
     p = sub.add_parser("preview", help="show a sync preview (cached unless --refresh)")
     p.add_argument("--org", required=True, help="organization slug or id")

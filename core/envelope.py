@@ -54,6 +54,8 @@ def preview_data(snap: PreviewSnapshot) -> dict[str, Any]:
         "computedAt": iso(snap.computed_at),
         "expiresAt": iso(snap.expires_at),
         "cacheHit": snap.cache_hit,
+        "notCompared": list(snap.not_compared),
+        "notes": list(snap.notes),
     }
 
 

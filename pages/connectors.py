@@ -41,16 +41,32 @@ def delete(connector_id: int, name: str) -> str:
     return name
 
 
-def option_input(option: SourceOption, current: Any = None) -> str:
-    """A drop-down of one of a source's options, on ``current`` when it is one of its choices."""
+def option_input(option: SourceOption, current: Any = None, key: str = "") -> Any:
+    """One of a source's options as its kind asks (a drop-down, a checkbox or a text line),
+    on ``current`` when set; ``key`` tells the widgets of several forms apart."""
+    help_text = option.help or None
+    widget_key = f"{key}_{option.name}" if key else None
+    if option.kind == "flag":
+        on = bool(current) if current is not None else bool(option.default)
+        return st.checkbox(option.label, value=on, help=help_text, key=widget_key)
+    if option.kind == "text":
+        return st.text_input(
+            option.label,
+            value=str(current if current is not None else option.default),
+            placeholder=option.placeholder,
+            help=help_text,
+            key=widget_key,
+        )
     choices = list(option.choices)
     value = current if current in option.choices else option.default
     return str(
         st.selectbox(
             option.label,
             choices,
-            index=choices.index(value),
+            index=choices.index(str(value)),
             format_func=lambda choice: str(option.choices[choice]),
+            help=help_text,
+            key=widget_key,
         )
     )
 
@@ -138,7 +154,9 @@ for connector in connectors:
                 for field in credential_fields
             }
             chosen = {
-                option.name: option_input(option, connector.options.get(option.name))
+                option.name: option_input(
+                    option, connector.options.get(option.name), key=f"edit_{connector.id}"
+                )
                 for option in (spec.options if spec is not None else ())
             }
             if st.form_submit_button("💾 Save changes", key=f"save_{connector.id}"):
@@ -172,7 +190,7 @@ with st.form("add_connector", clear_on_submit=True):
         field.name: st.text_input(field.label, type="password", key=f"new_{field.name}")
         for field in new_spec.credentials
     }
-    chosen = {option.name: option_input(option) for option in new_spec.options}
+    chosen = {option.name: option_input(option, key="new") for option in new_spec.options}
     if st.form_submit_button("➕ Add connector", key="add_connector_submit", type="primary"):
         change(
             partial(

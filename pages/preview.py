@@ -90,6 +90,13 @@ if snapshot.duplicates_collapsed:
     st.caption(
         f"{snapshot.duplicates_collapsed:,} duplicate records from the source were counted once."
     )
+if snapshot.not_compared or snapshot.notes:
+    with st.expander("ℹ️ What was read", expanded=bool(snapshot.not_compared)):
+        if snapshot.not_compared:
+            fields = ", ".join(fmt.column_label(f) for f in snapshot.not_compared)
+            st.markdown(f"**Not available, not compared:** {fields}")
+        for note in snapshot.notes:
+            st.markdown(f"- {note}")
 
 # --- records --------------------------------------------------------------------------------
 tabs = st.tabs(

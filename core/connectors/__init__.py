@@ -11,14 +11,23 @@ from __future__ import annotations
 from core import sources
 from core.connectors.redact import protect
 from core.errors import ConfigError
-from core.sources import Connector, ConnectorConfig, FetchProgress, ProgressCallback
+from core.sources import (
+    Connector,
+    ConnectorConfig,
+    FetchProgress,
+    ProgressCallback,
+    ReadScope,
+    read_scope,
+)
 
 __all__ = [
     "Connector",
     "ConnectorConfig",
     "FetchProgress",
     "ProgressCallback",
+    "ReadScope",
     "build_connector",
+    "read_scope",
 ]
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from core.connectors.http import HttpClient
+from core.connectors.http import HttpClient, HttpResult
 from core.connectors.redact import display_url
-from core.sources.connector import ConnectorConfig
+from core.errors import RemoteNotFound
+from core.sources.connector import ConnectorConfig, ReadScope
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class HttpConnector:
@@ -45,6 +49,36 @@ class HttpConnector:
 
     def configure(self, config: ConnectorConfig) -> None:
         """Read the credentials and options of ``config``."""
+
+    def read_scope(self, entity_type: str) -> ReadScope:
+        """What a read of ``entity_type`` covers (``core.sources.read_scope``): everything."""
+        return ReadScope()
+
+    def check_redirect(self, result: HttpResult) -> None:
+        """Raise ``RemoteNotFound`` saying where a redirect leads.
+
+        Redirects are never followed: the keys would go with the request to wherever the
+        server points. A plain-HTTP address answered by a redirect to HTTPS on the same host
+        is a server that wants HTTPS; the message gives the address to use instead.
+        """
+        if result.status not in REDIRECTS:
+            return
+        location = result.headers.get("Location") or ""
+        here = urlsplit(self.root)
+        there = urlsplit(urljoin(self.root + "/", location))
+        if not location or not there.hostname:
+            return
+        if (here.scheme, there.scheme) == ("http", "https") and here.hostname == there.hostname:
+            address = display_url(f"https://{there.netloc}{here.path}")
+            raise RemoteNotFound(
+                f"{self.system} at {self.shown} wants HTTPS: it redirects every request to "
+                f"https. Change the connector's address to {address}."
+            )
+        raise RemoteNotFound(
+            f"{self.shown} redirects to {display_url(there.geturl())}. If that is the "
+            f"{self.system}, enter that address (redirects are not followed, so that the keys "
+            "are never sent anywhere else)."
+        )
 
     def close(self) -> None:
         """Close the HTTP session."""

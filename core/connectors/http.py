@@ -128,11 +128,14 @@ class HttpClient:
         auth: Any = None,
         sign: Signer | None = None,
         check: Callable[[HttpResult], None] | None = None,
+        final: Callable[[HttpResult], bool] | None = None,
     ) -> HttpResult:
         """One logical call, retried on 429/5xx/connection errors; `check` maps statuses.
 
         `sign(method, url_with_query)` returns the URL and extra headers to send; it runs
-        again for every attempt (OAuth nonces must not repeat).
+        again for every attempt (OAuth nonces must not repeat). A 5xx answer for which
+        `final` is true (an application error that says what went wrong) is not retried but
+        handed to `check`.
         """
         started = time.monotonic()
 
@@ -152,7 +155,7 @@ class HttpClient:
             before_sleep=self._log_retry,
         )
         result: HttpResult = retrying(
-            self._attempt, method, url, params, headers, body, auth, sign, check
+            self._attempt, method, url, params, headers, body, auth, sign, check, final
         )
         return result
 
@@ -184,6 +187,7 @@ class HttpClient:
         auth: Any,
         sign: Signer | None,
         check: Callable[[HttpResult], None] | None,
+        final: Callable[[HttpResult], bool] | None = None,
     ) -> HttpResult:
         self.check_deadline()
         send_headers = dict(headers or {})
@@ -199,7 +203,7 @@ class HttpClient:
                 "try again in a few minutes.",
                 retry_after=_retry_after(result.headers),
             )
-        if result.status in RETRY_STATUSES:
+        if result.status in RETRY_STATUSES and not (final is not None and final(result)):
             raise ServerError(
                 f"{self.system} at {self.shown_url} answered with a server error "
                 f"(HTTP {result.status}); try again later or ask its administrator."

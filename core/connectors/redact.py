@@ -14,6 +14,7 @@ _SECRET_PARAMS = re.compile(
 )
 _lock = threading.Lock()
 _known_secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None  # the registered secrets, as whole tokens
 _installed = False
 
 
@@ -28,14 +29,22 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{path}"
 
 
+def _token(secret: str) -> str:
+    """A pattern of ``secret`` as a whole token: where it starts (ends) with a letter, digit
+    or "_", no such character may come right before (after) it. So a password "admin" is
+    taken out of "admin:x@host" and "“admin”", but not out of "administrator"."""
+    before = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    return before + re.escape(secret) + after
+
+
 def redact(text: str) -> str:
-    """Replace secret query parameters and every registered secret value by ``***``."""
+    """Replace secret query parameters and every registered secret value (a whole token,
+    not a part of a word) by ``***``."""
     text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
     with _lock:
-        secrets = sorted(_known_secrets, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+        pattern = _pattern
+    return text if pattern is None else pattern.sub("***", text)
 
 
 class RedactingFilter(logging.Filter):
@@ -52,9 +61,13 @@ class RedactingFilter(logging.Filter):
 
 def protect(secrets: Iterable[str]) -> None:
     """Register secret values and install the filter on the loggers that print URLs."""
-    global _installed
+    global _installed, _pattern
     with _lock:
+        before = len(_known_secrets)
         _known_secrets.update(s for s in secrets if s and len(s) >= 3)
+        if len(_known_secrets) != before:
+            longest_first = sorted(_known_secrets, key=len, reverse=True)
+            _pattern = re.compile("|".join(_token(secret) for secret in longest_first))
         if _installed:
             return
         _installed = True

@@ -94,7 +94,7 @@ class ConnectorStore:
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
         """Add a connector; the first of its source becomes that source's default."""
-        sources.get(sync_type)
+        checked = sources.get(sync_type).option_values(options or {})
         if not name.strip():
             raise InvalidRequest("Give the connector a name.")
         row = IntegrationConnector(
@@ -103,7 +103,7 @@ class ConnectorStore:
             name=name.strip(),
             base_url=base_url.strip().rstrip("/"),
             credentials_encrypted=self.vault.encrypt({k: v for k, v in credentials.items() if v}),
-            options=dict(options or {}),
+            options=checked,
             is_default=_default_row(self.session, sync_type) is None,
         )
         try:
@@ -139,7 +139,8 @@ class ConnectorStore:
             merged.update({k: v for k, v in credentials.items() if v})
             row.credentials_encrypted = self.vault.encrypt(merged)
         if options is not None:
-            row.options = {**(row.options or {}), **options}
+            checked = sources.get(row.sync_type).option_values(options)
+            row.options = {**(row.options or {}), **checked}
         self.session.flush()
         return self._view(row)
 

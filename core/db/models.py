@@ -159,6 +159,7 @@ class Customer(LocalRecordMixin, Base):
     state: Mapped[str | None] = mapped_column(String(64))
     postcode: Mapped[str | None] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(32))  # active | archived | guest
 
 
 class Product(LocalRecordMixin, Base):
@@ -173,6 +174,7 @@ class Product(LocalRecordMixin, Base):
     stock_quantity: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(32))
     type: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[str | None] = mapped_column(String(64))  # a variation's product
 
 
 class Order(LocalRecordMixin, Base):
@@ -220,6 +222,8 @@ class PreviewCache(TenantMixin, Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # What the refresh read: {"not_compared": [fields], "notes": [sentences]} (None: all)
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class PreviewRecord(TenantMixin, Base):

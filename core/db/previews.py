@@ -101,8 +101,10 @@ class SnapshotRows:
         duration_ms: int,
         created_by: str | None,
         records: Iterable[StoredRecord],
+        scope: Mapping[str, Any] | None = None,
     ) -> PreviewCache:
-        """Store a computed snapshot and its records in the current transaction."""
+        """Store a computed snapshot and its records in the current transaction; ``scope``
+        says what the refresh read (``{"not_compared": [...], "notes": [...]}``)."""
         snap = self._add(
             (connector_id, sync_type, entity_type, "ready"),
             (hash_version, duration_ms, created_by),
@@ -110,6 +112,7 @@ class SnapshotRows:
             duplicates_collapsed=duplicates_collapsed,
             computed_at=computed_at,
             expires_at=expires_at,
+            scope=dict(scope) if scope else None,
         )
         org_id = snap.org_id
         batch: list[dict[str, Any]] = []

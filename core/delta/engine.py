@@ -6,13 +6,15 @@ Two paths give the same result: a streaming pass over canonical dicts, and a col
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from core.delta.fields import COMPARABLE_FIELDS, check_entity
 from core.delta.frame import CanonicalFrame, frame_from_canonical
 from core.delta.frame_diff import diff_frames
 from core.delta.result import DeltaResult, FieldChange, UpdatedRecord
+from core.delta.subset import not_compared, without_fields
 
 Records = Iterable[Mapping[str, Any]]
 
@@ -36,21 +38,45 @@ def field_changes(
 
 
 def diff(
-    entity_type: str, external: Records | CanonicalFrame, local: Records | CanonicalFrame
+    entity_type: str,
+    external: Records | CanonicalFrame,
+    local: Records | CanonicalFrame,
+    *,
+    compared: Iterable[str] | None = None,
 ) -> DeltaResult:
-    """Classify records as new, updated, deleted or unchanged, matching by ``external_id``."""
+    """Classify records as new, updated, deleted or unchanged, matching by ``external_id``.
+
+    ``compared`` names the fields to compare (None: all); the others are set to null on both
+    sides and named in the result's ``not_compared`` (``core.delta.subset``).
+    """
     check_entity(entity_type)
+    dropped = not_compared(entity_type, compared)
     if isinstance(external, CanonicalFrame) or isinstance(local, CanonicalFrame):
-        return diff_frames(
+        result = diff_frames(
             entity_type,
-            external
-            if isinstance(external, CanonicalFrame)
-            else frame_from_canonical(entity_type, external),
-            local
-            if isinstance(local, CanonicalFrame)
-            else frame_from_canonical(entity_type, local),
+            without_fields(
+                external
+                if isinstance(external, CanonicalFrame)
+                else frame_from_canonical(entity_type, external),
+                dropped,
+            ),
+            without_fields(
+                local
+                if isinstance(local, CanonicalFrame)
+                else frame_from_canonical(entity_type, local),
+                dropped,
+            ),
         )
-    return _diff_records(entity_type, external, local)
+    elif dropped:
+        result = _diff_records(entity_type, _masked(external, dropped), _masked(local, dropped))
+    else:
+        result = _diff_records(entity_type, external, local)
+    return replace(result, not_compared=dropped) if dropped else result
+
+
+def _masked(records: Records, dropped: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    blank = dict.fromkeys(dropped)
+    return ({**record, **blank} for record in records)
 
 
 def _values(fields: tuple[str, ...], record: Mapping[str, Any]) -> tuple[Any, ...]:

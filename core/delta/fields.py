@@ -9,10 +9,11 @@ from core.delta.errors import UnknownType
 ENTITY_TYPES: Final = ("customers", "products", "orders")
 
 #: Bump when a normalization or serialization rule changes: stored fingerprints become stale.
-HASH_VERSION: Final = 1
+#: 2: customers gained ``status``, products ``parent_id``; HTML entities are decoded in text.
+HASH_VERSION: Final = 2
 
 #: How a field's values are normalized and compared (``normalize.NORMALIZERS``).
-FieldType = Literal["text", "email", "code", "money", "int", "timestamp", "lines"]
+FieldType = Literal["text", "email", "code", "ref", "money", "int", "timestamp", "lines"]
 
 #: The type of every comparable field, in the order the fingerprint serializes them.
 FIELD_TYPES: Final[dict[str, dict[str, FieldType]]] = {
@@ -27,6 +28,7 @@ FIELD_TYPES: Final[dict[str, dict[str, FieldType]]] = {
         "state": "code",
         "postcode": "text",
         "country": "code",
+        "status": "text",
     },
     "products": {
         "sku": "text",
@@ -37,6 +39,7 @@ FIELD_TYPES: Final[dict[str, dict[str, FieldType]]] = {
         "stock_quantity": "int",
         "status": "text",
         "type": "text",
+        "parent_id": "ref",
     },
     "orders": {
         "number": "text",

@@ -25,6 +25,7 @@ TYPE_DTYPES: dict[FieldType, pl.DataType] = {
     "text": pl.String(),
     "email": pl.String(),
     "code": pl.String(),
+    "ref": pl.String(),
     "money": pl.String(),
     "int": pl.Int64(),
     "timestamp": pl.String(),

@@ -2,8 +2,9 @@
 
 ``normalize_columns`` takes the raw columns of a source's records (as polars read them: wire
 JSON or local rows) and gives the columns of a ``CanonicalFrame`` with exactly the values
-``to_canonical`` gives record by record. ASCII text is normalized by polars expressions;
-anything else by the same Python normalizers as the record path, once per distinct value.
+``to_canonical`` gives record by record. ASCII text without ``&`` is normalized by polars
+expressions; anything else (non-ASCII, HTML character references) by the same Python
+normalizers as the record path, once per distinct value.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.delta.canonical import record_error
 from core.delta.errors import RecordError
 from core.delta.fields import FIELD_TYPES, FieldType
 from core.delta.frame import TYPE_DTYPES, frame_schema
-from core.delta.mapping import FirstOf, Joined, Path, RecordFormat, Spec
+from core.delta.mapping import Const, FirstOf, Joined, Path, RecordFormat, Spec
 
 # Exactly the ASCII characters Python's str.strip() removes.
 _ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
@@ -67,11 +68,19 @@ def _python_mapped(
     return joined["value"]
 
 
+def _plain(series: pl.Series) -> pl.Series:
+    """True where the ASCII rule alone gives the canonical text: ASCII without an ``&``
+    (which may start an HTML character reference, decoded by ``normalize.text``)."""
+    return (series.str.len_bytes() == series.str.len_chars()) & ~series.str.contains(
+        "&", literal=True
+    )
+
+
 def _text_series(series: pl.Series, field_type: FieldType, ctx: _Context, field: str) -> pl.Series:
     func = normalize.NORMALIZERS[field_type]
     if series.dtype != pl.String:
         return _python_mapped(series, func, _S, ctx, field)
-    is_ascii = series.str.len_bytes() == series.str.len_chars()
+    is_ascii = _plain(series)
     fast = series.str.strip_chars(_ASCII_SPACE)
     if field_type == "email":
         fast = fast.str.to_lowercase()
@@ -126,7 +135,7 @@ def leaves(spec: Spec, field_type: FieldType) -> Iterator[tuple[Path, FieldType]
     elif isinstance(spec, Joined):
         for path in spec.parts:
             yield path, "text"
-    else:
+    elif not isinstance(spec, Const):
         raise NoColumnarForm(type(spec).__name__)
 
 
@@ -145,10 +154,10 @@ def _leaf_exprs(
 ) -> tuple[pl.DataFrame, dict[tuple[Path, FieldType], pl.Expr]]:
     """Every leaf path as a polars expression over a frame of the raw leaf columns.
 
-    String text leaves use the ASCII rule (``_fast_text``); the distinct non-ASCII values are
-    also normalized in Python, and the few whose result differs (NFC, Unicode spaces or
-    case) are replaced, so the values equal ``to_canonical``'s. Other leaves are normalized
-    by ``_normalized`` up front.
+    String text leaves use the ASCII rule (``_fast_text``); the distinct non-ASCII values (and
+    those with an ``&``) are also normalized in Python, and the few whose result differs (NFC,
+    HTML references, Unicode spaces or case) are replaced, so the values equal
+    ``to_canonical``'s. Other leaves are normalized by ``_normalized`` up front.
     """
     raws = {leaf: _raw_column(data, leaf[0]) for leaf in leaves}
     names = {leaf: f"c{index}" for index, leaf in enumerate(leaves)}
@@ -158,7 +167,10 @@ def _leaf_exprs(
     if text:
         probe = pl.DataFrame([raws[leaf].alias(names[leaf]) for leaf in text])
         flags = probe.select(
-            (pl.col(names[leaf]).str.len_bytes() != pl.col(names[leaf]).str.len_chars()).any()
+            (
+                (pl.col(names[leaf]).str.len_bytes() != pl.col(names[leaf]).str.len_chars())
+                | pl.col(names[leaf]).str.contains("&", literal=True)
+            ).any()
             for leaf in text
         )
     columns: list[pl.Series] = []
@@ -188,8 +200,9 @@ def _leaf_exprs(
 def _unicode_fixes(
     raw: pl.Series, field_type: FieldType, ctx: _Context, field: str
 ) -> tuple[list[str], list[str | None]]:
-    """The distinct non-ASCII values whose Python normalization differs from the ASCII rule."""
-    non_ascii = (raw.str.len_bytes() != raw.str.len_chars()).fill_null(False)
+    """The distinct values outside the ASCII rule (non-ASCII, or with an ``&``) whose Python
+    normalization differs from it."""
+    non_ascii = (~_plain(raw)).fill_null(False)
     distinct = raw.filter(non_ascii).unique()
     fast = distinct.to_frame("v").select(_fast_text(pl.col("v"), field_type)).to_series().to_list()
     func = normalize.NORMALIZERS[field_type]
@@ -226,6 +239,8 @@ def _spec_expr(
         elif field_type == "code":
             joined = joined.str.to_uppercase()
         return pl.when(pl.any_horizontal([part.is_not_null() for part in parts])).then(joined)
+    if isinstance(spec, Const):
+        return pl.lit(spec.value({}, field_type), dtype=TYPE_DTYPES[field_type])
     raise NoColumnarForm(type(spec).__name__)
 
 

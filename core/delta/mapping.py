@@ -1,8 +1,9 @@
 """Where each canonical field comes from: the mapping vocabulary and a source's record format.
 
 A mapping table gives, for each canonical field of an entity, a small *spec* that reads the
-raw record (``Path("billing", "phone")``, ``FirstOf(...)``, ``Joined(...)``, ``Computed(...)``,
-``Lines(...)``); the field's type (``fields.FIELD_TYPES``) then normalizes what the spec read.
+raw record (``Path("billing", "phone")``, ``FirstOf(...)``, ``Joined(...)``, ``Const(...)``,
+``Computed(...)``, ``Lines(...)``); the field's type (``fields.FIELD_TYPES``) then normalizes
+what the spec read.
 
 A ``RecordFormat`` is what the engine needs to know of a source: its key and label, the key
 of a record's id, one mapping table per entity and, optionally, the wire schema per entity
@@ -79,6 +80,16 @@ class Joined:
 
 
 @dataclass(frozen=True)
+class Const:
+    """The same raw value for every record (normalized by the field's type)."""
+
+    raw: Any
+
+    def value(self, record: Mapping[str, Any], field_type: FieldType) -> Any:
+        return normalize.NORMALIZERS[field_type](self.raw)
+
+
+@dataclass(frozen=True)
 class Computed:
     """A raw value computed from the whole record, then normalized by the field's type."""
 
@@ -117,7 +128,7 @@ class Lines:
         )
 
 
-Spec = Path | FirstOf | Joined | Computed | Lines
+Spec = Path | FirstOf | Joined | Const | Computed | Lines
 #: Canonical field -> where its value comes from, for one entity of one source.
 EntityMapping = Mapping[str, Spec]
 #: Wire field -> polars dtype: the fields of one entity the columnar JSON reader reads.

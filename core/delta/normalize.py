@@ -5,7 +5,9 @@ Each returns the canonical JSON-serializable value or raises ``Unreadable``.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,8 +36,31 @@ def whole_number(value: float) -> int | None:
     return None
 
 
+#: An HTML character reference with its semicolon: named (``&amp;``), decimal (``&#8211;``)
+#: or hexadecimal (``&#x2013;``). WordPress stores post titles with them; a bare ``&`` (``AT&T``)
+#: or a name without a semicolon (``&copy``) is text, not a reference.
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
+def decode_entities(value: str) -> str:
+    """``value`` with its HTML character references decoded until none is left (so that
+    normalizing a normalized value changes nothing: ``&amp;amp;`` -> ``&``); unknown names
+    (``&nosuch;``) stay as they are."""
+    while "&" in value:
+        decoded = _ENTITY.sub(_unescape, value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
+
+
 def text(value: Any) -> str | None:
-    """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``.
+    """HTML references decoded, NFC, trimmed (``str.strip``); ``None``, ``False`` and blank
+    strings are ``None``.
 
     Numbers are text too (a phone or postcode sent as a number), whole numbers only.
     """
@@ -50,7 +75,7 @@ def text(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Unreadable(value)
         value = str(value)
-    result = unicodedata.normalize("NFC", value).strip()
+    result = unicodedata.normalize("NFC", decode_entities(value)).strip()
     return result or None
 
 
@@ -64,6 +89,13 @@ def code(value: Any) -> str | None:
     """Text, upper-cased (country, state and currency codes)."""
     result = text(value)
     return None if result is None else result.upper()
+
+
+def reference(value: Any) -> str | None:
+    """The id of another record of the same system, as text; ``0`` (WooCommerce's "no
+    parent") and blanks are ``None``."""
+    result = text(value)
+    return None if result is None or result == "0" else result
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -197,6 +229,7 @@ NORMALIZERS: dict[FieldType, Callable[[Any], Any]] = {
     "text": text,
     "email": email,
     "code": code,
+    "ref": reference,
     "money": money,
     "int": integer,
     "timestamp": timestamp,

@@ -51,6 +51,8 @@ class DeltaResult:
     deleted: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
     duplicates_collapsed: int = 0
+    #: comparable fields this diff left out (null on both sides): see ``core.delta.subset``
+    not_compared: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

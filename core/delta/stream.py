@@ -32,6 +32,7 @@ from core.delta.fields import COMPARABLE_FIELDS, check_entity
 from core.delta.frame import CanonicalFrame, frame_schema
 from core.delta.frame_diff import diff_frames
 from core.delta.result import DeltaResult
+from core.delta.subset import not_compared, without_fields
 
 _KEY = "external_id"
 _H0, _H1, _SEQ = "__h0", "__h1", "__seq"
@@ -50,12 +51,17 @@ class LocalIndex:
 
 
 class DeltaStream:
-    """One streaming diff of an external source against the local records."""
+    """One streaming diff of an external source against the local records.
 
-    def __init__(self, entity_type: str) -> None:
+    ``compared`` names the fields to compare (None: all); the others are set to null on
+    both sides (``core.delta.subset``) and named in the result's ``not_compared``.
+    """
+
+    def __init__(self, entity_type: str, compared: Iterable[str] | None = None) -> None:
         check_entity(entity_type)
         self.entity_type = entity_type
         self.fields = COMPARABLE_FIELDS[entity_type]
+        self.not_compared = not_compared(entity_type, compared)
         self._seeds = [secrets.randbits(63) for _ in range(8)]
         self._local: LocalIndex | None = None
         self._seen: list[pl.DataFrame] = []  # external_id and __seq of every record
@@ -69,6 +75,7 @@ class DeltaStream:
     def _fingerprinted(self, frame: CanonicalFrame) -> pl.DataFrame:
         if frame.entity_type != self.entity_type:
             raise ValueError(f"expected {self.entity_type} records, got {frame.entity_type}")
+        frame = without_fields(frame, self.not_compared)
         values = frame.data.select(self.fields)
         return frame.data.select(_KEY, *self.fields).with_columns(
             values.hash_rows(seed=self._seeds[0]).alias(_H0),
@@ -153,7 +160,7 @@ class DeltaStream:
         result = diff_frames(
             self.entity_type,
             CanonicalFrame(self.entity_type, changed),
-            CanonicalFrame(self.entity_type, rows),
+            without_fields(CanonicalFrame(self.entity_type, rows), self.not_compared),
         )
         return DeltaResult(
             entity_type=self.entity_type,
@@ -162,4 +169,5 @@ class DeltaStream:
             deleted=result.deleted,
             unchanged=final.height - changed.height + result.counts["unchanged"],
             duplicates_collapsed=self._count - final.height,
+            not_compared=self.not_compared,
         )

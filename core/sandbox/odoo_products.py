@@ -159,6 +159,8 @@ class ProductProduct(_ProductBase):
     FIELDS = {
         **_PRODUCT_COMMON,
         "product_tmpl_id": field("many2one", "Product Template", relation="product.template"),
+        # a template field, readable on its variants as every template field is (_inherits)
+        "product_variant_count": field("integer", "# Product Variants", store=False),
         "lst_price": field("float", "Sales Price", store=False),
         "free_qty": field("float", "Free To Use Quantity", store=False, app="stock"),
     }
@@ -196,6 +198,7 @@ class ProductProduct(_ProductBase):
                 "default_code": "DELIVERY",
                 "display_name": "[DELIVERY] Standard delivery",
                 "product_tmpl_id": [ident, out["name"]],
+                "product_variant_count": 1,
                 "lst_price": out["list_price"],
                 "free_qty": 0.0,
             }
@@ -214,6 +217,7 @@ class ProductProduct(_ProductBase):
                 "default_code": code,
                 "display_name": f"[{code}] {label}" if code else label,
                 "product_tmpl_id": [parent_id, parent["name"]],
+                "product_variant_count": len(data.variations(self.store.seed, parent)),
                 "lst_price": data.price_cents(variation) / 100,
                 "free_qty": float(variation["stock_quantity"]),
             }
@@ -228,6 +232,7 @@ class ProductProduct(_ProductBase):
             "default_code": code,
             "display_name": f"[{code}] {r['name']}" if code else r["name"],
             "product_tmpl_id": [ident, r["name"]],
+            "product_variant_count": 1,
             "lst_price": r["regular_cents"] / 100,
             "free_qty": float(r["stock_quantity"] or 0),
         }

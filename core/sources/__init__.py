@@ -29,6 +29,8 @@ from core.sources.connector import (
     ConnectorFactory,
     FetchProgress,
     ProgressCallback,
+    ReadScope,
+    read_scope,
 )
 from core.sources.spec import CredentialField, SourceOption, SourceSpec, WebhookVerifier
 
@@ -47,6 +49,7 @@ __all__ = [
     "CredentialField",
     "FetchProgress",
     "ProgressCallback",
+    "ReadScope",
     "SourceOption",
     "SourceSpec",
     "WebhookVerifier",
@@ -55,6 +58,7 @@ __all__ = [
     "find",
     "get",
     "keys",
+    "read_scope",
     "register",
     "specs",
     "unregister",

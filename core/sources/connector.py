@@ -41,8 +41,25 @@ class FetchProgress:
 ProgressCallback = Callable[[FetchProgress], None]
 
 
+@dataclass(frozen=True)
+class ReadScope:
+    """What a connector's read of one entity covers, beside its records.
+
+    ``not_available``: canonical fields the external system does not have (an Odoo without
+    the Inventory app has no stock quantity); they are not compared, and the preview says so.
+    ``notes``: sentences the preview shows beside its counts ("Odoo companies read: …").
+    """
+
+    not_available: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 class Connector(Protocol):
-    """A client of one external system: test the connection, iterate one entity's pages."""
+    """A client of one external system: test the connection, iterate one entity's pages.
+
+    A connector may also say what it reads (``read_scope(entity_type) -> ReadScope``; see
+    ``read_scope`` below): a connector without that method reads every field.
+    """
 
     sync_type: str
 
@@ -57,7 +74,11 @@ class Connector(Protocol):
         since: datetime | None = None,
         progress: ProgressCallback | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield the raw wire records of one entity, page by page, in id order."""
+        """Yield the raw wire records of one entity, page by page, each record once.
+
+        Records come in id order, except those a source reads beside their parent (a
+        WooCommerce product's variations follow the page of their product).
+        """
         ...
 
     def close(self) -> None:
@@ -71,3 +92,16 @@ class ConnectorFactory(Protocol):
     def __call__(
         self, config: ConnectorConfig, *, timeout: float, deadline: float | None, concurrency: int
     ) -> Connector: ...
+
+
+def read_scope(connector: Connector, entity_type: str) -> ReadScope:
+    """What ``connector`` reads of ``entity_type``: the fields it cannot read are known before
+    its first page, the notes once its last page is read. A connector without a
+    ``read_scope`` method reads every field and has nothing to add."""
+    method = getattr(connector, "read_scope", None)
+    if method is None:
+        return ReadScope()
+    scope = method(entity_type)
+    if not isinstance(scope, ReadScope):
+        raise TypeError(f"{type(connector).__name__}.read_scope must return a ReadScope")
+    return scope

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from core.delta.errors import LOCAL_SOURCE
 from core.delta.fields import FIELD_TYPES
 from core.delta.mapping import EntityMapping, WireSchema
-from core.errors import ConfigError
+from core.errors import ConfigError, InvalidRequest
 from core.sources.connector import ConnectorFactory
 
 #: A source's key is written into SQL and URLs as it is: lower-case letters, digits and "_",
@@ -30,14 +31,57 @@ class CredentialField:
     secret: bool = True
 
 
+OptionKind = Literal["choice", "flag", "text"]
+
+
 @dataclass(frozen=True)
 class SourceOption:
-    """A choice a connector takes beside its credentials (Odoo's protocol)."""
+    """A setting a connector takes beside its credentials, shown by the Connectors page.
+
+    ``kind`` says how it is entered: a ``choice`` among ``choices`` (Odoo's protocol), a
+    ``flag`` (on or off) or a line of ``text`` (Odoo's companies); ``help`` says what it does.
+    """
 
     name: str
     label: str
-    choices: Mapping[str, str]  # value -> what the user reads
-    default: str
+    choices: Mapping[str, str] = field(default_factory=dict)  # value -> what the user reads
+    default: str | bool = ""
+    kind: OptionKind = "choice"
+    help: str = ""
+    placeholder: str = ""
+
+    @classmethod
+    def flag(cls, name: str, label: str, help: str = "") -> SourceOption:
+        """An on/off setting, off unless set."""
+        return cls(name, label, default=False, kind="flag", help=help)
+
+    @classmethod
+    def text(
+        cls, name: str, label: str, *, default: str = "", help: str = "", placeholder: str = ""
+    ) -> SourceOption:
+        """A setting typed as a line of text."""
+        return cls(name, label, default=default, kind="text", help=help, placeholder=placeholder)
+
+    def value(self, raw: Any) -> str | bool:
+        """``raw`` (as a form or a command line gives it) as this option's value; the
+        default for None; ``InvalidRequest`` for a value it cannot take."""
+        if raw is None:
+            return self.default
+        if self.kind == "flag":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("", "0", "false", "no", "off"):
+                return False
+            raise InvalidRequest(f"{self.label}: say yes or no (not {raw!r}).")
+        text = str(raw).strip()
+        if self.kind == "choice" and text not in self.choices:
+            raise InvalidRequest(
+                f"{self.label} must be one of: {', '.join(self.choices)} (not {text!r})."
+            )
+        return text
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +111,15 @@ class SourceSpec:
     def title(self) -> str:
         """Icon and label: "🛒 WooCommerce"."""
         return f"{self.icon} {self.label}"
+
+    def option_values(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` with this source's options checked and in their own types (others are
+        kept as they are: the demo's own); ``InvalidRequest`` for a value one cannot take."""
+        known = {option.name: option for option in self.options}
+        return {
+            name: known[name].value(value) if name in known else value
+            for name, value in options.items()
+        }
 
     def secrets_of(self, credentials: Mapping[str, str]) -> list[str]:
         """The values of the secret credential fields among ``credentials``."""

@@ -31,13 +31,15 @@ def test_shows_figures_chart_and_log(
     assert "No refresh in this period yet." not in texts(at)  # the chart is drawn
 
 
-def test_filters_by_action(services: Services) -> None:
+def test_filters_by_action(services: Services, ctx: Callable[[str], UserContext]) -> None:
     at = open_page("activity", "viewer")
     at.selectbox(key="act_action").set_value("refresh").run()
     assert not at.exception
     log = at.dataframe[0].value
     assert set(log["action"]) == {"refresh"}
-    assert list(log["new"]) == [50] * len(log)
+    snap = services.previews.latest(ctx("viewer"), "woocommerce", "customers")
+    assert snap is not None and snap.counts["new"] > 0
+    assert list(log["new"]) == [snap.counts["new"]] * len(log)
 
 
 def test_filters_by_connector(services: Services, ctx: Callable[[str], UserContext]) -> None:

@@ -102,3 +102,23 @@ def test_make_default_and_delete_the_default(
     assert not at.exception
     defaults = {c.name for c in services.connectors.list(admin) if c.is_default}
     assert defaults == {"Demo WooCommerce store", "Demo Odoo"}  # the next one of its source
+
+
+def test_the_options_of_a_source_are_in_its_forms(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    woo = next(c for c in services.connectors.list(admin) if c.sync_type == "woocommerce")
+    at = open_page("connectors", "admin")
+    at.checkbox(key=f"edit_{woo.id}_include_guests").check()
+    at.text_input(key=f"edit_{woo.id}_customer_roles").input("customer, subscriber")
+    at.button(key=f"save_{woo.id}").click().run()
+    assert not at.exception
+    saved = next(c for c in services.connectors.list(admin) if c.id == woo.id)
+    assert saved.options["include_guests"] is True
+    assert saved.options["customer_roles"] == "customer, subscriber"
+    # the add form of each source shows its options; Odoo's companies are a line of text
+    assert at.checkbox(key="new_query_string_auth").value is False
+    at.radio(key="new_connector_type").set_value("odoo").run()
+    assert at.text_input(key="new_companies").value == ""
+    assert at.selectbox(key="new_protocol").value == "xmlrpc"

@@ -221,3 +221,15 @@ def test_the_picked_connector_is_shown_and_remembered_for_the_user(
     viewer = open_page("preview", "viewer")
     assert viewer.selectbox(key="preview_connector").value != live_store
     assert _counts(viewer) == {k: f"{v:,}" for k, v in demo.counts.items()}
+
+
+def test_what_was_read_is_shown_with_the_counts(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("preview", "viewer")
+    snap = services.previews.latest(ctx("viewer"), "woocommerce", "customers")
+    assert snap is not None and snap.notes
+    (read,) = [e for e in at.expander if e.label == "ℹ️ What was read"]
+    shown = [m.value for m in read.markdown]
+    assert shown == [f"- {note}" for note in snap.notes]
+    assert "users with the role customer" in shown[0]

@@ -57,3 +57,24 @@ def test_the_engine_reads_every_source_without_loading_http_or_sql() -> None:
     for module in ("requests", "urllib3", "oauthlib", "sqlalchemy", "core.connectors.http"):
         assert module not in loaded, f"reading records loaded {module}"
     assert not {m for m in loaded if m.endswith(".connector") and m.startswith("core.connectors")}
+
+
+def test_connector_options_are_in_each_source_spec() -> None:
+    woo, odoo = sources.get("woocommerce"), sources.get("odoo")
+    assert [(o.name, o.kind) for o in woo.options] == [
+        ("customer_roles", "text"),
+        ("include_guests", "flag"),
+        ("include_trash", "flag"),
+        ("query_string_auth", "flag"),
+    ]
+    assert [(o.name, o.kind) for o in odoo.options] == [
+        ("protocol", "choice"),
+        ("companies", "text"),
+    ]
+    assert all(o.label and o.help for o in (*woo.options, *odoo.options[1:]))
+    checked = woo.option_values({"include_guests": "yes", "customer_roles": " customer ", "x": 1})
+    assert checked == {"include_guests": True, "customer_roles": "customer", "x": 1}
+    with pytest.raises(InvalidRequest, match="Protocol must be one of: xmlrpc, json2"):
+        odoo.option_values({"protocol": "soap"})
+    with pytest.raises(InvalidRequest, match="say yes or no"):
+        woo.option_values({"include_guests": "maybe"})

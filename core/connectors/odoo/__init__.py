@@ -33,6 +33,13 @@ SPEC = SourceSpec(
             {"xmlrpc": "XML-RPC (Odoo 8 and later)", "json2": "JSON-2 API (Odoo 19 and later)"},
             default="xmlrpc",
         ),
+        SourceOption.text(
+            "companies",
+            "Companies",
+            placeholder="1, 2",
+            help="The ids of the Odoo companies to read, separated by commas (Odoo's "
+            "allowed_company_ids); empty: every company of the API user.",
+        ),
     ),
     url_example="https://erp.example.com",
     incremental=True,

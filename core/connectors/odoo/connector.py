@@ -1,16 +1,30 @@
-"""Odoo external API client: XML-RPC (/xmlrpc/2) or JSON-2 (/json/2), keyset paging by id.
+"""Odoo external API client: XML-RPC (/xmlrpc/2) or JSON-2 (/json/2).
 
-Records are read in id ranges (`id > after and id <= hi`, order "id asc"), never by
-offset, so records added or deleted while a store is read cannot make another record be
-skipped or repeated; ranges are read concurrently and yielded in order.
+What is read (``reads``): contacts that are customers, product variants and sale orders with
+their lines, archived records included (``active_test: False``: archiving is a change of
+status, not a deletion), of the companies chosen for the connector (``allowed_company_ids``)
+or else of every company of the API user. Each model's fields are asked once per connection
+(``fields_get``); a field an installation does not have is left out and its canonical field
+is "not available" (``read_scope``).
+
+Paging: the ids are listed first, ``ID_CHUNK`` at a time in id order (a cheap ``search``),
+and cut into ranges of ``PAGE`` ids; each range is read with a keyset domain (``id > lo and
+id <= hi``), the ranges concurrently, and yielded in order. Ids of real installations are
+not dense (variants from 100,000,000, deleted records), so ranges are cut from the ids
+themselves, never from equal widths of the id space. Records created or deleted while a
+store is read cannot make another record be skipped or repeated: a range holds whatever
+ids fall in it when it is read, and ids above the last one listed are read at the end.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import xmlrpc.client
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,61 +32,19 @@ import orjson
 
 from core.connectors.base import HttpConnector
 from core.connectors.http import HttpResult
+from core.connectors.odoo.reads import LINE_MODEL, MODELS, EntityRead, companies_note
 from core.connectors.pool import ordered_map
 from core.connectors.redact import redact
 from core.delta.fields import check_entity
 from core.errors import AuthError, BadResponse, ConfigError, RemoteNotFound
-from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback
+from core.sources.connector import ConnectorConfig, FetchProgress, ProgressCallback, ReadScope
 
 PAGE = 100
-MODELS = {"customers": "res.partner", "products": "product.product", "orders": "sale.order"}
-DOMAINS: dict[str, list[list[Any]]] = {
-    "customers": [["customer_rank", ">", 0]],
-    "products": [],
-    "orders": [],
-}
-FIELDS = {
-    "customers": [
-        "name",
-        "email",
-        "phone",
-        "street",
-        "street2",
-        "city",
-        "zip",
-        "state_id",
-        "country_id",
-        "country_code",
-        "company_name",
-        "parent_id",
-        "commercial_company_name",
-        "active",
-        "write_date",
-    ],
-    "products": [
-        "default_code",
-        "name",
-        "lst_price",
-        "list_price",
-        "qty_available",
-        "active",
-        "type",
-        "sale_ok",
-        "write_date",
-    ],
-    "orders": [
-        "name",
-        "state",
-        "currency_id",
-        "amount_total",
-        "partner_id",
-        "date_order",
-        "order_line",
-        "write_date",
-    ],
-}
-LINE_FIELDS = ["order_id", "product_id", "product_uom_qty", "price_subtotal"]
+#: Ids listed per ``search`` call, then cut into ranges of PAGE.
+ID_CHUNK = 10_000
 Row = dict[str, Any]
+#: A product's display name, "[SKU] Name", as Odoo shows a product with an internal reference.
+_CODE_IN_NAME = re.compile(r"^\[([^\]]+)\] ")
 
 
 class OdooConnector(HttpConnector):
@@ -98,20 +70,45 @@ class OdooConnector(HttpConnector):
             raise ConfigError(
                 "Odoo over XML-RPC needs a database, a login and a password or API key."
             )
+        self.companies = _company_ids(config.options.get("companies"))
+        self.context: dict[str, Any] = {"active_test": False}
+        if self.companies:
+            self.context["allowed_company_ids"] = list(self.companies)
         self._uid: int | None = None
         self._state_codes: dict[int, Any] = {}
+        self._fields: dict[str, frozenset[str]] = {}
+        self._companies_seen: dict[str, dict[int, str]] = {}
+        self._no_company: set[str] = set()
+        self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     # -- the interface ------------------------------------------------------------------
     def test_connection(self) -> str:
         """Check address, database and credentials; say how many customers there are."""
         version = self._version()
+        read = self._entity("customers", probing=True)
         count = self._call(
-            "res.partner", "search_count", {"domain": DOMAINS["customers"]}, probing=True
+            "res.partner", "search_count", {"domain": list(read.domain)}, probing=True
         )
         name = f"Odoo {version}" if version else "Odoo"
         where = f" (database {self.database})" if self.database else ""
         return f"Connected to {name} at {self.shown}{where}: {int(count):,} customers."
+
+    def read_scope(self, entity_type: str) -> ReadScope:
+        """The fields this Odoo does not have (asked once per connection) and what the reads
+        so far met: companies, lines left out, values read another way."""
+        read = self._entity(entity_type)
+        notes = list(read.notes)
+        with self._lock:
+            seen = dict(self._companies_seen.get(entity_type, {}))
+            shared = entity_type in self._no_company
+            counts = dict(self._counts)
+        company = companies_note(seen, shared, self.companies, entity_type)
+        if company is not None:
+            notes.append(company)
+        if entity_type == "orders":
+            notes.extend(_order_notes(counts))
+        return ReadScope(read.not_available, tuple(notes))
 
     def iter_pages(
         self,
@@ -120,72 +117,96 @@ class OdooConnector(HttpConnector):
         since: datetime | None = None,
         progress: ProgressCallback | None = None,
     ) -> Iterator[list[Row]]:
-        """Yield the entity's active records in id order, ranges read concurrently."""
-        check_entity(entity_type)
-        model = MODELS[entity_type]
-        domain = list(DOMAINS[entity_type])
+        """Yield the entity's records (archived ones too) in id order, ranges read
+        concurrently."""
+        read = self._entity(entity_type)
+        domain = list(read.domain)
         if since is not None:
             domain.append(["write_date", ">", _odoo_time(since)])
-        total = int(self._call(model, "search_count", {"domain": domain}))
-        pages_done = records_done = 0
-        pages_total = math.ceil(total / PAGE) if total else 0
+        # Counting (for progress) and listing the ids run beside the reads, on threads of
+        # their own: one listing call per ID_CHUNK ids never holds the reads up.
+        with ThreadPoolExecutor(2, thread_name_prefix="odoo-ids") as lister:
+            counting = lister.submit(self._call, read.model, "search_count", {"domain": domain})
 
-        def report(rows: int) -> None:
-            nonlocal pages_done, records_done
-            pages_done += 1
-            records_done += rows
-            if progress is not None:
-                progress(
-                    FetchProgress(
-                        entity_type, pages_done, max(pages_total, pages_done), records_done, total
-                    )
-                )
+            def ranges() -> Iterator[tuple[int, int | None]]:
+                after = 0
+                coming = lister.submit(self._ids_after, read.model, domain, after)
+                while True:
+                    ids = coming.result()
+                    if len(ids) == ID_CHUNK:
+                        coming = lister.submit(self._ids_after, read.model, domain, ids[-1])
+                    for start in range(0, len(ids), PAGE):
+                        end = ids[min(start + PAGE, len(ids)) - 1]
+                        yield (ids[start - 1] if start else after), end
+                    if ids:
+                        after = ids[-1]
+                    if len(ids) < ID_CHUNK:
+                        # records created while we read: later ones did not exist throughout
+                        yield after, None
+                        return
 
-        top = self._newest(model, domain) if total else 0
-        ranges: list[tuple[int, int]] = []
-        if top:
-            width = max(1, math.ceil(top / max(1, pages_total)))
-            ranges = [(lo, min(lo + width, top)) for lo in range(0, top, width)]
+            def read_range(bounds: tuple[int, int | None]) -> list[Row]:
+                return self._read_range(read, domain, bounds[0], bounds[1])
 
-        def read(bounds: tuple[int, int]) -> list[Row]:
-            return self._read_range(entity_type, domain, bounds[0], bounds[1])
+            progress_of = _Progress(entity_type, progress)
+            for _, rows in ordered_map(read_range, ranges(), concurrency=self.concurrency):
+                if progress_of.total is None:
+                    progress_of.total = int(counting.result())
+                for start in range(0, len(rows), PAGE):
+                    chunk = rows[start : start + PAGE]
+                    progress_of.page_done(len(chunk))
+                    yield chunk
 
-        for _, rows in ordered_map(read, ranges, concurrency=self.concurrency):
-            for start in range(0, len(rows), PAGE):
-                chunk = rows[start : start + PAGE]
-                report(len(chunk))
-                yield chunk
-        newest = self._newest(model, domain)
-        if newest > top:  # records created while we read; later ones did not exist throughout
-            rows = self._read_range(entity_type, domain, top, newest)
-            for start in range(0, len(rows), PAGE):
-                report(len(rows[start : start + PAGE]))
-                yield rows[start : start + PAGE]
+    # -- what this Odoo has -----------------------------------------------------------------
+    def _entity(self, entity_type: str, probing: bool = False) -> EntityRead:
+        check_entity(entity_type)
+        have = self._fields_of(MODELS[entity_type], probing)
+        line_have = self._fields_of(LINE_MODEL, probing) if entity_type == "orders" else None
+        return EntityRead.of(entity_type, have, line_have or frozenset())
 
-    def _newest(self, model: str, domain: list[list[Any]]) -> int:
-        """The highest id that matches `domain` (0 for none)."""
-        found = self._call(model, "search", {"domain": domain, "limit": 1, "order": "id desc"})
-        if not isinstance(found, list):
-            raise self._bad("a search answer")
-        return int(found[0]) if found else 0
+    def _fields_of(self, model: str, probing: bool = False) -> frozenset[str]:
+        """The field names of ``model`` (``fields_get``, once per connection)."""
+        with self._lock:
+            known = self._fields.get(model)
+        if known is not None:
+            return known
+        described = self._call(model, "fields_get", {"attributes": ["type"]}, probing=probing)
+        if not isinstance(described, dict):
+            raise self._bad(f"the fields of {model}")
+        names = frozenset(str(name) for name in described)
+        with self._lock:
+            self._fields[model] = names
+        return names
 
     # -- reading ------------------------------------------------------------------------
+    def _ids_after(self, model: str, domain: list[Any], after: int) -> list[int]:
+        """Up to ID_CHUNK ids above ``after`` that match ``domain``, in id order."""
+        found = self._call(
+            model,
+            "search",
+            {"domain": domain + [["id", ">", after]], "limit": ID_CHUNK, "order": "id asc"},
+        )
+        if not isinstance(found, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in found
+        ):
+            raise self._bad("a search answer")
+        return found
+
     def _read_range(
-        self, entity_type: str, domain: list[list[Any]], lo: int, hi: int | None
+        self, read: EntityRead, domain: list[Any], lo: int, hi: int | None
     ) -> list[Row]:
-        """All records with lo < id <= hi (hi None: up to one page), with the extra keys."""
-        model = MODELS[entity_type]
+        """All records with lo < id <= hi (hi None: every id above lo), with the extra keys."""
         rows: list[Row] = []
         after = lo
-        limit = 2 * PAGE if hi is not None else PAGE  # a range is sized for ~PAGE records
+        limit = 2 * PAGE  # a range holds ~PAGE records, more when records were added since
         while True:
             bounds = [["id", ">", after]] + ([["id", "<=", hi]] if hi is not None else [])
             page = self._call(
-                model,
+                read.model,
                 "search_read",
                 {
                     "domain": domain + bounds,
-                    "fields": FIELDS[entity_type],
+                    "fields": list(read.fields),
                     "limit": limit,
                     "order": "id asc",
                 },
@@ -195,14 +216,29 @@ class OdooConnector(HttpConnector):
             ):
                 raise self._bad("a page of records")
             rows.extend(page)
-            if len(page) < limit or hi is None:
+            if len(page) < limit:
                 break
             after = page[-1]["id"]
-        if entity_type == "customers":
+        self._note_companies(read.entity_type, rows)
+        if read.entity_type == "customers":
             self._add_state_codes(rows)
-        elif entity_type == "orders":
-            self._add_order_extras(rows)
+        elif read.entity_type == "orders":
+            self._add_order_extras(read, rows)
         return rows
+
+    def _note_companies(self, entity_type: str, rows: list[Row]) -> None:
+        seen: dict[int, str] = {}
+        shared = False
+        for r in rows:
+            company = r.get("company_id")
+            if isinstance(company, list | tuple) and len(company) == 2:
+                seen[int(company[0])] = str(company[1])
+            elif company is False:
+                shared = True
+        with self._lock:
+            self._companies_seen.setdefault(entity_type, {}).update(seen)
+            if shared:
+                self._no_company.add(entity_type)
 
     def _add_state_codes(self, rows: list[Row]) -> None:
         """Add `state_code`; codes are read in one batch per page, each state once."""
@@ -221,38 +257,69 @@ class OdooConnector(HttpConnector):
         for r in rows:
             r["state_code"] = codes.get(_m2o_id(r.get("state_id")) or 0, False)
 
-    def _add_order_extras(self, rows: list[Row]) -> None:
+    def _add_order_extras(self, read: EntityRead, rows: list[Row]) -> None:
+        """Add ``partner_email`` and ``lines`` (the order's product and delivery lines, with
+        ``default_code``); section and note lines (``display_type``) are left out."""
         order_ids = [r["id"] for r in rows]
         lines: list[Row] = []
         if order_ids:
             lines = self._call(
-                "sale.order.line",
+                LINE_MODEL,
                 "search_read",
                 {
                     "domain": [["order_id", "in", order_ids]],
-                    "fields": LINE_FIELDS,
+                    "fields": list(read.line_fields),
                     "order": "id asc",
                 },
             )
-            if not isinstance(lines, list):
+            if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
                 raise self._bad("the order lines")
+        texts = [line for line in lines if line.get("display_type")]
+        lines = [line for line in lines if not line.get("display_type")]
         partner_ids = _ids(r.get("partner_id") for r in rows)
         product_ids = _ids(line.get("product_id") for line in lines)
+        # search_read, not read: a record of a company not read is left out, not an AccessError
         emails = {
             p["id"]: p.get("email") or False
-            for p in self._read("res.partner", partner_ids, ["email"])
+            for p in self._search_by_ids("res.partner", partner_ids, ["email"])
         }
         codes = {
             p["id"]: p.get("default_code") or False
-            for p in self._read("product.product", product_ids, ["default_code"])
+            for p in self._search_by_ids("product.product", product_ids, ["default_code"])
         }
         by_order: dict[int, list[Row]] = {}
+        from_names = unreadable = 0
         for line in lines:
-            line["default_code"] = codes.get(_m2o_id(line.get("product_id")) or 0, False)
+            product = _m2o_id(line.get("product_id"))
+            if product is not None and product not in codes:
+                code = _code_in_name(line.get("product_id"))
+                from_names += 1
+            else:
+                code = codes.get(product or 0, False)
+            line["default_code"] = code
             by_order.setdefault(_m2o_id(line.get("order_id")) or 0, []).append(line)
         for r in rows:
-            r["partner_email"] = emails.get(_m2o_id(r.get("partner_id")) or 0, False)
+            partner = _m2o_id(r.get("partner_id"))
+            if partner is not None and partner not in emails:
+                unreadable += 1
+            r["partner_email"] = emails.get(partner or 0, False)
             r["lines"] = by_order.get(r["id"], [])
+        with self._lock:
+            self._counts["text_lines"] += len(texts)
+            self._counts["sku_from_name"] += from_names
+            self._counts["partner_unreadable"] += unreadable
+
+    def _search_by_ids(self, model: str, ids: Sequence[int], fields: list[str]) -> list[Row]:
+        """The records of ``ids`` this connector may see (others are left out, never an
+        access error), archived ones included."""
+        if not ids:
+            return []
+        result = self._call(
+            model, "search_read", {"domain": [["id", "in", list(ids)]], "fields": fields}
+        )
+        if not isinstance(result, list):
+            raise self._bad(f"the {model} records")
+        return [r for r in result if isinstance(r, dict) and "id" in r]
 
     def _read(self, model: str, ids: Sequence[int], fields: list[str]) -> list[Row]:
         if not ids:
@@ -266,10 +333,10 @@ class OdooConnector(HttpConnector):
     def _call(
         self, model: str, method: str, kwargs: Mapping[str, Any], probing: bool = False
     ) -> Any:
+        named = {**kwargs, "context": self.context}
         if self.protocol == "json2":
-            return self._json2(model, method, kwargs, probing)
+            return self._json2(model, method, named, probing)
         args: list[Any] = []
-        named = dict(kwargs)
         if "ids" in named:
             args = [named.pop("ids")]
         return self._xmlrpc(
@@ -333,7 +400,7 @@ class OdooConnector(HttpConnector):
         try:
             values, _ = xmlrpc.client.loads(result.body, use_datetime=False)
         except xmlrpc.client.Fault as fault:
-            raise self._fault(str(fault.faultString)) from None
+            raise self._fault(fault.faultCode, str(fault.faultString)) from None
         except Exception:
             if probing:
                 raise RemoteNotFound(
@@ -357,6 +424,7 @@ class OdooConnector(HttpConnector):
             headers=headers,
             body=orjson.dumps(dict(kwargs)),
             check=lambda r: self._check(r, probing),
+            final=_application_error,
         )
         data = _json(result.body, missing=_MISSING)
         if data is _MISSING:
@@ -370,21 +438,27 @@ class OdooConnector(HttpConnector):
     def _check(self, result: HttpResult, probing: bool) -> None:
         if 200 <= result.status < 300:
             return
+        self.check_redirect(result)
         body = _json(result.body)
         odoo = isinstance(body, dict) and "name" in body and "message" in body
-        message = redact(str(body.get("message", ""))).splitlines()[0][:200] if odoo else ""
-        if result.status in (401, 403):
+        message = _first_line(str(body.get("message", ""))) if odoo else ""
+        if result.status == 401:
             raise AuthError(
                 f"Odoo at {self.shown} refused the API key"
                 f"{f' (“{message}”)' if message else ''}: check it under "
                 "Preferences → Account Security → API Keys."
             )
+        if result.status == 403:
+            raise self._access_error(message)
         if result.status == 404:
-            if odoo and "database" in message.lower():
+            lowered = message.lower()
+            if odoo and "database" in lowered:
                 raise RemoteNotFound(
                     f"Odoo at {self.shown} has no database "
                     f"“{self.database}”: check the database name."
                 )
+            if odoo and "model" in lowered and "does not exist" in lowered:
+                raise RemoteNotFound(f"Odoo at {self.shown} says {message}: {_APP_HINT}")
             raise RemoteNotFound(
                 f"No Odoo {self._api_name()} answers at {self.shown}: check "
                 "the address (and that the external API is enabled)."
@@ -398,10 +472,10 @@ class OdooConnector(HttpConnector):
             f"{self._api_name()} answer: check the address."
         )
 
-    def _fault(self, text: str) -> Exception:
-        first = redact(text.strip().splitlines()[-1] if text.strip() else "")[:200]
+    def _fault(self, code: Any, text: str) -> Exception:
+        first = _first_line(text.strip().splitlines()[-1] if text.strip() else "")
         lowered = text.lower()
-        if "access denied" in lowered or "accessdenied" in lowered:
+        if code == 3 or "access denied" in lowered or "accessdenied" in lowered:
             return AuthError(
                 f"Odoo at {self.shown} refused the login “{self.username}”: check "
                 "the password or API key."
@@ -410,7 +484,24 @@ class OdooConnector(HttpConnector):
             return RemoteNotFound(
                 f"Odoo at {self.shown} has no database “{self.database}”: check the database name."
             )
+        if code == 4:
+            return self._access_error(first)
+        if code == 2 and "doesn't exist" in lowered and lowered.startswith("object "):
+            return RemoteNotFound(f"Odoo at {self.shown} says “{first}”: {_APP_HINT}")
         return BadResponse(f"Odoo at {self.shown} reported an error: {first}")
+
+    def _access_error(self, message: str) -> AuthError:
+        if "compan" in message.lower() and self.companies:
+            chosen = ", ".join(str(c) for c in self.companies)
+            return AuthError(
+                f"Odoo at {self.shown} refused the companies chosen for this connector "
+                f"({chosen}): the API user can read only the companies it belongs to. "
+                "Change the connector's companies, or leave them empty for all of the user's."
+            )
+        said = f" (“{message}”)" if message else ""
+        return AuthError(
+            f"Odoo at {self.shown} refused access{said}: check the API user's access rights."
+        )
 
     def _bad(self, what: str) -> BadResponse:
         return BadResponse(
@@ -422,7 +513,100 @@ class OdooConnector(HttpConnector):
         return "JSON-2 API" if self.protocol == "json2" else "XML-RPC API"
 
 
+class _Progress:
+    """Pages and records read so far, against the count (known once its call answered)."""
+
+    def __init__(self, entity_type: str, callback: ProgressCallback | None) -> None:
+        self.entity_type = entity_type
+        self.callback = callback
+        self.total: int | None = None
+        self.pages_done = self.records_done = 0
+
+    def page_done(self, rows: int) -> None:
+        self.pages_done += 1
+        self.records_done += rows
+        if self.callback is None:
+            return
+        pages_total = math.ceil(self.total / PAGE) if self.total else 0
+        self.callback(
+            FetchProgress(
+                self.entity_type,
+                self.pages_done,
+                max(pages_total, self.pages_done),
+                self.records_done,
+                self.total,
+            )
+        )
+
+
 _MISSING = object()
+_APP_HINT = "the app that adds it (Sales for orders) may not be installed."
+
+
+def _application_error(result: HttpResult) -> bool:
+    """A JSON-2 5xx that carries an Odoo exception (a ValueError of the ORM): retrying gives
+    the same answer, so it is not retried and its message is shown. Werkzeug's own errors
+    (a server in trouble) are retried."""
+    body = _json(result.body)
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("name"), str)
+        and "message" in body
+        and not body["name"].startswith("werkzeug.")
+    )
+
+
+def _first_line(text: str) -> str:
+    lines = redact(text).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _order_notes(counts: Mapping[str, int]) -> list[str]:
+    notes = []
+    if counts.get("text_lines"):
+        notes.append(
+            f"{counts['text_lines']:,} section and note lines are not order lines and were "
+            "left out."
+        )
+    if counts.get("sku_from_name"):
+        notes.append(
+            f"The SKUs of {counts['sku_from_name']:,} order lines were read from the product's "
+            "name: the product belongs to a company not read."
+        )
+    if counts.get("partner_unreadable"):
+        notes.append(
+            f"The customer e-mails of {counts['partner_unreadable']:,} orders are not "
+            "available: the customer belongs to a company not read."
+        )
+    return notes
+
+
+def _company_ids(raw: Any) -> tuple[int, ...]:
+    """The companies option ("1, 3") as ids; empty: every company of the API user."""
+    if raw is None or raw == "" or raw == []:
+        return ()
+    parts = raw if isinstance(raw, list | tuple) else str(raw).replace(";", ",").split(",")
+    ids: list[int] = []
+    for part in parts:
+        text = str(part).strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigError(
+                "The Odoo companies must be company ids separated by commas (such as 1, 3), "
+                f"not “{raw}”."
+            )
+        ids.append(int(text))
+    return tuple(dict.fromkeys(ids))
+
+
+def _code_in_name(value: Any) -> Any:
+    """The SKU in a product's display name ("[E-COM11] Cabinet" -> "E-COM11"), or False."""
+    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[1], str):
+        found = _CODE_IN_NAME.match(value[1])
+        if found:
+            return found.group(1)
+    return False
 
 
 def _json(body: bytes, missing: Any = None) -> Any:

@@ -3,10 +3,13 @@
 The tables read the extra keys the connector adds (``state_code``, ``partner_email``,
 ``lines``, ``default_code``; see the README's "Raw records from connectors").
 
-Documented choices for products, so that they compare sensibly with WooCommerce terms:
-``status`` is "publish" for an active product and "private" for an archived one; ``type``
-"consu"/"product" -> "simple", "service" -> "service", "combo" -> "grouped" (others as is);
-``sale_price`` is always empty (``lst_price`` already includes any price-list discount).
+Archived records (``active`` false) are read, and their ``status`` says so: a customer is
+"active" or "archived", a product "publish" (WooCommerce's word for a product on sale) or
+"archived". Documented choices for products, so that they compare sensibly with WooCommerce
+terms: ``type`` "consu"/"product" -> "simple", "service" -> "service", "combo" -> "grouped"
+(others as is); ``sale_price`` is always empty (``lst_price`` already includes any price-list
+discount); a variant of a product template with several variants has the template as its
+``parent_id`` (as a WooCommerce variation has its variable product).
 """
 
 from __future__ import annotations
@@ -52,8 +55,27 @@ def _product_type(record: Mapping[str, Any]) -> Any:
     return _PRODUCT_TYPES.get(value, value) if isinstance(value, str) else value
 
 
+def _archived(record: Mapping[str, Any]) -> bool:
+    return record.get("active", True) is False
+
+
+def _customer_status(record: Mapping[str, Any]) -> str:
+    return "archived" if _archived(record) else "active"
+
+
 def _product_status(record: Mapping[str, Any]) -> str:
-    return "private" if record.get("active", True) is False else "publish"
+    return "archived" if _archived(record) else "publish"
+
+
+def _template(record: Mapping[str, Any]) -> Any:
+    """The product template of a variant that has siblings (``product_variant_count`` > 1)."""
+    count = record.get("product_variant_count")
+    template = record.get("product_tmpl_id")
+    if not isinstance(count, int) or count < 2:
+        return None
+    if isinstance(template, list | tuple) and template:
+        return template[0]
+    return template if isinstance(template, int) and not isinstance(template, bool) else None
 
 
 MAPPINGS: Final[dict[str, EntityMapping]] = {
@@ -68,6 +90,7 @@ MAPPINGS: Final[dict[str, EntityMapping]] = {
         "state": Path("state_code"),
         "postcode": Path("zip"),
         "country": Path("country_code"),
+        "status": Computed(_customer_status),
     },
     "products": {
         "sku": Path("default_code"),
@@ -78,6 +101,7 @@ MAPPINGS: Final[dict[str, EntityMapping]] = {
         "stock_quantity": Path("qty_available"),
         "status": Computed(_product_status),
         "type": Computed(_product_type),
+        "parent_id": Computed(_template),
     },
     "orders": {
         "number": Path("name"),

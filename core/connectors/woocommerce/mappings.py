@@ -1,14 +1,18 @@
 """Where each canonical field of a WooCommerce record comes from (REST API v3 shapes).
 
 A customer's name is its first and last name, or else its billing names; its e-mail the
-account's, or else the billing one. Order times are ``date_created_gmt`` (UTC).
+account's, or else the billing one; its status "active" for a registered customer, or the
+``status`` the connector gives a guest buyer ("guest"). A product variation is a product of
+its own whose ``parent_id`` is its variable product (the connector adds ``parent_id``,
+``type`` "variation" and a name to the variations it reads). Order times are
+``date_created_gmt`` (UTC).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from core.delta.mapping import EntityMapping, FirstOf, Joined, Lines, Path
+from core.delta.mapping import Const, EntityMapping, FirstOf, Joined, Lines, Path
 
 MAPPINGS: Final[dict[str, EntityMapping]] = {
     "customers": {
@@ -25,6 +29,7 @@ MAPPINGS: Final[dict[str, EntityMapping]] = {
         "state": Path("billing", "state"),
         "postcode": Path("billing", "postcode"),
         "country": Path("billing", "country"),
+        "status": FirstOf(Path("status"), Const("active")),
     },
     "products": {
         "sku": Path("sku"),
@@ -35,6 +40,7 @@ MAPPINGS: Final[dict[str, EntityMapping]] = {
         "stock_quantity": Path("stock_quantity"),
         "status": Path("status"),
         "type": Path("type"),
+        "parent_id": Path("parent_id"),
     },
     "orders": {
         "number": Path("number"),

@@ -19,12 +19,13 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.connectors import FetchProgress
+from core.connectors import FetchProgress, read_scope
 from core.db.connector_store import ConnectorStore
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
 from core.delta import (
+    COMPARABLE_FIELDS,
     CanonicalFrame,
     DeltaResult,
     DeltaStream,
@@ -99,7 +100,7 @@ class RefreshPipeline:
         returned (or the error raised when there is none)."""
         t0 = time.monotonic()
         try:
-            result = self._diff(key, report, deadline=t0 + self.deadline_seconds)
+            outcome = self._diff(key, report, deadline=t0 + self.deadline_seconds)
         except RecordError as err:  # a record the engine cannot read: the source's or ours
             failure = (InvalidRequest if err.local else BadResponse)(str(err))
             return self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
@@ -119,18 +120,30 @@ class RefreshPipeline:
             )
             internal = InternalError("The refresh", reference)
             return self.snapshots.store_failed(actor, key, internal, _ms_since(t0))
+        result, notes = outcome
         changes = sum(result.counts.values()) - result.counts["unchanged"]
         report(PreviewProgress("storing", PHASE_START["storing"], changes=changes))
-        snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0))
+        snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes)
         report(PreviewProgress("done", PHASE_START["done"]))
         return snapshot
 
-    def _diff(self, key: PreviewKey, report: ProgressFn, *, deadline: float) -> DeltaResult:
-        """Fetch the external pages and diff them against the local records as they come."""
+    def _diff(
+        self, key: PreviewKey, report: ProgressFn, *, deadline: float
+    ) -> tuple[DeltaResult, tuple[str, ...]]:
+        """Fetch the external pages and diff them against the local records as they come;
+        the result and what the connector said of its read.
+
+        The fields the source does not have (``read_scope``) are not compared."""
         with tenant_session(self.sessions, key.org_id) as s:
             config = ConnectorStore(s, self.vault).secret_config(key.connector_id)
         connector = self.build_connector(config, deadline)
-        stream = DeltaStream(key.entity_type)
+        try:
+            missing = set(read_scope(connector, key.entity_type).not_available)
+        except BaseException:
+            connector.close()
+            raise
+        compared = [f for f in COMPARABLE_FIELDS[key.entity_type] if f not in missing]
+        stream = DeltaStream(key.entity_type, compared=compared)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:
             local_job = pool.submit(self._local_index, stream, key)
             try:
@@ -155,6 +168,7 @@ class RefreshPipeline:
                     stream.add_external(chunk)
                     if not stream.has_local and local_job.done():
                         stream.use_local(local_job.result())
+                notes = read_scope(connector, key.entity_type).notes
             finally:
                 connector.close()
             if not stream.has_local:
@@ -162,7 +176,7 @@ class RefreshPipeline:
                     report(PreviewProgress("reading_local", PHASE_START["reading_local"]))
                 stream.use_local(local_job.result())
         report(PreviewProgress("comparing", PHASE_START["comparing"]))
-        return stream.finish(self._local_rows(key, stream.local_ids_needed()))
+        return stream.finish(self._local_rows(key, stream.local_ids_needed())), notes
 
     def _local_index(self, stream: DeltaStream, key: PreviewKey) -> LocalIndex:
         """Key and fingerprint of the organization's local records of this source."""

@@ -67,6 +67,33 @@ class PreviewSnapshot:
     previous_counts: dict[str, int] | None = None
     refresh_error: str | None = None
     refresh_failed_at: datetime | None = None
+    #: fields this preview did not compare (the source does not have them), and what its
+    #: connector said of the read ("Odoo companies read: …")
+    not_compared: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """What a refresh read beside the records: fields not compared, the connector's notes."""
+
+    not_compared: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def stored(self) -> dict[str, list[str]] | None:
+        """The snapshot's ``scope`` column (None when there is nothing to say)."""
+        if not self.not_compared and not self.notes:
+            return None
+        return {"not_compared": list(self.not_compared), "notes": list(self.notes)}
+
+    @classmethod
+    def of(cls, row: PreviewCache) -> ReadFacts:
+        """What a stored snapshot says it read."""
+        scope = row.scope or {}
+        return cls(
+            tuple(str(f) for f in scope.get("not_compared") or ()),
+            tuple(str(n) for n in scope.get("notes") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,7 @@ def _served(
     """The snapshot ``ready[0]`` as served; ``ready[1]``, when there, is the one before it."""
     snap = ready[0]
     assert snap.expires_at is not None
+    facts = ReadFacts.of(snap)
     return PreviewSnapshot(
         snapshot_id=snap.id,
         org_id=snap.org_id,
@@ -149,6 +177,8 @@ def _served(
         previous_counts=_counts(ready[1]) if len(ready) > 1 else None,
         refresh_error=failed.error if failed else None,
         refresh_failed_at=failed.computed_at if failed else None,
+        not_compared=facts.not_compared,
+        notes=facts.notes,
     )
 
 
@@ -231,10 +261,16 @@ class SnapshotStore:
     # --- writing ----------------------------------------------------------------------------
 
     def store_ready(
-        self, actor: Actor, key: PreviewKey, result: DeltaResult, duration_ms: int
+        self,
+        actor: Actor,
+        key: PreviewKey,
+        result: DeltaResult,
+        duration_ms: int,
+        notes: tuple[str, ...] = (),
     ) -> PreviewSnapshot:
         """Store what a refresh computed, log it and drop old snapshots; served as computed
-        (the first page of each kind is kept from the result, not read back)."""
+        (the first page of each kind is kept from the result, not read back). ``notes``: what
+        the connector said of its read."""
         now = self.clock()
         first: dict[str, list[StoredRecord]] = {k: [] for k in KINDS}
 
@@ -259,6 +295,7 @@ class SnapshotStore:
                 duration_ms=duration_ms,
                 created_by=actor.log_name,
                 records=keeping_first_pages(stored_records(result)),
+                scope=ReadFacts(result.not_compared, notes).stored(),
             )
             served = _served([snap, *before], first, cache_hit=False)
             event = PreviewRefreshed(

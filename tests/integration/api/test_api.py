@@ -131,6 +131,8 @@ def test_a_preview_is_the_envelope_and_then_served_from_the_cache(api: Api, org_
         "computedAt",
         "expiresAt",
         "cacheHit",
+        "notCompared",
+        "notes",
     }
     assert (data["syncType"], data["entityType"]) == ("woocommerce", "customers")
     assert set(data["delta"]) == {"new", "updated", "deleted"}

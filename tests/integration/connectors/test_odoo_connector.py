@@ -41,13 +41,15 @@ def test_orders_with_lines_and_partner_email(sb: SandboxServer, odoo: MakeConnec
     assert sb.stats.requests < 80, "lines are read in batches, not one call per order"
 
 
-def test_archived_and_non_customers_are_not_listed(sb: SandboxServer, odoo: MakeConnector) -> None:
+def test_archived_are_read_non_customers_are_not(sb: SandboxServer, odoo: MakeConnector) -> None:
     sb.store.update("customers", 5, active=False)
     sb.store.update("customers", 6, customer_rank=0)
     sb.store.update("products", 7, active=False)
-    ids = {r["id"] for r in fetch_all(odoo(), "customers")}
-    assert 5 not in ids and 6 not in ids and len(ids) == 998
-    assert 7 not in {r["id"] for r in fetch_all(odoo(), "products")}
+    by_id = {r["id"]: r for r in fetch_all(odoo(), "customers")}
+    assert 6 not in by_id and len(by_id) == 999
+    assert by_id[5]["active"] is False  # archived: read, with its status
+    products = {r["id"]: r for r in fetch_all(odoo(), "products")}
+    assert products[7]["active"] is False
 
 
 def test_drift_loses_and_repeats_nothing(sb: SandboxServer, odoo: MakeConnector) -> None:

@@ -157,3 +157,38 @@ def test_postgres_upgrade_gives_existing_previews_to_the_first_connector():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_real_stores_marks_the_customers_read_so_far_active(tmp_path):
+    """Local customers of WooCommerce and Odoo were read as active records (archived ones
+    were not read): the migration that adds ``status`` says so; other sources are left."""
+    from alembic import command
+
+    from core.db.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    make_engine(url).dispose()
+    command.upgrade(alembic_config(url), "0001")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, name, slug, created_at) "
+                "VALUES (1, 'A', 'a', '2026-01-01')"
+            )
+        )
+        for n, source in enumerate(("woocommerce", "odoo", "csvshop"), start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO customers (id, org_id, source, external_id, updated_at) "
+                    "VALUES (:id, 1, :source, '7', '2026-01-01')"
+                ),
+                {"id": n, "source": source},
+            )
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT source, status FROM customers")).all())
+    engine.dispose()
+    assert rows == {"woocommerce": "active", "odoo": "active", "csvshop": None}

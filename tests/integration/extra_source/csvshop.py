@@ -112,6 +112,7 @@ SPEC = SourceSpec(
             "state": _NONE,
             "postcode": _NONE,
             "country": Path("country"),
+            "status": _NONE,
         },
         "products": {
             "sku": Path("sku"),
@@ -122,6 +123,7 @@ SPEC = SourceSpec(
             "stock_quantity": Path("stock"),
             "status": Computed(lambda record: "publish"),
             "type": Computed(lambda record: "simple"),
+            "parent_id": _NONE,
         },
         "orders": {
             "number": Path("number"),

@@ -48,7 +48,11 @@ def test_demo_then_preview_json_is_the_api_envelope(cli_env, sandbox):
         "computedAt",
         "expiresAt",
         "cacheHit",
+        "notCompared",
+        "notes",
     }
+    assert data["notCompared"] == []  # WooCommerce has every customer field
+    assert data["notes"] == ["WooCommerce customers read: WordPress users with the role customer."]
     assert (data["syncType"], data["entityType"], data["cacheHit"]) == (
         "woocommerce",
         "customers",
@@ -162,3 +166,18 @@ def test_preview_names_the_connector_or_takes_the_default(cli_env, db_url, tmp_p
     events = json.loads(log.stdout)["events"]
     assert [e["action"] for e in events] == ["invalidate", "view", "refresh", "connector_added"]
     assert {e["connector"] for e in events} == {"Acme live shop"}
+
+
+def test_sources_lists_each_sources_options(tmp_path) -> None:
+    out = run_core(core_env("sqlite:///" + str(tmp_path / "x.db"), tmp_path), "sources", "--json")
+    assert out.returncode == 0, out.stderr
+    listed = {s["syncType"]: s for s in json.loads(out.stdout)}
+    assert list(listed) == ["woocommerce", "odoo"]
+    woo = {o["name"]: o for o in listed["woocommerce"]["options"]}
+    assert woo["customer_roles"]["default"] == "customer"
+    assert woo["include_guests"]["kind"] == "flag"
+    odoo = {o["name"]: o for o in listed["odoo"]["options"]}
+    assert odoo["companies"]["kind"] == "text"
+    assert "allowed_company_ids" in odoo["companies"]["help"]
+    text = run_core(core_env("sqlite:///" + str(tmp_path / "x.db"), tmp_path), "sources")
+    assert "option query_string_auth (yes or no): Send the keys in the query string" in text.stdout

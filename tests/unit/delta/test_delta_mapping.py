@@ -12,7 +12,7 @@ import orjson
 import polars as pl
 import pytest
 
-from core.delta import RecordError, UnknownType, canonical_frame, to_canonical
+from core.delta import RecordError, UnknownType, canonical_frame, diff, to_canonical
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 
@@ -35,6 +35,7 @@ def test_woocommerce_customer_from_the_docs() -> None:
         "state": "CA",
         "postcode": "94103",
         "country": "US",
+        "status": "active",  # a registered customer
     }
     # Empty top-level names fall back to the billing names.
     assert to_canonical("woocommerce", "customers", joao)["name"] == "João Silva"
@@ -52,6 +53,7 @@ def test_woocommerce_products_from_the_docs() -> None:
         "stock_quantity": None,
         "status": "publish",
         "type": "simple",
+        "parent_id": None,  # WooCommerce's parent_id 0: no parent
     }
     canonical = to_canonical("woocommerce", "products", idea)
     assert (canonical["regular_price"], canonical["sale_price"]) == ("24.00", "20.00")
@@ -89,6 +91,7 @@ def test_odoo_partners() -> None:
         "state": "CA",
         "postcode": "94523",
         "country": "US",
+        "status": "active",
     }
     assert to_canonical("odoo", "customers", contact)["company"] == "Azure Interior"
     canonical = to_canonical("odoo", "customers", bare)
@@ -108,10 +111,11 @@ def test_odoo_products() -> None:
         "stock_quantity": 0,
         "status": "publish",
         "type": "simple",
+        "parent_id": None,
     }
     assert to_canonical("odoo", "products", cabinet)["stock_quantity"] == 9  # 8.5 half up
     archived = to_canonical("odoo", "products", service)
-    assert (archived["sku"], archived["status"], archived["type"]) == (None, "private", "service")
+    assert (archived["sku"], archived["status"], archived["type"]) == (None, "archived", "service")
 
 
 def test_odoo_order_with_lines_from_the_connector() -> None:
@@ -298,3 +302,28 @@ def test_many_wire_pages_report_the_error_of_the_whole_read() -> None:
     pages[-1] = b"[{"
     with pytest.raises(RecordError, match="not valid JSON"):
         canonical_frame("woocommerce", "products", pages)
+
+
+def _entity_cases() -> list[dict[str, str]]:
+    cases: dict[str, Any] = json.loads((CASES / "woo_entities.json").read_text(encoding="utf-8"))
+    assert cases["category_40029"]["name"] == cases["names"][0]["sent"]
+    return list(cases["names"])
+
+
+@pytest.mark.parametrize("case", _entity_cases(), ids=lambda case: case["sent"])
+def test_html_references_from_wordpress_are_not_a_change(case: dict[str, str]) -> None:
+    product = dict(load("woo_products.json")[0], name=case["sent"])
+    canonical = to_canonical("woocommerce", "products", product)
+    assert canonical["name"] == case["decoded"]
+    local = dict(canonical, name=case["decoded"])  # the name as the local database has it
+    assert diff("products", [canonical], [local]).counts["unchanged"] == 1
+    from_bytes = canonical_frame("woocommerce", "products", [orjson.dumps([product])])
+    assert diff("products", from_bytes, [local]).counts["unchanged"] == 1
+    assert from_bytes.to_dicts() == [canonical]
+
+
+def test_a_bare_ampersand_and_unknown_references_stay_text() -> None:
+    product = dict(load("woo_products.json")[0], name="AT&T &copy 2024 &nosuch; R&amp;D")
+    assert (
+        to_canonical("woocommerce", "products", product)["name"] == "AT&T &copy 2024 &nosuch; R&D"
+    )

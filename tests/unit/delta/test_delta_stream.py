@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.delta import DeltaStream, diff, iter_canonical_frames
+from core.delta import COMPARABLE_FIELDS, DeltaStream, diff, iter_canonical_frames
 from core.delta.frame import CanonicalFrame, frame_from_canonical
 from tests.unit.delta.test_delta_properties import (
     SETTINGS,
@@ -141,3 +141,52 @@ def test_results_are_asked_for_after_the_local_index() -> None:
     stream = DeltaStream("customers")
     with pytest.raises(RuntimeError):
         stream.local_ids_needed()
+
+
+def _stock_only_changed() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    base = {
+        "sku": "A-1",
+        "name": "Lamp",
+        "price": "9.00",
+        "regular_price": "9.00",
+        "sale_price": None,
+        "status": "publish",
+        "type": "simple",
+        "parent_id": None,
+    }
+    external = [
+        {"external_id": "1", **base, "stock_quantity": None},  # the source has no stock
+        {"external_id": "2", **base, "stock_quantity": None, "price": "8.00"},
+    ]
+    local = [
+        {"external_id": "1", **base, "stock_quantity": 7},
+        {"external_id": "2", **base, "stock_quantity": 3},
+        {"external_id": "3", **base, "stock_quantity": 1},
+    ]
+    return external, local
+
+
+def test_fields_not_compared_never_show_as_changes() -> None:
+    external, local = _stock_only_changed()
+    compared = [f for f in COMPARABLE_FIELDS["products"] if f != "stock_quantity"]
+    everything = diff("products", external, local)
+    assert everything.counts == {"new": 0, "updated": 2, "deleted": 1, "unchanged": 0}
+    for result in (
+        diff("products", external, local, compared=compared),
+        diff("products", frame_from_canonical("products", external), local, compared=compared),
+    ):
+        assert result.counts == {"new": 0, "updated": 1, "deleted": 1, "unchanged": 1}
+        assert [c.field for c in result.updated[0].changes] == ["price"]
+        assert result.not_compared == ("stock_quantity",)
+    stream = DeltaStream("products", compared=compared)
+    stream.use_local(stream.index_local(chunks("products", local, 2)))
+    for frame in chunks("products", external, 1):
+        stream.add_external(frame)
+    rows = frame_from_canonical(
+        "products", [r for r in local if r["external_id"] in stream.local_ids_needed()]
+    )
+    streamed_result = stream.finish(rows)
+    assert summary(streamed_result) == summary(diff("products", external, local, compared=compared))
+    assert streamed_result.not_compared == ("stock_quantity",)
+    with pytest.raises(ValueError, match="not fields of products: stock"):
+        DeltaStream("products", compared=["stock"])

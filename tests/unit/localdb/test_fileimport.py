@@ -36,6 +36,7 @@ def test_csv_rows_and_the_validation_report(tmp_path: Path) -> None:
             "stock_quantity": 7,
             "status": None,
             "type": None,
+            "parent_id": None,
         }
     ]
     assert report.problems == (

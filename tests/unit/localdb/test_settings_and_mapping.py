@@ -99,7 +99,7 @@ def test_a_mapping_round_trips_through_json() -> None:
     assert mapping().describe() == (
         "Customers from crm.clients, matched by the store's id in column woo_id; compared: "
         "email, city; not compared: name, phone, company, address_1, address_2, state, "
-        "postcode, country."
+        "postcode, country, status."
     )
 
 
