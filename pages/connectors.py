@@ -78,7 +78,7 @@ for connector in connectors:
         )
         labels = {f.name: f.label for f in credential_fields}
         masked = " · ".join(
-            f"{labels.get(k, k)}: `{v}`" for k, v in connector.masked_credentials.items()
+            f"{labels.get(k, k)}: `{v}`" for k, v in connector.shown_credentials.items()
         )
         head.caption(f"{where} · {masked} · changed {fmt.date_time(connector.updated_at, tz)}")
         if test_col.button("🧪 Test connection", key=f"test_{connector.id}"):

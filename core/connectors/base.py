@@ -8,6 +8,7 @@ import requests
 
 from core.connectors.http import HttpClient
 from core.connectors.redact import display_url
+from core.sources.address import check_address
 from core.sources.connector import ConnectorConfig
 
 
@@ -30,7 +31,8 @@ class HttpConnector:
         concurrency: int = 6,
         session: requests.Session | None = None,
     ) -> None:
-        self.root = config.base_url.rstrip("/")
+        # an address saved before addresses were checked may be anything: refuse it here
+        self.root = check_address(config.base_url, allow_credentials=True)
         self.shown = display_url(self.root)
         self.concurrency = max(1, concurrency)
         self.configure(config)

@@ -20,7 +20,7 @@ def _no_secret_on_screen(at: AppTest) -> None:
     assert all(t.value == "" for t in at.text_input if t.type == "password")
 
 
-def test_lists_connectors_with_masked_credentials(services: Services) -> None:
+def test_lists_connectors_with_shown_credentials(services: Services) -> None:
     at = open_page("connectors", "admin")
     shown = texts(at)
     assert "Demo WooCommerce store" in shown and "Demo Odoo" in shown
@@ -39,7 +39,7 @@ def test_add_a_connector(services: Services, ctx: Callable[[str], UserContext]) 
     assert not at.exception
     added = [c for c in services.connectors.list(ctx("admin")) if c.name == "Main shop"]
     assert len(added) == 1 and added[0].base_url == "https://shop.example.com"
-    assert "cs_live_abcdefghij" not in added[0].masked_credentials.values()
+    assert "cs_live_abcdefghij" not in added[0].shown_credentials.values()
     assert "Main shop was added" in texts(at)
     assert "cs_live_abcdefghij" not in texts(at)
 
