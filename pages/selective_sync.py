@@ -7,13 +7,14 @@ import streamlit as st
 
 from core.errors import SyncPreviewError
 from ui import format as fmt
+from ui import state
 from ui.auth import require_user
-from ui.preview import browser_zone
+from ui.browser import locality
 from ui.services import get_services
 
 user = require_user()
 services = get_services()
-tz = browser_zone()
+loc = locality()
 
 st.title("✅ Selective sync")
 st.caption(
@@ -24,6 +25,21 @@ st.caption(
 connectors = services.connectors.list(user)
 sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.source_keys())
 pick_source, pick_entity = st.columns(2)
+
+
+def unsaved_elsewhere(here_source: str, here_entity: str) -> list[str]:
+    """The (source, entity) pairs, other than this one, whose choices differ from the saved
+    ones ("WooCommerce · Products")."""
+    out = []
+    for (src, ent), choices in state.selective_drafts().items():
+        if (src, ent) == (here_source, here_entity):
+            continue
+        stored = services.selective.get_selective_config(user, src, ent)
+        if any(getattr(stored, name) != value for name, value in choices.items()):
+            out.append(f"{fmt.source_label(src)} · {fmt.ENTITY_LABEL.get(ent, ent)}")
+    return out
+
+
 sync_type = pick_source.selectbox(
     "Source",
     sources,
@@ -37,42 +53,59 @@ entity_type = pick_entity.selectbox(
 saved = services.selective.get_selective_config(user, sync_type, entity_type)
 editable = user.can("editor")
 suffix = f"{sync_type}_{entity_type}"
+draft = state.selective_drafts().get((sync_type, entity_type), {})
+
+
+def include_box(label: str, kind: str) -> bool:
+    """One kind's checkbox, on its unsaved value when the user changed it and looked away."""
+    name, key = f"include_{kind}", f"inc_{kind}_{suffix}"
+    return st.checkbox(
+        label,
+        value=draft.get(name, getattr(saved, name)),
+        key=key,
+        disabled=not editable,
+        on_change=state.keep_selective_choice,
+        args=(sync_type, entity_type, name, key),
+    )
+
+
 choice = replace(
     saved,
-    include_new=st.checkbox(
-        "🆕 Include new records",
-        value=saved.include_new,
-        key=f"inc_new_{suffix}",
-        disabled=not editable,
-    ),
-    include_updated=st.checkbox(
-        "✏️ Include updated records",
-        value=saved.include_updated,
-        key=f"inc_updated_{suffix}",
-        disabled=not editable,
-    ),
-    include_deleted=st.checkbox(
-        "🗑️ Include deleted records",
-        value=saved.include_deleted,
-        key=f"inc_deleted_{suffix}",
-        disabled=not editable,
-    ),
+    include_new=include_box("🆕 Include new records", "new"),
+    include_updated=include_box("✏️ Include updated records", "updated"),
+    include_deleted=include_box("🗑️ Include deleted records", "deleted"),
 )
+unsaved_here = (choice.include_new, choice.include_updated, choice.include_deleted) != (
+    saved.include_new,
+    saved.include_updated,
+    saved.include_deleted,
+)
+elsewhere = unsaved_elsewhere(sync_type, entity_type)
+if unsaved_here:
+    st.info("✏️ These choices are not saved yet: **Save** applies them.")
+if elsewhere:
+    st.warning(
+        "⚠️ Unsaved choices for "
+        + ", ".join(f"**{where}**" for where in elsewhere)
+        + ": they are kept while you look here; open them again and **Save**, or they are not "
+        "applied."
+    )
 
 preview = services.previews.latest(user, sync_type, entity_type)
 if preview is None:
     st.info("There is no preview of this source and entity yet; open it on the Preview screen.")
 else:
     included = choice.included_counts(preview.counts)
+    total = fmt.number(sum(included.values()), loc)
     st.markdown(
-        f"**With these settings a sync would apply {sum(included.values()):,} changes** "
+        f"**With these settings a sync would apply {total} changes** "
         f"(preview computed {fmt.ago(preview.computed_at, datetime.now(UTC))}):"
     )
     for column, kind in zip(st.columns(3), fmt.KINDS, strict=True):
         column.metric(
             f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
-            f"{included[kind]:,}",
-            help=f"{preview.counts.get(kind, 0):,} in the preview",
+            fmt.number(included[kind], loc),
+            help=f"{fmt.number(preview.counts.get(kind, 0), loc)} in the preview",
             border=True,
         )
 
@@ -88,8 +121,9 @@ if editable:
                 include_deleted=choice.include_deleted,
             )
         except SyncPreviewError as err:
-            st.error(str(err))
+            st.error(fmt.md(err))
         else:
+            state.drop_selective_draft(sync_type, entity_type)
             kinds = [
                 kind
                 for kind, on in (
@@ -109,8 +143,8 @@ else:
 
 if saved.updated_at is not None:
     st.caption(
-        f"Last saved by **{saved.updated_by or 'an operator'}** on "
-        f"{fmt.date_time(saved.updated_at, tz)}."
+        f"Last saved by **{fmt.md(saved.updated_by or 'an operator')}** on "
+        f"{fmt.date_time(saved.updated_at, loc)}."
     )
 else:
     st.caption("Not saved yet: these are the defaults (new and updated records, no deletions).")

@@ -98,10 +98,11 @@ class ConnectorService:
                 shown = store.get(connector_id).base_url
                 unchanged = not base_url.strip() or base_url.strip().rstrip("/") == shown
                 base_url = None if unchanged else check_address(base_url)
+            stored = store.secret_config(connector_id).credentials
             view = store.update(
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
-            changed = sorted(k for k, v in (credentials or {}).items() if v)
+            changed = sorted(k for k, v in (credentials or {}).items() if v and v != stored.get(k))
             record(s, ConnectorUpdated(view.sync_type, view.name, changed), by=actor.log_name)
             return view
 
