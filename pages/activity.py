@@ -173,7 +173,9 @@ def show_log() -> None:
 
 def show_history() -> None:
     """The previews computed from one connector over the period: a chart and a table."""
-    connectors = services.connectors.list(user)
+    connectors = sorted(
+        services.connectors.list(user), key=lambda c: (fmt.source_rank(c.sync_type), c.name)
+    )
     if not connectors:
         st.info("There are no connectors yet.")
         return

@@ -46,6 +46,7 @@ from core.services.inputs import (
     all_or_nothing,
     check_email,
     check_org_name,
+    check_password,
     check_person_name,
     check_username,
 )
@@ -89,11 +90,12 @@ class AccountService:
 
         Every input is checked first (lengths, the username's characters, the e-mail
         address); one ``InvalidRequest`` names every problem."""
-        org_name, admin_username, admin_name, admin_email = all_or_nothing(
+        org_name, admin_username, admin_name, admin_email, _ = all_or_nothing(
             lambda: check_org_name(org_name),
             lambda: check_username(admin_username),
             lambda: check_person_name(admin_name or admin_username),
             lambda: check_email(admin_email),
+            lambda: check_password(admin_password),
         )
         with system_session(self.sessions) as s:
             org = OrganizationRepo(s).create(org_name, slug or slugify(org_name))
@@ -209,10 +211,11 @@ class AccountService:
     ) -> UserView:
         """A new user of the actor's organization (inputs checked as at setup)."""
         authorize(actor, ADD_USERS)
-        username, name, email = all_or_nothing(
+        username, name, email, _ = all_or_nothing(
             lambda: check_username(username),
             lambda: check_person_name(name or username),
             lambda: check_email(email),
+            lambda: check_password(password),
         )
         with tenant_session(self.sessions, actor.org_id) as s:
             view = UserRepo(s).create(username, name, email, password, role)

@@ -31,6 +31,13 @@ def field_types(entity_type: str) -> Mapping[str, str]:
 
 
 def word_for(sync_type: str, entity_type: str, field: str, code: str) -> str | None:
-    """The word people read for a stored code ("sale" -> "Sales order"), or None."""
+    """The word people read for a stored code ("sale" -> "Sales order"), or None. A code
+    the source does not use (a local record's, written in another source's terms) reads as
+    the first other source that uses it names it."""
     spec = find(sync_type)
-    return spec.word_for(entity_type, field, code) if spec is not None else None
+    own = spec.word_for(entity_type, field, code) if spec is not None else None
+    if own is not None:
+        return own
+    return next(
+        (w for s in specs() if (w := s.word_for(entity_type, field, code)) is not None), None
+    )

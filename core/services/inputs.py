@@ -22,6 +22,7 @@ MAX_USERNAME = 32
 MAX_PERSON_NAME = 100
 MAX_CONNECTOR_NAME = 100
 MAX_EMAIL = 254  # RFC 5321's limit of a forward path, as email-validator applies it
+MIN_PASSWORD = 8
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 T = TypeVar("T")
@@ -87,6 +88,13 @@ def check_email(value: str) -> str:
     except EmailNotValidError as err:
         raise InvalidRequest(f"'{text}' is not a valid e-mail address: {err}") from err
     return str(checked.normalized).lower()
+
+
+def check_password(value: str) -> str:
+    """A password of at least ``MIN_PASSWORD`` characters."""
+    if len(value) < MIN_PASSWORD:
+        raise InvalidRequest(f"A password needs at least {MIN_PASSWORD} characters.")
+    return value
 
 
 def all_or_nothing(*checks: Callable[[], T]) -> list[T]:

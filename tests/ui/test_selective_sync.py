@@ -49,3 +49,28 @@ def test_viewer_sees_the_settings_but_cannot_change_them(services: Services) -> 
     assert all(c.disabled for c in at.checkbox)
     assert not any(b.key == "save_selective" for b in at.button)
     assert "editors and admins can change them" in texts(at)
+
+
+def test_unsaved_choices_survive_a_look_at_another_entity(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("selective_sync", "editor")
+    at.checkbox(key="inc_deleted_woocommerce_customers").check().run()
+    assert "not saved yet" in texts(at)
+
+    at.selectbox(key="sel_entity").set_value("products").run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "Unsaved choices for **WooCommerce · Customers**" in warning
+    assert not at.checkbox(key="inc_deleted_woocommerce_products").value
+
+    at.selectbox(key="sel_entity").set_value("customers").run()
+    assert at.checkbox(key="inc_deleted_woocommerce_customers").value  # kept, not dropped
+    saved = services.selective.get_selective_config(ctx("editor"), "woocommerce", "customers")
+    assert saved.include_deleted is False  # nothing is saved until Save
+
+    at.button(key="save_selective").click().run()
+    saved = services.selective.get_selective_config(ctx("editor"), "woocommerce", "customers")
+    assert saved.include_deleted is True
+    at.selectbox(key="sel_entity").set_value("products").run()
+    assert "Unsaved" not in " ".join(w.value for w in at.warning)
