@@ -120,7 +120,9 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         continue  # only the chosen kind is read and drawn
     with tab:
         table = f"{snapshot.snapshot_id}/{kind}"
-        search_col, download_col = st.columns([4, 1], vertical_alignment="bottom")
+        search_col, *download_cols = st.columns(
+            [3, 1, 1] if kind == "updated" else [4, 1], vertical_alignment="bottom"
+        )
         search = search_col.text_input(
             "Search",
             key=f"search_{kind}",
@@ -138,7 +140,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         )
         name = f"{snapshot.sync_type}-{snapshot.entity_type}-{kind}"
         what = f"All {fmt.KIND_LABEL[kind].lower()} records (matching the search)"
-        download_col.download_button(
+        download_cols[0].download_button(
             "⬇️ CSV",
             data=csv_export(user, snapshot, kind, search.strip()),
             file_name=f"{name}.csv",
@@ -148,7 +150,7 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             + (", each field before and after" if kind == "updated" else ""),
         )
         if kind == "updated":
-            download_col.download_button(
+            download_cols[1].download_button(
                 "⬇️ CSV per change",
                 data=csv_export(user, snapshot, kind, search.strip(), by_change=True),
                 file_name=f"{name}-changes.csv",

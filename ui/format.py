@@ -68,17 +68,26 @@ def field_label(name: str) -> str:
 # --- Markdown -----------------------------------------------------------------------------
 
 #: Every ASCII punctuation character Markdown or Streamlit gives a meaning (emphasis, links,
-#: code, headings, lists, tables, HTML, ``:emoji:`` and ``:color[...]``, ``$math$``).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&^=])")
+#: code, headings, lists, tables, HTML, ``:emoji:`` and ``:color[...]``, ``$math$``, and
+#: the addresses and e-mails it turns into links by themselves).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&^=@/])")
+
+
+#: Streamlit's Markdown turns web addresses and e-mails in plain text into links by itself
+#: (GitHub's "autolink literals", applied after escapes are read): an invisible word joiner
+#: after "scheme:", after "www" and before "@" keeps them text.
+WORD_JOINER = "\u2060"
+_AUTOLINKS = re.compile(r"(?i)(\\:)(?=\\/\\/)|(\bwww)(?=\\\.)|(?=\\@)")
 
 
 def md(text: object) -> str:
     """``text`` as itself inside Markdown: ``**bold** [click](…)`` shows those characters,
-    not bold text and a link. Use it for anything a person or an external system typed
-    (names, addresses, messages that quote them) in st.markdown, captions, alerts, toasts,
-    spinners and progress texts."""
+    not bold text and a link, and an address or e-mail in it is not made a link. Use it for
+    anything a person or an external system typed (names, addresses, messages that quote
+    them) in st.markdown, captions, alerts, toasts, spinners and progress texts."""
     flat = " ".join(str(text).split("\n"))
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    return _AUTOLINKS.sub(lambda m: (m.group(1) or m.group(2) or "") + WORD_JOINER, escaped)
 
 
 # --- sources ------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from ui.format import WORD_JOINER
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 ENTRY = str(Path(__file__).with_name("app_entry.py"))
@@ -83,8 +85,10 @@ _RENDER = MarkdownIt("commonmark").enable("strikethrough")
 
 
 def shown(markdown: str) -> str:
-    """What a Markdown text reads as on screen (rendered by CommonMark, tags removed)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", _RENDER.render(markdown))).strip()
+    """What a Markdown text reads as on screen (rendered by CommonMark, tags and the
+    invisible word joiners that keep addresses from becoming links removed)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", _RENDER.render(markdown))).strip()
+    return text.replace(WORD_JOINER, "")
 
 
 def errors(at: AppTest) -> str:
