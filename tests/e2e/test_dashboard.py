@@ -178,7 +178,7 @@ def test_newcomer_journey(
         grid = page.locator("[data-testid=stDataFrame]").first
         expect(grid).to_be_visible()
         idle(page)
-        shot(page, artifacts, "06-activity")
+        shot(page, artifacts, "06-activity", focus=grid)
         events, _ = services.activity.list_activity(admin, limit=100)
         actions = [e.action for e in events]
         assert "refresh" in actions and "select" in actions
