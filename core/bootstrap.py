@@ -18,6 +18,7 @@ from core.services.accounts import AccountService
 from core.services.activity import ActivityService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
+from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
 from core.services.ratelimit import RefreshLimiter
 from core.services.selective import SelectiveSyncService
@@ -35,6 +36,7 @@ class Services:
     previews: DeltaDetectionService
     selective: SelectiveSyncService
     activity: ActivityService
+    preferences: PreferenceService
     demo: DemoService
     sandboxes: SandboxPool
 
@@ -89,6 +91,7 @@ def build_services(
         ),
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),
+        preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),
         sandboxes=sandboxes,
     )

@@ -21,6 +21,7 @@ from ui.activity import (
 )
 from ui.auth import require_user
 from ui.browser import locality
+from ui.connectors import connector_label, pick_connector, picker_order
 from ui.services import get_services
 
 user = require_user()
@@ -32,8 +33,9 @@ PAGE_SIZE = 50
 st.title("📜 Activity")
 st.caption("Who looked at, refreshed or changed what, and how the previews performed.")
 
+connectors = {c.id: c for c in picker_order(services.connectors.list(user))}
 with st.container(border=True):
-    row1 = st.columns(3)
+    row1 = st.columns(4)
     action = row1[0].selectbox(
         "Action",
         ("", *ACTIONS),
@@ -46,7 +48,13 @@ with st.container(border=True):
         format_func=lambda s: fmt.source_label(s) if s else "any",
         key="act_source",
     )
-    entity_type = row1[2].selectbox(
+    connector_id = row1[2].selectbox(
+        "Connector",
+        (None, *connectors),
+        format_func=lambda c: "any" if c is None else connector_label(connectors[c]),
+        key="act_connector",
+    )
+    entity_type = row1[3].selectbox(
         "Entity",
         ("", *fmt.ENTITY_TYPES),
         format_func=lambda e: fmt.ENTITY_LABEL.get(e, "any"),
@@ -67,6 +75,7 @@ with st.container(border=True):
 
 flt = make_filter(
     action=action,
+    connector_id=connector_id,
     sync_type=sync_type,
     entity_type=entity_type,
     user=who,
@@ -173,20 +182,11 @@ def show_log() -> None:
 
 def show_history() -> None:
     """The previews computed from one connector over the period: a chart and a table."""
-    connectors = sorted(
-        services.connectors.list(user), key=lambda c: (fmt.source_rank(c.sync_type), c.name)
-    )
-    if not connectors:
+    choices = services.connectors.list(user)
+    if not choices:
         st.info("There are no connectors yet.")
         return
-    chosen = st.selectbox(
-        "Connector",
-        [c.id for c in connectors],
-        format_func=lambda cid: next(
-            f"{fmt.source_title(c.sync_type)} — {c.name}" for c in connectors if c.id == cid
-        ),
-        key="history_connector",
-    )
+    chosen = pick_connector(user, choices, key="history_connector").id
     history = services.previews.history(
         user, chosen, entity_type=flt.entity_type, since=flt.since, until=flt.until
     )

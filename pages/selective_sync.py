@@ -1,4 +1,4 @@
-"""Selective sync: which kinds of change a sync of one source and entity may include."""
+"""Selective sync: which kinds of change a sync from one connector of one entity may include."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -10,6 +10,7 @@ from ui import format as fmt
 from ui import state
 from ui.auth import require_user
 from ui.browser import locality
+from ui.connectors import pick_connector
 from ui.services import get_services
 
 user = require_user()
@@ -18,42 +19,29 @@ loc = locality()
 
 st.title("✅ Selective sync")
 st.caption(
-    "Choose which kinds of change a sync may apply, per source and entity. "
+    "Choose which kinds of change a sync may apply, per connector and entity. "
     "The counts come from the latest preview."
 )
 
 connectors = services.connectors.list(user)
-sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.source_keys())
+if not connectors:
+    st.info(
+        "Settings belong to a connector (a sync is from one store), and there is none yet: "
+        "an admin can add one on the Connectors page."
+    )
+    st.stop()
 pick_source, pick_entity = st.columns(2)
-
-
-def unsaved_elsewhere(here_source: str, here_entity: str) -> list[str]:
-    """The (source, entity) pairs, other than this one, whose choices differ from the saved
-    ones ("WooCommerce · Products")."""
-    out = []
-    for (src, ent), choices in state.selective_drafts().items():
-        if (src, ent) == (here_source, here_entity):
-            continue
-        stored = services.selective.get_selective_config(user, src, ent)
-        if any(getattr(stored, name) != value for name, value in choices.items()):
-            out.append(f"{fmt.source_label(src)} · {fmt.ENTITY_LABEL.get(ent, ent)}")
-    return out
-
-
-sync_type = pick_source.selectbox(
-    "Source",
-    sources,
-    format_func=fmt.source_title,
-    key="sel_source",
-)
+connector = pick_connector(user, connectors, key="sel_connector", where=pick_source)
 entity_type = pick_entity.selectbox(
     "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="sel_entity"
 )
 
-saved = services.selective.get_selective_config(user, sync_type, entity_type)
+saved = services.selective.get_selective_config(
+    user, connector.sync_type, entity_type, connector=connector.id
+)
 editable = user.can("editor")
-suffix = f"{sync_type}_{entity_type}"
-draft = state.selective_drafts().get((sync_type, entity_type), {})
+suffix = f"{connector.id}_{entity_type}"
+draft = state.selective_drafts().get((connector.id, entity_type), {})
 
 
 def include_box(label: str, kind: str) -> bool:
@@ -65,8 +53,25 @@ def include_box(label: str, kind: str) -> bool:
         key=key,
         disabled=not editable,
         on_change=state.keep_selective_choice,
-        args=(sync_type, entity_type, name, key),
+        args=(connector.id, entity_type, name, key),
     )
+
+
+def unsaved_elsewhere() -> list[str]:
+    """The other (connector, entity) pairs whose choices differ from the saved ones
+    ("Demo Odoo · Products")."""
+    names = {c.id: c for c in connectors}
+    out = []
+    for (connector_id, entity), choices in state.selective_drafts().items():
+        other = names.get(connector_id)
+        if other is None or (connector_id, entity) == (connector.id, entity_type):
+            continue
+        stored = services.selective.get_selective_config(
+            user, other.sync_type, entity, connector=connector_id
+        )
+        if any(getattr(stored, name) != value for name, value in choices.items()):
+            out.append(f"{fmt.md(other.name)} · {fmt.ENTITY_LABEL.get(entity, entity)}")
+    return out
 
 
 choice = replace(
@@ -80,7 +85,7 @@ unsaved_here = (choice.include_new, choice.include_updated, choice.include_delet
     saved.include_updated,
     saved.include_deleted,
 )
-elsewhere = unsaved_elsewhere(sync_type, entity_type)
+elsewhere = unsaved_elsewhere()
 if unsaved_here:
     st.info("✏️ These choices are not saved yet: **Save** applies them.")
 if elsewhere:
@@ -91,9 +96,12 @@ if elsewhere:
         "applied."
     )
 
-preview = services.previews.latest(user, sync_type, entity_type)
+preview = services.previews.latest(user, connector.sync_type, entity_type, connector=connector.id)
 if preview is None:
-    st.info("There is no preview of this source and entity yet; open it on the Preview screen.")
+    st.info(
+        f"There is no preview of {fmt.md(connector.name)}'s "
+        f"{fmt.ENTITY_LABEL[entity_type].lower()} yet; open it on the Preview screen."
+    )
 else:
     included = choice.included_counts(preview.counts)
     total = fmt.number(sum(included.values()), loc)
@@ -114,8 +122,9 @@ if editable:
         try:
             saved = services.selective.save_selective_config(
                 user,
-                sync_type,
+                connector.sync_type,
                 entity_type,
+                connector=connector.id,
                 include_new=choice.include_new,
                 include_updated=choice.include_updated,
                 include_deleted=choice.include_deleted,
@@ -123,7 +132,7 @@ if editable:
         except SyncPreviewError as err:
             st.error(fmt.md(err))
         else:
-            state.drop_selective_draft(sync_type, entity_type)
+            state.drop_selective_draft(connector.id, entity_type)
             kinds = [
                 kind
                 for kind, on in (
@@ -135,8 +144,8 @@ if editable:
             ]
             what = f"{', '.join(kinds)} records" if kinds else "no changes"
             st.success(
-                f"✅ Saved. A sync of {fmt.source_label(sync_type)} "
-                f"{entity_type} will include {what}."
+                f"✅ Saved. A sync of {entity_type} from {fmt.md(connector.name)} will include "
+                f"{what}."
             )
 else:
     st.caption("👀 You can see these settings; editors and admins can change them.")

@@ -45,6 +45,7 @@ ACTION_WORDS = {
     "connector_added": "Added a connector",
     "connector_updated": "Changed a connector",
     "connector_deleted": "Deleted a connector",
+    "connector_default": "Made a connector the default",
     "connector_tested": "Tested a connector",
     "user_added": "Added a user",
     "password_reset": "Reset a password",
@@ -58,6 +59,7 @@ COLUMNS = [
     "Who",
     "What",
     "Source",
+    "Connector",
     "Entity",
     "Status",
     "Cache",
@@ -79,6 +81,7 @@ def action_word(action: str) -> str:
 def make_filter(
     *,
     action: str | None,
+    connector_id: int | None = None,
     sync_type: str | None,
     entity_type: str | None,
     user: str | None,
@@ -94,6 +97,7 @@ def make_filter(
         until = datetime.combine(last + timedelta(days=1), time.min, tz).astimezone(UTC)
     return ActivityFilter(
         action=action or None,
+        connector_id=connector_id,
         sync_type=sync_type or None,
         entity_type=entity_type or None,
         user=(user or "").strip().lower() or None,
@@ -111,8 +115,10 @@ def _included(on: Any) -> str:
 
 
 def details_text(action: str, details: Mapping[str, Any] | None, loc: Locality) -> str:
-    """An event's details as a sentence-like text ("New: included · Deleted: left out")."""
+    """An event's details as a sentence-like text ("New: included · Deleted: left out"); the
+    connector it is about is in a column of its own."""
     d = dict(details or {})
+    d.pop("connector", None)  # the log's Connector column names it
     if not d:
         return ""
     if action == "select":
@@ -132,9 +138,10 @@ def details_text(action: str, details: Mapping[str, Any] | None, loc: Locality) 
             if isinstance(v, int)
         )
     parts: list[str] = []
-    if "connector" in d:
-        where = f" at {d.pop('base_url')}" if d.get("base_url") else ""
-        parts.append(f"{d.pop('connector')}{where}")
+    if d.get("base_url"):
+        parts.append(f"at {d.pop('base_url')}")
+    if d.get("new_default"):
+        parts.append(f"{d.pop('new_default')} is the default now")
     if d.get("credentials_changed"):
         names = ", ".join(str(n).replace("_", " ") for n in d.pop("credentials_changed"))
         parts.append(f"new {names}")
@@ -177,6 +184,7 @@ def events_frame(events: Sequence[ActivityEntry], loc: Locality) -> pd.DataFrame
                 if not (e.action == "login" and e.status == "failed")
                 else "Sign-in failed",
                 "Source": fmt.source_label(e.sync_type) if e.sync_type else "",
+                "Connector": e.connector or "",
                 "Entity": fmt.ENTITY_LABEL.get(e.entity_type or "", e.entity_type or ""),
                 "Status": STATUS_WORDS.get(e.status, e.status),
                 "Cache": {True: "hit", False: "miss"}.get(e.cache_hit, "")
@@ -208,7 +216,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
         {
             "when": e.at.astimezone(tz).replace(tzinfo=None),
             "entity": fmt.ENTITY_LABEL.get(e.entity_type or "", e.entity_type or ""),
-            "source": fmt.source_label(e.sync_type) if e.sync_type else "",
+            "connector": e.connector or (fmt.source_label(e.sync_type) if e.sync_type else ""),
             "kind": kind,
             "count": int((e.counts or {}).get(kind, 0)),
         }
@@ -216,7 +224,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
         if e.counts
         for kind in CHANGE_KINDS
     ]
-    return pd.DataFrame(rows, columns=["when", "entity", "source", "kind", "count"])
+    return pd.DataFrame(rows, columns=["when", "entity", "connector", "kind", "count"])
 
 
 def csv_export(actor: Actor, flt: ActivityFilter, loc: Locality) -> Callable[[], str]:

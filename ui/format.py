@@ -8,6 +8,7 @@ typed goes through :func:`md` before it reaches anything that renders Markdown.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -130,6 +131,13 @@ class Locality:
     def tz_name(self) -> str:
         """The zone's IANA name ("Europe/Berlin"), for the browser's date columns."""
         return str(getattr(self.tz, "key", "UTC"))
+
+
+def csv_name(connector: str, entity_type: str, kind: str) -> str:
+    """A download's file name naming its connector: 'acme-live-shop-customers-new.csv'."""
+    plain = unicodedata.normalize("NFKD", connector).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "connector"
+    return f"{slug}-{entity_type}-{kind}.csv"
 
 
 def zone(name: str | None) -> tzinfo:

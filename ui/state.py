@@ -68,19 +68,20 @@ def set_login_recorded(username: str | None) -> None:
 
 @dataclass(frozen=True)
 class Viewed:
-    """The snapshot this session last opened for one (source, entity), and how it was served."""
+    """The snapshot this session last opened for one (connector, entity), and how it was
+    served."""
 
     snapshot_id: int
     cache_hit: bool
 
 
-def viewed(sync_type: str, entity_type: str) -> Viewed | None:
-    value = _get(VIEWED, {}).get(f"{sync_type}/{entity_type}")
+def viewed(connector_id: int, entity_type: str) -> Viewed | None:
+    value = _get(VIEWED, {}).get(f"{connector_id}/{entity_type}")
     return value if isinstance(value, Viewed) else None
 
 
-def set_viewed(sync_type: str, entity_type: str, snapshot_id: int, cache_hit: bool) -> None:
-    _get(VIEWED, {})[f"{sync_type}/{entity_type}"] = Viewed(snapshot_id, cache_hit)
+def set_viewed(connector_id: int, entity_type: str, snapshot_id: int, cache_hit: bool) -> None:
+    _get(VIEWED, {})[f"{connector_id}/{entity_type}"] = Viewed(snapshot_id, cache_hit)
 
 
 def page_offset(table: str) -> int:
@@ -119,22 +120,23 @@ def preview_kind() -> str | None:
 # --- selective sync: choices not saved yet ----------------------------------------------------
 
 
-def selective_drafts() -> dict[tuple[str, str], dict[str, bool]]:
-    """The Selective-sync choices changed but not saved, per (source, entity): kept while the
-    user looks at another entity (Streamlit forgets the state of widgets it does not draw)."""
-    drafts: dict[tuple[str, str], dict[str, bool]] = _get(SELECTIVE_DRAFTS, {})
+def selective_drafts() -> dict[tuple[int, str], dict[str, bool]]:
+    """The Selective-sync choices changed but not saved, per (connector id, entity): kept
+    while the user looks at another one (Streamlit forgets the state of widgets it does not
+    draw)."""
+    drafts: dict[tuple[int, str], dict[str, bool]] = _get(SELECTIVE_DRAFTS, {})
     return drafts
 
 
-def keep_selective_choice(sync_type: str, entity_type: str, name: str, widget_key: str) -> None:
+def keep_selective_choice(connector_id: int, entity_type: str, name: str, widget_key: str) -> None:
     """A checkbox's callback: remember its new value as a draft."""
-    draft = selective_drafts().setdefault((sync_type, entity_type), {})
+    draft = selective_drafts().setdefault((connector_id, entity_type), {})
     draft[name] = bool(st.session_state.get(widget_key))
 
 
-def drop_selective_draft(sync_type: str, entity_type: str) -> None:
-    """Forget the draft of one (source, entity), once saved."""
-    selective_drafts().pop((sync_type, entity_type), None)
+def drop_selective_draft(connector_id: int, entity_type: str) -> None:
+    """Forget the draft of one (connector, entity), once saved."""
+    selective_drafts().pop((connector_id, entity_type), None)
 
 
 FLASH_SECONDS = 3.0

@@ -1,4 +1,5 @@
-"""Preview leases in SQL: one row per (organization, source, entity) while someone computes it.
+"""Preview leases in SQL: one row per (organization, connector, entity) while someone
+computes it.
 
 Taking a lease is one statement (an upsert that replaces only an expired row), so two
 processes can never both hold it.
@@ -23,16 +24,23 @@ class LeaseRows:
         self.session = session
 
     def acquire(
-        self, sync_type: str, entity_type: str, holder: str, now: datetime, ttl: timedelta
+        self,
+        connector_id: int,
+        sync_type: str,
+        entity_type: str,
+        holder: str,
+        now: datetime,
+        ttl: timedelta,
     ) -> bool:
         """Take the lease unless another holder has an unexpired one; True when taken.
 
-        An IntegrityError means the organization does not exist.
+        An IntegrityError means the organization or the connector does not exist.
         """
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(PreviewLock).values(
             org_id=current_org(self.session),
+            connector_id=connector_id,
             sync_type=sync_type,
             entity_type=entity_type,
             holder=holder,
@@ -40,7 +48,7 @@ class LeaseRows:
             lease_until=now + ttl,
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[PreviewLock.org_id, PreviewLock.sync_type, PreviewLock.entity_type],
+            index_elements=[PreviewLock.org_id, PreviewLock.connector_id, PreviewLock.entity_type],
             set_={
                 "holder": stmt.excluded.holder,
                 "acquired_at": stmt.excluded.acquired_at,
@@ -51,13 +59,13 @@ class LeaseRows:
         return self.session.execute(stmt.returning(PreviewLock.holder)).first() is not None
 
     def renew(
-        self, sync_type: str, entity_type: str, holder: str, now: datetime, ttl: timedelta
+        self, connector_id: int, entity_type: str, holder: str, now: datetime, ttl: timedelta
     ) -> bool:
         """Extend ``holder``'s lease to ``now + ttl``; False when it is no longer theirs."""
         result = self.session.execute(
             update(PreviewLock)
             .where(
-                PreviewLock.sync_type == sync_type,
+                PreviewLock.connector_id == connector_id,
                 PreviewLock.entity_type == entity_type,
                 PreviewLock.holder == holder,
             )
@@ -66,22 +74,22 @@ class LeaseRows:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def release(self, sync_type: str, entity_type: str, holder: str) -> None:
+    def release(self, connector_id: int, entity_type: str, holder: str) -> None:
         """Give up ``holder``'s lease (nothing happens when it is not theirs)."""
         self.session.execute(
             delete(PreviewLock)
             .where(
-                PreviewLock.sync_type == sync_type,
+                PreviewLock.connector_id == connector_id,
                 PreviewLock.entity_type == entity_type,
                 PreviewLock.holder == holder,
             )
             .execution_options(synchronize_session=False)
         )
 
-    def is_held(self, sync_type: str, entity_type: str, now: datetime) -> bool:
+    def is_held(self, connector_id: int, entity_type: str, now: datetime) -> bool:
         """True while an unexpired lease exists."""
         stmt = select(func.count(PreviewLock.id)).where(
-            PreviewLock.sync_type == sync_type,
+            PreviewLock.connector_id == connector_id,
             PreviewLock.entity_type == entity_type,
             PreviewLock.lease_until >= now,
         )

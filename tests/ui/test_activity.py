@@ -63,6 +63,7 @@ def test_the_log_reads_as_words_with_empty_cells_empty(
         "Who",
         "What",
         "Source",
+        "Connector",
         "Entity",
         "Status",
         "Cache",
@@ -74,7 +75,12 @@ def test_the_log_reads_as_words_with_empty_cells_empty(
         "Details",
     ]
     saved = log[log["What"] == "Saved selective sync"].iloc[0]
-    assert (saved["Who"], saved["Source"], saved["Entity"]) == ("eddie", "Odoo", "Orders")
+    assert (saved["Who"], saved["Source"], saved["Connector"], saved["Entity"]) == (
+        "eddie",
+        "Odoo",
+        "Demo Odoo",
+        "Orders",
+    )
     assert saved["Details"] == "New: included · Updated: left out · Deleted: included"
     demo = log[log["What"] == "Loaded the demo data"].iloc[0]
     assert "WooCommerce:" in demo["Details"] and "local records" in demo["Details"]
@@ -109,3 +115,15 @@ def test_history_per_connector_lists_its_refreshes(
     odoo = next(c for c in services.connectors.list(admin) if c.sync_type == "odoo")
     at.selectbox(key="history_connector").set_value(odoo.id).run()
     assert list(at.dataframe[0].value["Entity"]) == ["Orders"]
+
+
+def test_filters_by_connector(services: Services, ctx: Callable[[str], UserContext]) -> None:
+    admin = ctx("admin")
+    odoo = next(c for c in services.connectors.list(admin) if c.sync_type == "odoo")
+    services.previews.get_preview_snapshot(admin, None, "orders", connector=odoo.id)
+    at = open_page("activity", "viewer")
+    at.selectbox(key="act_connector").set_value(odoo.id).run()
+    assert not at.exception
+    log = at.dataframe[0].value
+    assert set(log["Connector"]) == {"Demo Odoo"}
+    assert {"Refreshed a preview", "Added a connector"} <= set(log["What"])

@@ -149,3 +149,28 @@ def test_the_odoo_username_is_shown_and_editable(
     assert shown.shown_credentials["username"] == "sync.bot"
     events, _ = services.activity.list_activity(admin, limit=1)
     assert events[0].details == {"connector": "Demo Odoo", "credentials_changed": ["username"]}
+
+
+def test_make_default_and_delete_the_default(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    demo = next(c for c in services.connectors.list(admin) if c.sync_type == "woocommerce")
+    added = services.connectors.add(
+        admin, "woocommerce", "Acme live shop", "https://shop.example.com", {}
+    )
+    at = open_page("connectors", "admin")
+    assert "⭐ Default for WooCommerce" in texts(at)
+    assert not any(b.key == f"default_{demo.id}" for b in at.button)
+    at.button(key=f"default_{added.id}").click().run()
+    assert not at.exception
+    assert "Acme live shop is now the default WooCommerce connector" in texts(at)
+    defaults = {c.name for c in services.connectors.list(admin) if c.is_default}
+    assert defaults == {"Acme live shop", "Demo Odoo"}
+    assert any(b.key == f"default_{demo.id}" for b in at.button)
+
+    at.button(key=f"delete_{added.id}").click().run()
+    at.button(key=f"confirm_delete_{added.id}").click().run()
+    assert not at.exception
+    defaults = {c.name for c in services.connectors.list(admin) if c.is_default}
+    assert defaults == {"Demo WooCommerce store", "Demo Odoo"}  # the next one of its source

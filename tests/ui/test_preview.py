@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from core.bootstrap import Services
+from core.sandbox import SandboxServer
 from core.services.actors import UserContext
+from core.services.demo import WOO_CREDENTIALS
 from tests.ui.appkit import open_page, texts
 from ui.format import FIELD_LABEL as LABELS
 from ui.format import md
@@ -75,13 +77,15 @@ def test_a_rate_limited_refresh_says_when_to_retry_once(
 def test_another_entity_is_computed_with_its_own_counts(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
+    odoo = next(c for c in services.connectors.list(ctx("admin")) if c.sync_type == "odoo")
     at = open_page("preview", "viewer")
-    at.selectbox(key="preview_source").set_value("odoo")
+    at.selectbox(key="preview_connector").set_value(odoo.id)
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
     snap = services.previews.latest(ctx("viewer"), "odoo", "products")
     assert snap is not None
     assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
+    assert "Demo Odoo · Products" in texts(at)
 
 
 def test_tabs_page_search_and_show_the_field_diff(
@@ -115,7 +119,7 @@ def test_clicking_a_row_shows_its_changes(
     assert snap is not None
     records = services.previews.page_records(viewer, snap.snapshot_id, "updated", limit=50)
     at = open_page("preview", "viewer", session=UPDATED_TAB)
-    assert [s.key for s in at.selectbox] == ["preview_source", "preview_entity"]  # no picker
+    assert [s.key for s in at.selectbox] == ["preview_connector", "preview_entity"]  # no picker
     table = at.dataframe[0]
     at.session_state[str(table.key)] = {"selection": {"rows": [7], "columns": []}}
     at.run()
@@ -216,3 +220,56 @@ def test_tables_show_empty_fields_as_empty_cells(
     row = shown[shown["ID"] == empty[0]].iloc[0]
     assert row["Address line 2"] == ""
     assert not shown.isna().any().any()
+
+
+LIVE = "Acme live shop"
+
+
+@pytest.fixture
+def live_store(services: Services, ctx: Callable[[str], UserContext]) -> Iterator[int]:
+    """A second WooCommerce store of the organization, added after the demo's; its id."""
+    with SandboxServer(size=120, seed=11) as store:
+        added = services.connectors.add(
+            ctx("admin"), "woocommerce", LIVE, store.url, WOO_CREDENTIALS
+        )
+        yield added.id
+
+
+def test_the_picked_connector_is_shown_and_remembered_for_the_user(
+    services: Services, ctx: Callable[[str], UserContext], live_store: int
+) -> None:
+    editor = ctx("editor")
+    at = open_page("preview", "editor")
+    picker = at.selectbox(key="preview_connector")
+    assert picker.options == [
+        "🛒 WooCommerce — Demo WooCommerce store",
+        f"🛒 WooCommerce — {LIVE}",
+        "🏭 Odoo — Demo Odoo",
+    ]
+    assert picker.value != live_store  # the first source's default connector
+    assert "Demo WooCommerce store · Customers" in texts(at)
+
+    picker.set_value(live_store).run()
+    assert not at.exception
+    live = services.previews.latest(editor, None, "customers", connector=live_store)
+    demo = services.previews.latest(editor, "woocommerce", "customers")
+    assert live is not None and demo is not None and live.counts != demo.counts
+    assert _counts(at) == {k: f"{v:,}" for k, v in live.counts.items()}
+    assert f"{LIVE} · Customers" in texts(at)
+    assert services.preferences.connector(editor) == live_store
+
+    # signed in again (a new session, as in another browser): the same store
+    again = open_page("preview", "editor")
+    assert again.selectbox(key="preview_connector").value == live_store
+    assert _counts(again) == {k: f"{v:,}" for k, v in live.counts.items()}
+    again.button(key="refresh").click().run()
+    assert not again.exception
+    refreshed = services.previews.latest(editor, None, "customers", connector=live_store)
+    assert refreshed is not None and refreshed.snapshot_id != live.snapshot_id
+    after = services.previews.latest(editor, "woocommerce", "customers")
+    assert after is not None and after.snapshot_id == demo.snapshot_id  # the other store's
+
+    # another user keeps their own choice
+    viewer = open_page("preview", "viewer")
+    assert viewer.selectbox(key="preview_connector").value != live_store
+    assert _counts(viewer) == {k: f"{v:,}" for k, v in demo.counts.items()}

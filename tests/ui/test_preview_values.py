@@ -22,10 +22,12 @@ UPDATED_TAB = {"sp_preview_kind": "updated"}
 
 
 def _stored_snapshot(services: Services, org_id: int, counts: dict[str, int]) -> None:
-    """A newer preview of WooCommerce customers with these counts (and no records)."""
+    """A newer preview of the demo store's customers with these counts (and no records)."""
     now = utcnow()
     with tenant_session(services.sessions, org_id) as s:
+        woo = services.connectors.find(services.accounts.scheduler(org_id), None, "woocommerce")
         SnapshotRows(s).add_ready(
+            connector_id=woo.id,
             sync_type="woocommerce",
             entity_type="customers",
             counts=counts,
@@ -108,9 +110,15 @@ def test_orders_read_as_words_money_and_lines(services: Services) -> None:
     assert pd.api.types.is_datetime64_any_dtype(orders["Created"])
 
 
-def test_odoo_states_read_as_odoo_names_them(services: Services) -> None:
+def _odoo(services: Services, ctx: Callable[[str], UserContext]) -> int:
+    return next(c.id for c in services.connectors.list(ctx("admin")) if c.sync_type == "odoo")
+
+
+def test_odoo_states_read_as_odoo_names_them(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
     at = open_page("preview", "viewer", session=UPDATED_TAB)
-    at.selectbox(key="preview_source").set_value("odoo")
+    at.selectbox(key="preview_connector").set_value(_odoo(services, ctx))
     at.selectbox(key="preview_entity").set_value("orders").run()
     assert not at.exception
     assert "Sales order" in set(at.dataframe[0].value["Status"])
@@ -140,7 +148,7 @@ def test_changed_order_lines_are_a_table_with_the_changes_marked(
     services.previews.get_preview_snapshot(admin, "odoo", "orders", force_refresh=True)
 
     at = open_page("preview", "viewer", session=UPDATED_TAB)
-    at.selectbox(key="preview_source").set_value("odoo")
+    at.selectbox(key="preview_connector").set_value(_odoo(services, ctx))
     at.selectbox(key="preview_entity").set_value("orders").run()
     assert not at.exception
     assert at.dataframe[0].value["ID"].iloc[0] == order["external_id"]

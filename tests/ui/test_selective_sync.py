@@ -7,6 +7,7 @@ from collections.abc import Callable
 from core.bootstrap import Services
 from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
+from ui.format import md
 
 
 def test_editor_sees_the_included_counts_and_saves(
@@ -15,6 +16,7 @@ def test_editor_sees_the_included_counts_and_saves(
     editor = ctx("editor")
     snap = services.previews.latest(editor, "woocommerce", "customers")
     assert snap is not None
+    woo = snap.connector_id
     at = open_page("selective_sync", "editor")
     assert "Not saved yet" in texts(at)
     shown = {m.label.split(" ", 1)[1]: m.value for m in at.metric}
@@ -24,8 +26,8 @@ def test_editor_sees_the_included_counts_and_saves(
         "Deleted": "0",
     }
 
-    at.checkbox(key="inc_deleted_woocommerce_customers").check()
-    at.checkbox(key="inc_new_woocommerce_customers").uncheck().run()
+    at.checkbox(key=f"inc_deleted_{woo}_customers").check()
+    at.checkbox(key=f"inc_new_{woo}_customers").uncheck().run()
     shown = {m.label.split(" ", 1)[1]: m.value for m in at.metric}
     assert shown == {
         "New": "0",
@@ -35,7 +37,9 @@ def test_editor_sees_the_included_counts_and_saves(
 
     at.button(key="save_selective").click().run()
     assert not at.exception
-    assert any("Saved" in s.value for s in at.success)
+    assert any(
+        "Saved. A sync of customers from Demo WooCommerce store" in s.value for s in at.success
+    )
     saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
     assert (saved.include_new, saved.include_updated, saved.include_deleted) == (False, True, True)
     assert saved.updated_by == "eddie"
@@ -54,23 +58,48 @@ def test_viewer_sees_the_settings_but_cannot_change_them(services: Services) -> 
 def test_unsaved_choices_survive_a_look_at_another_entity(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
+    editor = ctx("editor")
+    woo = next(c for c in services.connectors.list(editor) if c.sync_type == "woocommerce")
+    odoo = next(c for c in services.connectors.list(editor) if c.sync_type == "odoo")
     at = open_page("selective_sync", "editor")
-    at.checkbox(key="inc_deleted_woocommerce_customers").check().run()
+    at.checkbox(key=f"inc_deleted_{woo.id}_customers").check().run()
     assert "not saved yet" in texts(at)
 
     at.selectbox(key="sel_entity").set_value("products").run()
     assert not at.exception
     warning = " ".join(w.value for w in at.warning)
-    assert "Unsaved choices for **WooCommerce · Customers**" in warning
-    assert not at.checkbox(key="inc_deleted_woocommerce_products").value
+    assert f"Unsaved choices for **{md('Demo WooCommerce store')} · Customers**" in warning
+    assert not at.checkbox(key=f"inc_deleted_{woo.id}_products").value
+    at.selectbox(key="sel_connector").set_value(odoo.id).run()  # another connector: still said
+    assert "Unsaved choices for" in " ".join(w.value for w in at.warning)
 
+    at.selectbox(key="sel_connector").set_value(woo.id)
     at.selectbox(key="sel_entity").set_value("customers").run()
-    assert at.checkbox(key="inc_deleted_woocommerce_customers").value  # kept, not dropped
-    saved = services.selective.get_selective_config(ctx("editor"), "woocommerce", "customers")
+    assert at.checkbox(key=f"inc_deleted_{woo.id}_customers").value  # kept, not dropped
+    saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
     assert saved.include_deleted is False  # nothing is saved until Save
 
     at.button(key="save_selective").click().run()
-    saved = services.selective.get_selective_config(ctx("editor"), "woocommerce", "customers")
+    saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
     assert saved.include_deleted is True
     at.selectbox(key="sel_entity").set_value("products").run()
     assert "Unsaved" not in " ".join(w.value for w in at.warning)
+
+
+def test_settings_are_saved_for_the_picked_connector(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    editor = ctx("editor")
+    odoo = next(c for c in services.connectors.list(editor) if c.sync_type == "odoo")
+    at = open_page("selective_sync", "editor")
+    at.selectbox(key="sel_connector").set_value(odoo.id).run()
+    assert "There is no preview of Demo Odoo's customers yet" in texts(at)
+    at.checkbox(key=f"inc_updated_{odoo.id}_customers").uncheck().run()
+    at.button(key="save_selective").click().run()
+    assert not at.exception
+    saved = services.selective.get_selective_config(editor, None, "customers", connector=odoo.id)
+    assert (saved.connector_name, saved.include_updated) == ("Demo Odoo", False)
+    woo = services.selective.get_selective_config(editor, "woocommerce", "customers")
+    assert woo.include_updated and woo.updated_at is None
+    # the Preview screen opens on the connector picked here
+    assert services.preferences.connector(editor) == odoo.id

@@ -1,10 +1,6 @@
 """The previews computed over time, per connector: when, by whom, how long, what they found
 (or why they failed), read from the activity log (stored snapshots are pruned to the newest
-few; the log keeps every refresh).
-
-Today a preview belongs to a source (``sync_type``): a refresh reads the source's connector,
-so the history of a connector is the refreshes of its source. Once previews carry the
-connector they read (``connector_id``), :func:`_refreshes_of` is the one place to select by it.
+few; the log keeps every refresh, with the connector it read).
 """
 
 from __future__ import annotations
@@ -87,8 +83,7 @@ class PreviewHistory:
 def _refreshes_of(
     session: Session, connector: ConnectorView, flt: ActivityFilter, limit: int
 ) -> list[ActivityLog]:
-    """The refresh rows of the connector's previews (of ``flt``'s entity and period): today,
-    those of its source."""
-    flt = replace(flt, action=PreviewRefreshed.name, sync_type=connector.sync_type)
+    """The refresh rows of the connector's previews (of ``flt``'s entity and period)."""
+    flt = replace(flt, action=PreviewRefreshed.name, connector_id=connector.id)
     rows, _ = ActivityStore(session).list(flt, limit=limit)
     return rows

@@ -1,9 +1,10 @@
 """The snapshot store: stored previews as they are served (cache reads, paging), and storing
 what a refresh computed or why it failed, each with its activity event in one transaction.
 
-A *snapshot* is one stored preview of one (organization, source, entity): the counts, the
-changed records, when it was computed and until when it is served from the cache. A failed
-refresh is stored beside the last good snapshot and never replaces it.
+A *snapshot* is one stored preview of one connector's one entity: the counts, the changed
+records, when it was computed and until when it is served from the cache. A failed refresh is
+stored beside the last good snapshot and never replaces it. Each connector has its own
+snapshots, so two stores of one source never share (or overwrite) a preview.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.connector_store import ConnectorIdentity
 from core.db.models import PreviewCache
 from core.db.previews import KINDS, SnapshotRows, StoredRecord
 from core.db.tenancy import tenant_session
@@ -36,9 +38,11 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class PreviewKey:
-    """Which preview: one organization's one entity of one source."""
+    """Which preview: one entity of one connector of one organization (``sync_type`` is the
+    connector's source)."""
 
     org_id: int
+    connector_id: int
     sync_type: str
     entity_type: str
 
@@ -49,6 +53,8 @@ class PreviewSnapshot:
 
     snapshot_id: int
     org_id: int
+    connector_id: int
+    connector_name: str
     sync_type: str
     entity_type: str
     counts: dict[str, int]
@@ -129,6 +135,8 @@ def _served(
     return PreviewSnapshot(
         snapshot_id=snap.id,
         org_id=snap.org_id,
+        connector_id=snap.connector_id,
+        connector_name=snap.connector.name,
         sync_type=snap.sync_type,
         entity_type=snap.entity_type,
         counts=_counts(snap),
@@ -168,14 +176,20 @@ class SnapshotStore:
         """The cached preview while it is valid (logged as a view), else None."""
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             if not ready or ready[0].hash_version != HASH_VERSION:
                 return None
             assert ready[0].expires_at is not None
             if ready[0].expires_at <= self.clock():
                 return None
             snap = _read(rows, ready, cache_hit=True)
-            event = PreviewViewed(key.sync_type, key.entity_type, snap.counts)
+            event = PreviewViewed(
+                connector_id=key.connector_id,
+                connector=snap.connector_name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                counts=snap.counts,
+            )
             record(s, event, by=actor.log_name)
             return snap
 
@@ -183,7 +197,7 @@ class SnapshotStore:
         """The newest good snapshot even if expired, without computing or logging anything."""
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             return _read(rows, ready, cache_hit=True) if ready else None
 
     def outcome_since(self, key: PreviewKey, since: datetime) -> PreviewSnapshot | None:
@@ -192,10 +206,10 @@ class SnapshotStore:
         when there is no good snapshot at all."""
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            last = rows.latest(key.sync_type, key.entity_type, status=None)
+            last = rows.latest(key.connector_id, key.entity_type, status=None)
             if last is None or last.computed_at < since:
                 return None
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             if not ready:
                 raise SyncPreviewError(last.error or "The refresh failed.")
             return _read(rows, ready, cache_hit=True)
@@ -232,8 +246,9 @@ class SnapshotStore:
 
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            before = rows.newest_ready(key.sync_type, key.entity_type, n=1)
+            before = rows.newest_ready(key.connector_id, key.entity_type, n=1)
             snap = rows.add_ready(
+                connector_id=key.connector_id,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
                 counts=result.counts,
@@ -245,16 +260,19 @@ class SnapshotStore:
                 created_by=actor.log_name,
                 records=keeping_first_pages(stored_records(result)),
             )
+            served = _served([snap, *before], first, cache_hit=False)
             event = PreviewRefreshed(
-                key.sync_type,
-                key.entity_type,
-                result.counts,
-                duration_ms,
-                result.duplicates_collapsed,
+                connector_id=key.connector_id,
+                connector=served.connector_name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                counts=result.counts,
+                duration_ms=duration_ms,
+                duplicates_collapsed=result.duplicates_collapsed,
             )
             record(s, event, by=actor.log_name, at=now)
-            rows.prune(key.sync_type, key.entity_type)
-            return _served([snap, *before], first, cache_hit=False)
+            rows.prune(key.connector_id, key.entity_type)
+            return served
 
     def store_failed(
         self, actor: Actor, key: PreviewKey, err: SyncPreviewError, duration_ms: int
@@ -265,7 +283,8 @@ class SnapshotStore:
         message = str(err)
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            rows.add_failed(
+            failed = rows.add_failed(
+                connector_id=key.connector_id,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
                 at=now,
@@ -275,24 +294,41 @@ class SnapshotStore:
                 created_by=actor.log_name,
             )
             event = RefreshFailed(
-                key.sync_type,
-                key.entity_type,
-                duration_ms,
-                message,
-                type(err).__name__,
-                err.reference if isinstance(err, InternalError) else None,
+                connector_id=key.connector_id,
+                connector=failed.connector.name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                duration_ms=duration_ms,
+                error=message,
+                error_type=type(err).__name__,
+                reference=err.reference if isinstance(err, InternalError) else None,
             )
             record(s, event, by=actor.log_name, at=now)
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             good = _read(rows, ready, cache_hit=True) if ready else None
         if good is None:
             raise err
         return good
 
-    def expire(self, actor: Actor, sync_type: str | None, entity_type: str | None) -> int:
-        """Expire the actor's organization's cached previews of one entity, one source or
-        all; returns how many."""
+    def expire(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str | None,
+        connector: ConnectorIdentity | None = None,
+    ) -> int:
+        """Expire the actor's organization's cached previews of one connector or source,
+        one entity, or all; returns how many."""
         with tenant_session(self.sessions, actor.org_id) as s:
-            n = SnapshotRows(s).invalidate(self.clock(), sync_type, entity_type)
-            record(s, PreviewsExpired(sync_type, entity_type, n), by=actor.log_name)
+            n = SnapshotRows(s).invalidate(
+                self.clock(), sync_type, entity_type, connector.id if connector else None
+            )
+            event = PreviewsExpired(
+                sync_type,
+                entity_type,
+                n,
+                connector_id=connector.id if connector else None,
+                connector=connector.name if connector else None,
+            )
+            record(s, event, by=actor.log_name)
         return n

@@ -115,7 +115,7 @@ def _stored_as_typed(
         row = ConnectorStore(s, services.connectors.vault).add(
             sync_type, "Old shop", address, creds
         )
-        record(s, ConnectorAdded(sync_type, "Old shop", address), by=admin.log_name)
+        record(s, ConnectorAdded(row.id, "Old shop", sync_type, address), by=admin.log_name)
         return row.id
 
 
