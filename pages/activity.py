@@ -125,12 +125,13 @@ def show_log() -> None:
                 color=alt.Color(
                     "kind:N",
                     scale=alt.Scale(
-                        domain=list(CHANGE_COLOURS), range=list(CHANGE_COLOURS.values())
+                        domain=[fmt.KIND_LABEL[k] for k in CHANGE_COLOURS],
+                        range=list(CHANGE_COLOURS.values()),
                     ),
                     title=None,
                 ),
-                strokeDash=alt.StrokeDash("source:N", title=None),
-                tooltip=["when:T", "source:N", "entity:N", "kind:N", "count:Q"],
+                strokeDash=alt.StrokeDash("connector:N", title=None),
+                tooltip=["when:T", "connector:N", "entity:N", "kind:N", "count:Q"],
             )
             .properties(height=160)
             .facet(row=alt.Row("entity:N", title=None))

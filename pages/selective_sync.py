@@ -80,14 +80,8 @@ choice = replace(
     include_updated=include_box("✏️ Include updated records", "updated"),
     include_deleted=include_box("🗑️ Include deleted records", "deleted"),
 )
-unsaved_here = (choice.include_new, choice.include_updated, choice.include_deleted) != (
-    saved.include_new,
-    saved.include_updated,
-    saved.include_deleted,
-)
+notice = st.empty()  # filled at the end: whether these choices are saved, after any Save
 elsewhere = unsaved_elsewhere()
-if unsaved_here:
-    st.info("✏️ These choices are not saved yet: **Save** applies them.")
 if elsewhere:
     st.warning(
         "⚠️ Unsaved choices for "
@@ -149,6 +143,13 @@ if editable:
             )
 else:
     st.caption("👀 You can see these settings; editors and admins can change them.")
+
+if (choice.include_new, choice.include_updated, choice.include_deleted) != (
+    saved.include_new,
+    saved.include_updated,
+    saved.include_deleted,
+):
+    notice.info("✏️ These choices are not saved yet: **Save** applies them.")
 
 if saved.updated_at is not None:
     st.caption(

@@ -217,7 +217,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
             "when": e.at.astimezone(tz).replace(tzinfo=None),
             "entity": fmt.ENTITY_LABEL.get(e.entity_type or "", e.entity_type or ""),
             "connector": e.connector or (fmt.source_label(e.sync_type) if e.sync_type else ""),
-            "kind": kind,
+            "kind": fmt.KIND_LABEL[kind],
             "count": int((e.counts or {}).get(kind, 0)),
         }
         for e in events

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from core.db.models import Organization
 from core.db.tenancy import system_session
 from tests.e2e.conftest import ADMIN, PASSWORD, Server
-from tests.e2e.test_dashboard import SLOW, idle, login, shot
+from tests.e2e.test_dashboard import SLOW, idle, login
 from ui.format import WORD_JOINER
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,14 @@ def signed_in(page: Page, shop: Server) -> None:
     page.goto(shop.url)
     login(page, ADMIN["username"], PASSWORD)
     expect(page.get_by_text("Signed in as")).to_be_visible()
+    page.wait_for_timeout(500)  # the cookie component reruns the script once
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    """The script is idle and no element of the previous run is left on the page."""
     idle(page)
+    expect(page.locator("[data-stale=true]")).to_have_count(0)
 
 
 def selected_tab(page: Page) -> str:
@@ -57,10 +64,10 @@ def test_the_chosen_tab_stays_after_the_first_action(page: Page, shop: Server) -
     page.locator(".st-key-preview_entity").click()
     page.get_by_role("option", name="Products").click()
     expect(page.get_by_role("tab", name=re.compile("Updated"))).to_be_visible()
-    idle(page)
+    settled(page)
     page.get_by_role("tab", name=re.compile("Updated")).click()
     expect(page.locator(".st-key-search_updated input")).to_be_visible()
-    idle(page)
+    settled(page)
     page.locator(".st-key-search_updated input").fill("a")
     page.keyboard.press("Enter")
     expect(page.get_by_text(re.compile(r"Rows 1–\d+ of"))).to_be_visible()
@@ -70,7 +77,7 @@ def test_the_chosen_tab_stays_after_the_first_action(page: Page, shop: Server) -
     expect(page.locator(".st-key-search_updated input")).to_have_value("a")
 
 
-def test_a_click_on_a_row_shows_its_changes(page: Page, shop: Server, artifacts: Path) -> None:
+def test_a_click_on_a_row_shows_its_changes(page: Page, shop: Server) -> None:
     signed_in(page, shop)
     page.get_by_role("tab", name=re.compile("Updated")).click()
     grid = page.locator("[data-testid=stDataFrame]").first
@@ -95,7 +102,6 @@ def test_a_click_on_a_row_shows_its_changes(page: Page, shop: Server, artifacts:
     diff = page.locator("[data-testid=stTable]").first
     for change in records[row]["changes"]:
         expect(diff).to_contain_text(str(change["new"]))
-    shot(page, artifacts, "04-preview-diff", focus=diff)
 
 
 def test_markdown_in_a_name_shows_as_typed(page: Page, shop: Server) -> None:

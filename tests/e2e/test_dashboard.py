@@ -142,9 +142,9 @@ def test_newcomer_journey(
         assert metric(page, "Updated") == f"{expected['updated']:,}"
 
         # --- an updated record's field diff ---------------------------------------------------
-        record = services.previews.page_records(
-            admin, latest.snapshot_id, "updated", limit=1
-        ).records[0]
+        record, _, _, fourth = services.previews.page_records(
+            admin, latest.snapshot_id, "updated", limit=4
+        ).records
         page.get_by_role("tab", name=re.compile("Updated")).click()
         diff = page.locator("[data-testid=stTable]").first
         expect(diff).to_be_visible()
@@ -152,7 +152,11 @@ def test_newcomer_journey(
             expect(diff).to_contain_text(FIELD_LABEL[str(change["field"])])
             expect(diff).to_contain_text(str(change["new"]))
             expect(diff).to_contain_text(str(change["old"]))
-        # (04-preview-diff.png: test_business_user.py, after a click on a row)
+        box = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+        assert box is not None  # a click on the fourth row (header and rows are 35 px high)
+        page.mouse.click(box["x"] + 16, box["y"] + 35 * 4 + 17)
+        expect(page.get_by_text(f"(#{fourth['external_id']})")).to_be_visible()
+        shot(page, artifacts, "04-preview-diff", focus=diff)
 
         # --- another connector: picked, named on the page, remembered for the user --------------
         odoo = next(c for c in services.connectors.list(admin) if c.sync_type == "odoo")
@@ -194,6 +198,8 @@ def test_newcomer_journey(
         events, _ = services.activity.list_activity(admin, limit=100)
         actions = [e.action for e in events]
         assert "refresh" in actions and "select" in actions
+        page.locator(".st-key-act_action").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # a scroll closes an open drop-down: scroll first
         for action in ("refresh", "select"):
             page.locator(".st-key-act_action").first.click()
             page.get_by_role("option", name=action_word(action), exact=True).click()

@@ -82,6 +82,7 @@ def test_unsaved_choices_survive_a_look_at_another_entity(
     at.button(key="save_selective").click().run()
     saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
     assert saved.include_deleted is True
+    assert "not saved yet" not in texts(at)
     at.selectbox(key="sel_entity").set_value("products").run()
     assert "Unsaved" not in " ".join(w.value for w in at.warning)
 
