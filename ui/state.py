@@ -111,12 +111,6 @@ def remember_kind(kinds: tuple[str, ...]) -> None:
             st.session_state[PREVIEW_KIND] = kind
 
 
-def preview_kind() -> str | None:
-    """The kind of change the user last opened on the Preview (None: not chosen yet)."""
-    value = st.session_state.get(PREVIEW_KIND)
-    return str(value) if value else None
-
-
 # --- selective sync: choices not saved yet ----------------------------------------------------
 
 
