@@ -86,6 +86,7 @@ def build_services(
             ttl_seconds=settings.preview_ttl_seconds,
             refresh_deadline_seconds=settings.refresh_deadline_seconds,
             wait_seconds=settings.single_flight_wait_seconds,
+            change_guard_percent=settings.change_guard_percent,
             clock=clock,
         ),
         selective=SelectiveSyncService(sessions),

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     rate_limit: str = Field(
         "10/minute", description="Fresh preview computations allowed per organization."
     )
+    change_guard_percent: float = Field(
+        30.0,
+        gt=0,
+        le=100,
+        description="The Preview warns when more than this share of an entity's existing local "
+        "records would change or be deleted (a wrong mapping or an emptied store).",
+    )
     external_timeout_seconds: float = Field(
         30.0, gt=0, description="Hard wall-time limit of one call to WooCommerce or Odoo."
     )

@@ -76,13 +76,15 @@ class NotFoundError(SyncPreviewError):
 
 
 class RefreshRateLimited(SyncPreviewError):
-    """Too many fresh computations for one organization; retry after ``retry_after`` s."""
+    """Too many fresh computations for one organization; retry after ``retry_after`` s.
+    ``limit`` is the rate in force ("10/minute")."""
 
     transient = True
 
-    def __init__(self, message: str, retry_after: float) -> None:
+    def __init__(self, message: str, retry_after: float, limit: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit = limit
 
 
 class RefreshInProgress(SyncPreviewError):

@@ -9,17 +9,17 @@ import streamlit as st
 
 from core.errors import SyncPreviewError
 from core.services import catalog
-from core.services.catalog import SourceOption
+from core.services.catalog import CredentialField, SourceOption
 from ui import format as fmt
 from ui import state
 from ui.auth import require_user
+from ui.browser import locality
 from ui.demo import load_demo_button
-from ui.preview import browser_zone
 from ui.services import get_services
 
 user = require_user("admin")
 services = get_services()
-tz = browser_zone()
+loc = locality()
 
 CONFIRM_DELETE = "sp_confirm_delete"
 
@@ -29,7 +29,7 @@ def change(action: Callable[[], Any], done: Callable[[Any], str]) -> None:
     try:
         result = action()
     except SyncPreviewError as err:
-        st.error(str(err))
+        st.error(fmt.md(err))
     else:
         state.flash("success", done(result))
         st.rerun()
@@ -39,6 +39,15 @@ def delete(connector_id: int, name: str) -> str:
     services.connectors.delete(user, connector_id)
     st.session_state.pop(CONFIRM_DELETE, None)
     return name
+
+
+def credential_input(field: CredentialField, current: str | None, key: str) -> str:
+    """A credential's field: a secret one is empty ("type to replace"), never echoed; another
+    one (an Odoo database or user name) shows its value."""
+    if field.secret:
+        placeholder = "unchanged — type to replace" if current is not None else ""
+        return st.text_input(field.label, type="password", placeholder=placeholder, key=key)
+    return st.text_input(field.label, value=current or "", key=key)
 
 
 def option_input(option: SourceOption, current: Any = None, key: str = "") -> Any:
@@ -87,9 +96,9 @@ for connector in connectors:
         head, default_col, test_col, delete_col = st.columns(
             [6, 2, 2, 2], vertical_alignment="center"
         )
-        title = f"{spec.icon} {connector.name}" if spec is not None else connector.name
+        icon = f"{spec.icon} " if spec is not None else ""
         source = fmt.source_label(connector.sync_type)
-        head.markdown(f"**{title}** · {source}")
+        head.markdown(f"{icon}**{fmt.md(connector.name)}** · {source}")
         if connector.is_default:
             default_col.caption(
                 f"⭐ Default for {source}",
@@ -103,40 +112,40 @@ for connector in connectors:
             change(
                 partial(services.connectors.make_default, user, connector.id),
                 lambda made: (
-                    f"⭐ {made.name} is now the default {fmt.source_label(made.sync_type)} "
+                    f"⭐ {fmt.md(made.name)} is now the default {fmt.source_label(made.sync_type)} "
                     "connector."
                 ),
             )
         where = (
             "demo sandbox on this machine (started automatically)"
             if connector.options.get("sandbox")
-            else connector.base_url
+            else fmt.md(connector.base_url)
         )
         labels = {f.name: f.label for f in credential_fields}
-        masked = " · ".join(
-            f"{labels.get(k, k)}: `{v}`" for k, v in connector.masked_credentials.items()
+        shown = " · ".join(
+            f"{labels.get(k, k)}: {fmt.md(v)}" for k, v in connector.shown_credentials.items()
         )
-        head.caption(f"{where} · {masked} · changed {fmt.date_time(connector.updated_at, tz)}")
+        head.caption(f"{where} · {shown} · changed {fmt.date_time(connector.updated_at, loc)}")
         if test_col.button("🧪 Test connection", key=f"test_{connector.id}"):
-            with st.spinner(f"Talking to {connector.name}…"):
+            with st.spinner(f"Talking to {fmt.md(connector.name)}…"):
                 try:
                     said = services.connectors.test(user, connector.id)
                 except SyncPreviewError as err:
-                    st.error(f"❌ {err}")
+                    st.error(f"❌ {fmt.md(err)}")
                 else:
-                    st.success(f"✅ {said}")
+                    st.success(f"✅ {fmt.md(said)}")
         if delete_col.button("🗑️ Delete", key=f"delete_{connector.id}"):
             st.session_state[CONFIRM_DELETE] = connector.id
         if st.session_state.get(CONFIRM_DELETE) == connector.id:
             st.warning(
-                f"Delete **{connector.name}**? Its previews and selective-sync settings are "
-                "deleted with it. This cannot be undone."
+                f"Delete **{fmt.md(connector.name)}**? Its previews and selective-sync "
+                "settings are deleted with it. This cannot be undone."
             )
             yes, no, _ = st.columns([2, 2, 6])
             if yes.button("Yes, delete", key=f"confirm_delete_{connector.id}", type="primary"):
                 change(
                     partial(delete, connector.id, connector.name),
-                    lambda gone: f"🗑️ {gone} was deleted.",
+                    lambda gone: f"🗑️ {fmt.md(gone)} was deleted.",
                 )
             if no.button("Cancel", key=f"cancel_delete_{connector.id}"):
                 st.session_state.pop(CONFIRM_DELETE, None)
@@ -145,10 +154,9 @@ for connector in connectors:
             name = st.text_input("Name", value=connector.name)
             base_url = st.text_input("Address (URL)", value=connector.base_url)
             secrets = {
-                field.name: st.text_input(
-                    field.label,
-                    type="password",
-                    placeholder="unchanged — type to replace",
+                field.name: credential_input(
+                    field,
+                    connector.shown_credentials.get(field.name, ""),
                     key=f"edit_{connector.id}_{field.name}",
                 )
                 for field in credential_fields
@@ -171,7 +179,7 @@ for connector in connectors:
                         credentials=secrets,
                         options=options,
                     ),
-                    lambda saved: f"💾 {saved.name} was saved.",
+                    lambda saved: f"💾 {fmt.md(saved.name)} was saved.",
                 )
 
 st.subheader("➕ Add a connector")
@@ -187,7 +195,7 @@ with st.form("add_connector", clear_on_submit=True):
     name = st.text_input("Name", placeholder="My web shop")
     base_url = st.text_input("Address (URL)", placeholder=new_spec.url_example)
     secrets = {
-        field.name: st.text_input(field.label, type="password", key=f"new_{field.name}")
+        field.name: credential_input(field, None, key=f"new_{field.name}")
         for field in new_spec.credentials
     }
     chosen = {option.name: option_input(option, key="new") for option in new_spec.options}
@@ -196,7 +204,7 @@ with st.form("add_connector", clear_on_submit=True):
             partial(
                 services.connectors.add, user, sync_type, name, base_url, secrets, chosen or None
             ),
-            lambda added: f"➕ {added.name} was added. Use “Test connection” to check it.",
+            lambda added: f"➕ {fmt.md(added.name)} was added. Use “Test connection” to check it.",
         )
 
 st.subheader("🎁 Demo stores")

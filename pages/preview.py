@@ -8,15 +8,18 @@ import streamlit as st
 from ui import format as fmt
 from ui import state
 from ui.auth import require_user
+from ui.browser import locality
 from ui.connectors import pick_connector
 from ui.demo import load_demo_button
 from ui.nav import page_path
-from ui.preview import browser_zone, csv_export, open_snapshot, refresh_snapshot
+from ui.preview import csv_export, open_snapshot, refresh_snapshot
+from ui.records import RecordReader, highlight
 from ui.services import get_services
+from ui.tables import record_columns
 
 user = require_user()
 services = get_services()
-tz = browser_zone()
+loc = locality()
 
 st.title("🔍 Sync preview")
 st.caption("What a sync would change in your database, before anything is synced.")
@@ -45,7 +48,7 @@ refresh = user.can("editor") and actions.button(
     "🔄 Refresh",
     key="refresh",
     type="primary",
-    help=f"Fetch the records from {connector.name} again and recompute",
+    help=f"Fetch the records from {fmt.md(connector.name)} again and recompute",
 )
 
 snapshot = refresh_snapshot(user, connector, entity_type) if refresh else None
@@ -60,10 +63,12 @@ for column, kind in zip(st.columns(4), ("new", "updated", "deleted", "unchanged"
     count = snapshot.counts.get(kind, 0)
     column.metric(
         f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
-        f"{count:,}",
-        delta=None if previous is None else count - previous.get(kind, 0),
+        fmt.number(count, loc),
+        delta=None if previous is None else fmt.signed(count - previous.get(kind, 0), loc),
         delta_color="off",
-        delta_description="since the previous preview" if previous is not None else None,
+        help="The small number: the change since the previous preview."
+        if previous is not None
+        else None,
         border=True,
     )
 
@@ -71,42 +76,58 @@ for column, kind in zip(st.columns(4), ("new", "updated", "deleted", "unchanged"
 now = datetime.now(UTC)
 computed = (
     f"Computed {fmt.ago(snapshot.computed_at, now)} "
-    f"({fmt.date_time(snapshot.computed_at, tz)}, in {fmt.duration(snapshot.duration_ms)})"
+    f"({fmt.date_time(snapshot.computed_at, loc)}, in {fmt.duration(snapshot.duration_ms)})"
 )
 if snapshot.expires_at > now:
-    freshness = f"🟢 fresh until {fmt.clock_time(snapshot.expires_at, tz)}"
+    freshness = f"🟢 fresh until {fmt.clock_time(snapshot.expires_at, loc)}"
 else:
-    freshness = f"🟠 expired at {fmt.clock_time(snapshot.expires_at, tz)}"
+    freshness = f"🟠 expired at {fmt.clock_time(snapshot.expires_at, loc)}"
 served = "served from the cache" if snapshot.cache_hit else "just computed"
-whose = f"{snapshot.connector_name} · {fmt.ENTITY_LABEL[snapshot.entity_type]}"
-st.caption(f"{whose} · {computed} · {freshness} · {served}")
+since = " · small numbers: change since the previous preview" if previous is not None else ""
+whose = f"{fmt.md(snapshot.connector_name)} · {fmt.ENTITY_LABEL[snapshot.entity_type]}"
+st.caption(f"{whose} · {computed} · {freshness} · {served}{since}")
 if snapshot.refresh_error:
     failed_at = snapshot.refresh_failed_at or now
     st.warning(
-        f"⚠️ The last refresh of {snapshot.connector_name} ({fmt.ago(failed_at, now)}) failed: "
-        f"{snapshot.refresh_error} The preview shown is the last one that succeeded."
+        f"⚠️ The last refresh of {fmt.md(snapshot.connector_name)} ({fmt.ago(failed_at, now)}) "
+        f"failed: {fmt.md(snapshot.refresh_error)} The preview shown is the last one that "
+        "succeeded."
     )
 if snapshot.duplicates_collapsed:
     st.caption(
-        f"{snapshot.duplicates_collapsed:,} duplicate records from the source were counted once."
+        f"{fmt.number(snapshot.duplicates_collapsed, loc)} duplicate records from the source "
+        "were counted once."
     )
 if snapshot.not_compared or snapshot.notes:
     with st.expander("ℹ️ What was read", expanded=bool(snapshot.not_compared)):
         if snapshot.not_compared:
-            fields = ", ".join(fmt.column_label(f) for f in snapshot.not_compared)
+            fields = ", ".join(fmt.field_label(f) for f in snapshot.not_compared)
             st.markdown(f"**Not available, not compared:** {fields}")
         for note in snapshot.notes:
-            st.markdown(f"- {note}")
+            st.markdown(f"- {fmt.md(note)}")
+guard = services.previews.change_warning(user, snapshot)
+if guard is not None:
+    st.warning(f"🚧 **Check before you sync.** {guard.sentence()}", icon=None)
 
 # --- records --------------------------------------------------------------------------------
+# The chosen kind is kept across reruns (paging, searching, a refresh, another entity, a
+# visit to another page): the tabs keep state under labels that do not change.
 tabs = st.tabs(
-    [f"{fmt.KIND_ICON[k]} {fmt.KIND_LABEL[k]} ({snapshot.counts.get(k, 0):,})" for k in fmt.KINDS]
+    [fmt.kind_title(k) for k in fmt.KINDS],
+    key=state.kind_tabs(fmt.KINDS),
+    on_change=state.remember_kind,
+    args=(fmt.KINDS,),
 )
+reader = RecordReader(snapshot.sync_type, snapshot.entity_type, loc)
 PAGE_SIZE = 50
 for tab, kind in zip(tabs, fmt.KINDS, strict=True):
+    if not tab.open:
+        continue  # only the chosen kind is read and drawn
     with tab:
         table = f"{snapshot.snapshot_id}/{kind}"
-        search_col, download_col = st.columns([4, 1], vertical_alignment="bottom")
+        search_col, *download_cols = st.columns(
+            [3, 1, 1] if kind == "updated" else [4, 1], vertical_alignment="bottom"
+        )
         search = search_col.text_input(
             "Search",
             key=f"search_{kind}",
@@ -122,27 +143,60 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             limit=PAGE_SIZE,
             offset=state.page_offset(table),
         )
-        download_col.download_button(
+        what = (
+            f"All {fmt.KIND_LABEL[kind].lower()} records of {fmt.md(snapshot.connector_name)} "
+            "(matching the search)"
+        )
+        download_cols[0].download_button(
             "⬇️ CSV",
-            data=csv_export(user, snapshot.snapshot_id, kind, search.strip()),
+            data=csv_export(user, snapshot, kind, search.strip()),
             file_name=fmt.csv_name(snapshot.connector_name, snapshot.entity_type, kind),
             mime="text/csv",
             key=f"csv_{kind}",
-            help=(
-                f"All {fmt.KIND_LABEL[kind].lower()} records of {snapshot.connector_name} "
-                "(matching the search)"
-            ),
+            help=f"{what}: one row per record"
+            + (", each field before and after" if kind == "updated" else ""),
         )
+        if kind == "updated":
+            download_cols[1].download_button(
+                "⬇️ CSV per change",
+                data=csv_export(user, snapshot, kind, search.strip(), by_change=True),
+                file_name=fmt.csv_name(
+                    snapshot.connector_name, snapshot.entity_type, f"{kind}-changes"
+                ),
+                mime="text/csv",
+                key="csv_updated_changes",
+                help=f"{what}: one row per changed field",
+            )
         if not page.records:
             st.info("Nothing matches the search." if search else f"No {kind} records.")
             continue
-        shown = fmt.records_frame(kind, page.records)
-        st.dataframe(
-            shown, hide_index=True, column_config=fmt.column_labels(shown), key=f"table_{kind}"
-        )
+        shown = reader.table(kind, page.records)
+        table_key = f"table_{table}_{page.offset}_{search.strip()}"
+        if kind == "updated":  # a click on a row shows its changes below
+            picked = st.dataframe(
+                shown,
+                hide_index=True,
+                column_config=record_columns(reader),
+                placeholder="",
+                key=table_key,
+                on_select="rerun",
+                selection_mode="single-row",
+                selection_default={"selection": {"rows": [0]}},
+            )
+        else:
+            st.dataframe(
+                shown,
+                hide_index=True,
+                column_config=record_columns(reader),
+                placeholder="",
+                key=table_key,
+            )
         first, last = page.offset + 1, page.offset + len(page.records)
         info, prev_col, next_col = st.columns([4, 1, 1], vertical_alignment="center")
-        info.caption(f"Rows {first:,}–{last:,} of {page.total:,}")
+        info.caption(
+            f"Rows {fmt.number(first, loc)}–{fmt.number(last, loc)} of "
+            f"{fmt.number(page.total, loc)}"
+        )
         prev_col.button(
             "◀ Previous",
             key=f"prev_{kind}",
@@ -158,12 +212,17 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             args=(table, page.offset + PAGE_SIZE),
         )
         if kind == "updated":
+            rows = picked.selection.rows
             st.subheader("What changed")
-            titles = [
-                fmt.record_title(snapshot.entity_type, rec.get("after") or {})
-                for rec in page.records
-            ]
-            chosen = st.selectbox("Record", titles, key=f"diff_record_{table}_{page.offset}")
+            if not rows:
+                st.caption("Click a row of the table to see what changes in it.")
+                continue
+            record = page.records[rows[0]]
+            st.caption(f"{fmt.md(reader.title(record))} — click another row to see its changes.")
             all_fields = st.toggle("Show unchanged fields too", key="diff_all_fields")
-            diff = fmt.diff_frame(page.records[titles.index(chosen)], only_changed=not all_fields)
-            st.table(fmt.highlight_changes(diff))
+            diff = reader.diff(record, only_changed=not all_fields)
+            st.table(highlight(diff.drop(columns="changed"), list(diff["changed"])))
+            lines = reader.lines_diff(record)
+            if lines is not None:
+                st.markdown("**Order lines**")
+                st.table(highlight(lines, [bool(c) for c in lines["Change"]]))

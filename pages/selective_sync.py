@@ -7,14 +7,15 @@ import streamlit as st
 
 from core.errors import SyncPreviewError
 from ui import format as fmt
+from ui import state
 from ui.auth import require_user
+from ui.browser import locality
 from ui.connectors import pick_connector
-from ui.preview import browser_zone
 from ui.services import get_services
 
 user = require_user()
 services = get_services()
-tz = browser_zone()
+loc = locality()
 
 st.title("✅ Selective sync")
 st.caption(
@@ -40,45 +41,73 @@ saved = services.selective.get_selective_config(
 )
 editable = user.can("editor")
 suffix = f"{connector.id}_{entity_type}"
+draft = state.selective_drafts().get((connector.id, entity_type), {})
+
+
+def include_box(label: str, kind: str) -> bool:
+    """One kind's checkbox, on its unsaved value when the user changed it and looked away."""
+    name, key = f"include_{kind}", f"inc_{kind}_{suffix}"
+    return st.checkbox(
+        label,
+        value=draft.get(name, getattr(saved, name)),
+        key=key,
+        disabled=not editable,
+        on_change=state.keep_selective_choice,
+        args=(connector.id, entity_type, name, key),
+    )
+
+
+def unsaved_elsewhere() -> list[str]:
+    """The other (connector, entity) pairs whose choices differ from the saved ones
+    ("Demo Odoo · Products")."""
+    names = {c.id: c for c in connectors}
+    out = []
+    for (connector_id, entity), choices in state.selective_drafts().items():
+        other = names.get(connector_id)
+        if other is None or (connector_id, entity) == (connector.id, entity_type):
+            continue
+        stored = services.selective.get_selective_config(
+            user, other.sync_type, entity, connector=connector_id
+        )
+        if any(getattr(stored, name) != value for name, value in choices.items()):
+            out.append(f"{fmt.md(other.name)} · {fmt.ENTITY_LABEL.get(entity, entity)}")
+    return out
+
+
 choice = replace(
     saved,
-    include_new=st.checkbox(
-        "🆕 Include new records",
-        value=saved.include_new,
-        key=f"inc_new_{suffix}",
-        disabled=not editable,
-    ),
-    include_updated=st.checkbox(
-        "✏️ Include updated records",
-        value=saved.include_updated,
-        key=f"inc_updated_{suffix}",
-        disabled=not editable,
-    ),
-    include_deleted=st.checkbox(
-        "🗑️ Include deleted records",
-        value=saved.include_deleted,
-        key=f"inc_deleted_{suffix}",
-        disabled=not editable,
-    ),
+    include_new=include_box("🆕 Include new records", "new"),
+    include_updated=include_box("✏️ Include updated records", "updated"),
+    include_deleted=include_box("🗑️ Include deleted records", "deleted"),
 )
+notice = st.empty()  # filled at the end: whether these choices are saved, after any Save
+elsewhere = unsaved_elsewhere()
+if elsewhere:
+    st.warning(
+        "⚠️ Unsaved choices for "
+        + ", ".join(f"**{where}**" for where in elsewhere)
+        + ": they are kept while you look here; open them again and **Save**, or they are not "
+        "applied."
+    )
 
 preview = services.previews.latest(user, connector.sync_type, entity_type, connector=connector.id)
 if preview is None:
     st.info(
-        f"There is no preview of {connector.name}'s "
+        f"There is no preview of {fmt.md(connector.name)}'s "
         f"{fmt.ENTITY_LABEL[entity_type].lower()} yet; open it on the Preview screen."
     )
 else:
     included = choice.included_counts(preview.counts)
+    total = fmt.number(sum(included.values()), loc)
     st.markdown(
-        f"**With these settings a sync would apply {sum(included.values()):,} changes** "
+        f"**With these settings a sync would apply {total} changes** "
         f"(preview computed {fmt.ago(preview.computed_at, datetime.now(UTC))}):"
     )
     for column, kind in zip(st.columns(3), fmt.KINDS, strict=True):
         column.metric(
             f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
-            f"{included[kind]:,}",
-            help=f"{preview.counts.get(kind, 0):,} in the preview",
+            fmt.number(included[kind], loc),
+            help=f"{fmt.number(preview.counts.get(kind, 0), loc)} in the preview",
             border=True,
         )
 
@@ -95,8 +124,9 @@ if editable:
                 include_deleted=choice.include_deleted,
             )
         except SyncPreviewError as err:
-            st.error(str(err))
+            st.error(fmt.md(err))
         else:
+            state.drop_selective_draft(connector.id, entity_type)
             kinds = [
                 kind
                 for kind, on in (
@@ -108,15 +138,23 @@ if editable:
             ]
             what = f"{', '.join(kinds)} records" if kinds else "no changes"
             st.success(
-                f"✅ Saved. A sync of {entity_type} from {connector.name} will include {what}."
+                f"✅ Saved. A sync of {entity_type} from {fmt.md(connector.name)} will include "
+                f"{what}."
             )
 else:
     st.caption("👀 You can see these settings; editors and admins can change them.")
 
+if (choice.include_new, choice.include_updated, choice.include_deleted) != (
+    saved.include_new,
+    saved.include_updated,
+    saved.include_deleted,
+):
+    notice.info("✏️ These choices are not saved yet: **Save** applies them.")
+
 if saved.updated_at is not None:
     st.caption(
-        f"Last saved by **{saved.updated_by or 'an operator'}** on "
-        f"{fmt.date_time(saved.updated_at, tz)}."
+        f"Last saved by **{fmt.md(saved.updated_by or 'an operator')}** on "
+        f"{fmt.date_time(saved.updated_at, loc)}."
     )
 else:
     st.caption("Not saved yet: these are the defaults (new and updated records, no deletions).")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import SyncPreviewError
+from ui import format as fmt
 from ui import state
 from ui.auth import ROLE_BADGE, require_user
 from ui.services import get_services
@@ -24,7 +25,7 @@ def act(message: str, action, *args) -> None:  # noqa: ANN001
     try:
         action(user, *args)
     except SyncPreviewError as err:
-        st.error(str(err))
+        st.error(fmt.md(err))
     else:
         state.flash("success", message)
         st.rerun()
@@ -57,7 +58,7 @@ with add_col:
         role = st.selectbox("Role", ROLES, key="add_user_role")
         if st.form_submit_button("➕ Add user", key="add_user_submit", type="primary"):
             act(
-                f"➕ {username.strip()} was added as {role}.",
+                f"➕ {fmt.md(username.strip().lower())} was added as {role}.",
                 services.accounts.add_user,
                 username.strip(),
                 name.strip(),
@@ -75,7 +76,7 @@ with manage_col:
         new_password = st.text_input("New password", type="password")
         if st.form_submit_button("🔑 Reset password", key="reset_password_submit"):
             act(
-                f"🔑 The password of {target} was reset.",
+                f"🔑 The password of {fmt.md(target)} was reset.",
                 services.accounts.reset_password,
                 target,
                 new_password,
@@ -85,14 +86,14 @@ with manage_col:
         "Role", ROLES, index=ROLES.index(chosen.role), key=f"role_of_{target}"
     )
     if apply_col.button("Change role", key="change_role", disabled=new_role == chosen.role):
-        act(f"{target} is now {new_role}.", services.accounts.set_role, target, new_role)
+        act(f"{fmt.md(target)} is now {new_role}.", services.accounts.set_role, target, new_role)
     if chosen.active:
         if st.button("⛔ Deactivate", key="deactivate_user", disabled=target == user.username):
             act(
-                f"⛔ {target} was deactivated and can no longer sign in.",
+                f"⛔ {fmt.md(target)} was deactivated and can no longer sign in.",
                 services.accounts.set_active,
                 target,
                 False,
             )
     elif st.button("✅ Reactivate", key="activate_user"):
-        act(f"✅ {target} can sign in again.", services.accounts.set_active, target, True)
+        act(f"✅ {fmt.md(target)} can sign in again.", services.accounts.set_active, target, True)

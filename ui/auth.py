@@ -19,6 +19,7 @@ from streamlit_authenticator.utilities import LoginError
 from core.errors import NotFoundError, SyncPreviewError
 from core.services.actors import ROLE_LABEL, Role, UserContext
 from ui import state
+from ui.format import md
 from ui.services import get_services
 
 COOKIE_NAME = "sync_preview_auth"
@@ -57,8 +58,8 @@ def entry_gate() -> UserContext | None:
         services.accounts.record_login(ctx)
         state.set_login_recorded(ctx.username)
     with sidebar_top if sidebar_top is not None else st.sidebar.container():
-        st.markdown(f"**🏢 {ctx.org_name}**")
-        st.caption(f"Signed in as **{ctx.name}** ({ctx.username}) · {ROLE_BADGE[ctx.role]}")
+        st.markdown(f"**🏢 {md(ctx.org_name)}**")
+        st.caption(f"Signed in as **{md(ctx.name)}** ({md(ctx.username)}) · {ROLE_BADGE[ctx.role]}")
     return ctx
 
 
@@ -124,7 +125,10 @@ def _render_login(authenticator: stauth.Authenticate, credentials: dict[str, Any
         # for the signed-in user. No cookie has to be written here, so the rerun is safe.
         with contextlib.suppress(LoginError):  # e.g. a deactivated user's cookie: form below
             authenticator.login(location="unrendered", key="login")
-        if state.authenticated_username():
+        username = state.authenticated_username()
+        if username:
+            # a visit signed in by the cookie is not a sign-in: the log keeps password ones
+            state.set_login_recorded(username)
             st.rerun()
     # After a form login this run ends with the form still mounted: the cookie component
     # rendered inside must stay to write the cookie (it then reruns the script by itself).
@@ -178,7 +182,7 @@ def _context(username: str) -> UserContext | None:
         return get_services().accounts.user_context(username)
     except NotFoundError as err:
         state.sign_out_locally()
-        st.error(str(err))
+        st.error(md(err))
         return None
 
 
@@ -235,12 +239,12 @@ def render_setup_form() -> None:
             admin_password=password,
         )
     except SyncPreviewError as err:
-        st.error(str(err))
+        st.error(md(err))
         return
     state.sign_in_without_cookie(ctx.username, ctx.name)
     state.flash(
         "success",
-        f"🎉 {ctx.org_name} is ready and you are signed in as its administrator. "
+        f"🎉 {md(ctx.org_name)} is ready and you are signed in as its administrator. "
         "Load the demo stores to try Sync Preview, or add your own connectors.",
     )
     st.rerun()

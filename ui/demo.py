@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import SyncPreviewError
 from core.services.actors import UserContext
+from ui import format as fmt
 from ui import state
 from ui.services import get_services
 
@@ -32,7 +33,7 @@ def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> bool:
         loaded = get_services().demo.load(ctx, progress=step)
     except SyncPreviewError as err:
         bar.empty()
-        st.error(str(err))
+        st.error(fmt.md(err))
         return False
     bar.empty()
     total = sum(loaded.values())

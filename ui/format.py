@@ -1,16 +1,22 @@
-"""Labels, times and tables as the business user reads them (no Streamlit calls here)."""
+"""Labels, times, numbers and text as the business user reads them (no Streamlit calls here).
+
+Times are shown in the browser's time zone and numbers, dates and money in its locale (a
+``Locality``, read from the browser by ``ui.browser``). Text that people or external systems
+typed goes through :func:`md` before it reaches anything that renders Markdown.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
+from babel import Locale, UnknownLocaleError, dates, numbers
 
 from core.services import catalog
 from core.services.catalog import CHANGE_KINDS
@@ -20,12 +26,72 @@ ENTITY_LABEL = {"customers": "Customers", "products": "Products", "orders": "Ord
 KINDS = CHANGE_KINDS
 KIND_LABEL = {"new": "New", "updated": "Updated", "deleted": "Deleted", "unchanged": "Unchanged"}
 KIND_ICON = {"new": "🆕", "updated": "✏️", "deleted": "🗑️", "unchanged": "✔️"}
-#: The field that names a record for a person, per entity (searchable too).
-TITLE_FIELDS = {
-    "customers": ("email", "name"),
-    "products": ("sku", "name"),
-    "orders": ("number", "customer_email"),
+#: What people read for a record's fields (the canonical names are for code and the API).
+FIELD_LABEL = {
+    "external_id": "ID",
+    "email": "E-mail",
+    "name": "Name",
+    "phone": "Phone",
+    "company": "Company",
+    "address_1": "Address line 1",
+    "address_2": "Address line 2",
+    "city": "City",
+    "state": "State / region",
+    "postcode": "Postcode",
+    "country": "Country",
+    "sku": "SKU",
+    "price": "Price",
+    "regular_price": "Regular price",
+    "sale_price": "Sale price",
+    "stock_quantity": "Stock",
+    "status": "Status",
+    "type": "Type",
+    "number": "Order number",
+    "currency": "Currency",
+    "total": "Total",
+    "customer_email": "Customer e-mail",
+    "created_at": "Created",
+    "lines": "Order lines",
 }
+DEFAULT_LOCALE = "en_US"
+
+
+def kind_title(kind: str) -> str:
+    """ "🆕 New": a kind of change as its tab and card name it."""
+    return f"{KIND_ICON[kind]} {KIND_LABEL[kind]}"
+
+
+def field_label(name: str) -> str:
+    """ "Address line 1" for ``address_1``; an unknown field: its name in words."""
+    return FIELD_LABEL.get(name) or name.replace("_", " ").capitalize()
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+#: Every ASCII punctuation character Markdown or Streamlit gives a meaning (emphasis, links,
+#: code, headings, lists, tables, HTML, ``:emoji:`` and ``:color[...]``, ``$math$``, and
+#: the addresses and e-mails it turns into links by themselves).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&^=@/])")
+
+
+#: Streamlit's Markdown turns web addresses and e-mails in plain text into links by itself
+#: (GitHub's "autolink literals", applied after escapes are read): an invisible word joiner
+#: after "scheme:", after "www" and before "@" keeps them text.
+WORD_JOINER = "\u2060"
+_AUTOLINKS = re.compile(r"(?i)(\\:)(?=\\/\\/)|(\bwww)(?=\\\.)|(?=\\@)")
+
+
+def md(text: object) -> str:
+    """``text`` as itself inside Markdown: ``**bold** [click](…)`` shows those characters,
+    not bold text and a link, and an address or e-mail in it is not made a link. Use it for
+    anything a person or an external system typed (names, addresses, messages that quote
+    them) in st.markdown, captions, alerts, toasts, spinners and progress texts."""
+    flat = " ".join(str(text).split("\n"))
+    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    return _AUTOLINKS.sub(lambda m: (m.group(1) or m.group(2) or "") + WORD_JOINER, escaped)
+
+
+# --- sources ------------------------------------------------------------------------------
 
 
 def source_keys() -> tuple[str, ...]:
@@ -51,6 +117,22 @@ def source_rank(sync_type: str) -> int:
     return order.index(sync_type) if sync_type in order else len(order)
 
 
+# --- where the reader is: time zone and locale ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Locality:
+    """The reader's time zone and locale (the browser's; UTC and US English when unknown)."""
+
+    tz: tzinfo = UTC
+    locale: Locale = field(default_factory=lambda: Locale.parse(DEFAULT_LOCALE))
+
+    @property
+    def tz_name(self) -> str:
+        """The zone's IANA name ("Europe/Berlin"), for the browser's date columns."""
+        return str(getattr(self.tz, "key", "UTC"))
+
+
 def csv_name(connector: str, entity_type: str, kind: str) -> str:
     """A download's file name naming its connector: 'acme-live-shop-customers-new.csv'."""
     plain = unicodedata.normalize("NFKD", connector).encode("ascii", "ignore").decode()
@@ -68,16 +150,31 @@ def zone(name: str | None) -> tzinfo:
     return UTC
 
 
-def clock_time(moment: datetime, tz: tzinfo) -> str:
-    """'11:02' in the user's zone ('11:02 UTC' when the zone is unknown)."""
-    local = moment.astimezone(tz)
-    suffix = " UTC" if tz is UTC else ""
-    return local.strftime("%H:%M") + suffix
+def locale(name: str | None) -> Locale:
+    """The browser's locale ("de-DE") when babel knows it, else US English."""
+    if name:
+        try:
+            return Locale.parse(name.replace("_", "-"), sep="-")
+        except (UnknownLocaleError, ValueError, TypeError):
+            pass
+    return Locale.parse(DEFAULT_LOCALE)
 
 
-def date_time(moment: datetime, tz: tzinfo) -> str:
-    """'2026-11-28 11:02' in the user's zone."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def clock_time(moment: datetime, loc: Locality) -> str:
+    """'11:02' or '11:02 AM' in the reader's zone and locale ('… UTC' when the zone is
+    unknown)."""
+    text = dates.format_time(moment, "short", tzinfo=loc.tz, locale=loc.locale)
+    return f"{text} UTC" if loc.tz is UTC else text
+
+
+def date_time(moment: datetime, loc: Locality) -> str:
+    """'Nov 28, 2026, 11:02 AM' (or '28.11.2026, 11:02') in the reader's zone and locale."""
+    local = moment.astimezone(loc.tz)
+    day = dates.format_date(local, "medium", locale=loc.locale)
+    time = dates.format_time(local, "short", locale=loc.locale)
+    pattern = str(dates.get_datetime_format("medium", locale=loc.locale))
+    text = pattern.replace("{1}", day).replace("{0}", time)
+    return f"{text} UTC" if loc.tz is UTC else text
 
 
 def ago(moment: datetime, now: datetime) -> str:
@@ -106,113 +203,72 @@ def duration(ms: int | None) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
-def cell(value: Any) -> Any:
-    """A value a table cell can show: lists and dicts as compact JSON."""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return value
+# --- numbers, money, codes -------------------------------------------------------------------
 
 
-def record_title(entity_type: str, record: Mapping[str, Any]) -> str:
-    """A short name for one record: e-mail, sku or number, and its id."""
-    parts = [str(record[f]) for f in TITLE_FIELDS[entity_type] if record.get(f)]
-    label = " · ".join(parts[:2]) or "(no name)"
-    return f"{label}  (#{record.get('external_id')})"
+def number(value: int | float, loc: Locality | None = None) -> str:
+    """1,234 (or 1.234) in the reader's locale."""
+    return str(numbers.format_decimal(value, locale=(loc or Locality()).locale))
 
 
-def records_frame(kind: str, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """New/deleted records as they are; updated ones as id, names and the changed fields."""
-    rows: list[dict[str, Any]] = []
-    for rec in records:
-        if kind == "updated":
-            after = rec.get("after") or {}
-            changes = rec.get("changes") or []
-            row = {"external_id": rec.get("external_id")}
-            row.update({k: cell(v) for k, v in after.items() if k != "external_id"})
-            row = {
-                "external_id": row["external_id"],
-                "changed fields": ", ".join(str(c["field"]) for c in changes),
-                **{k: v for k, v in row.items() if k != "external_id"},
-            }
-            rows.append(row)
-        else:
-            rows.append({k: cell(v) for k, v in rec.items()})
-    frame = pd.DataFrame(rows)
-    # an empty text field shows as an empty cell, not as "None"
-    for name in frame.columns:
-        column = frame[name]
-        if not pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.fillna("")
-        elif pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
-            frame[name] = column.astype("Int64")  # a stock of 3, not 3.0, beside missing ones
-    return frame
+def signed(value: int, loc: Locality | None = None) -> str:
+    """A change: '+1,234', '-17', '0'."""
+    if value == 0:
+        return "0"
+    return str(numbers.format_decimal(value, "+#,##0;-#,##0", locale=(loc or Locality()).locale))
 
 
-def column_label(name: str) -> str:
-    """A table header for a record field: "ID", "Address 1", "Customer email"."""
-    return "ID" if name == "external_id" else name.replace("_", " ").capitalize()
+def percent(ratio: float | None, loc: Locality | None = None) -> str:
+    if ratio is None:
+        return "—"
+    return str(numbers.format_percent(ratio, locale=(loc or Locality()).locale))
 
 
-def column_labels(frame: pd.DataFrame) -> dict[str, str]:
-    """``st.dataframe`` column_config giving every field its readable header."""
-    return {name: column_label(name) for name in frame.columns}
+def money(amount: Any, currency: str | None, loc: Locality) -> str:
+    """'€1,234.50' with a currency, '1,234.50' without; text that is no amount as it is."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    if currency:
+        try:
+            return str(numbers.format_currency(value, currency, locale=loc.locale))
+        except (numbers.UnknownCurrencyError, ValueError):
+            return f"{numbers.format_decimal(value, '#,##0.00', locale=loc.locale)} {currency}"
+    return str(numbers.format_decimal(value, "#,##0.00", locale=loc.locale))
 
 
-def csv_rows(kind: str, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for a CSV export; an updated record gives one row per changed field."""
-    out: list[dict[str, Any]] = []
-    for rec in records:
-        if kind == "updated":
-            for change in rec.get("changes") or []:
-                out.append(
-                    {
-                        "external_id": rec.get("external_id"),
-                        "field": change["field"],
-                        "before": cell(change.get("old")),
-                        "after": cell(change.get("new")),
-                    }
-                )
-        else:
-            out.append({k: cell(v) for k, v in rec.items()})
-    return out
+def timestamp(value: Any, loc: Locality) -> str:
+    """An ISO-8601 time of a record in the reader's zone and locale."""
+    moment = parse_time(value)
+    return date_time(moment, loc) if moment is not None else str(value)
 
 
-def diff_frame(record: Mapping[str, Any], *, only_changed: bool = True) -> pd.DataFrame:
-    """Field / before / after of an updated record (changed fields first)."""
-    before = record.get("before") or {}
-    after = record.get("after") or {}
-    changed = [str(c["field"]) for c in record.get("changes") or []]
-    fields = list(changed)
-    if not only_changed:
-        fields += [f for f in after if f not in changed and f != "external_id"]
-    rows = [
-        {
-            "field": f,
-            "before": "∅" if before.get(f) is None else cell(before.get(f)),
-            "after": "∅" if after.get(f) is None else cell(after.get(f)),
-            "changed": f in changed,
-        }
-        for f in fields
-    ]
-    return pd.DataFrame(rows, columns=["field", "before", "after", "changed"])
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 text ("2024-05-01T10:00:00Z") as an aware datetime; None otherwise."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def percent(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.0%}"
+def country(code: str, loc: Locality) -> str:
+    """'Germany' for 'DE' in the reader's language; an unknown code as it is."""
+    return str(loc.locale.territories.get(code.upper()) or code)
+
+
+def code_word(sync_type: str, entity_type: str, field_name: str, code: Any) -> str:
+    """The word of a stored code ("Sales order" for Odoo's ``sale``), else the code."""
+    if not isinstance(code, str):
+        return "" if code is None else str(code)
+    return catalog.word_for(sync_type, entity_type, field_name, code) or code
 
 
 def by_source(counts: Mapping[str, int]) -> str:
     """'WooCommerce 2, Odoo 1' (or 'none')."""
     return ", ".join(f"{source_label(s) if s else '?'} {n}" for s, n in counts.items()) or "none"
-
-
-def highlight_changes(diff: pd.DataFrame) -> Any:
-    """A styled field / before / after table: changed rows red before, green and bold after."""
-    changed = list(diff["changed"])
-
-    def colours(row: pd.Series) -> list[str]:
-        if not changed[int(row.name)]:
-            return ["", "", ""]
-        return ["", "background-color: #fde2e1", "background-color: #dcfce7; font-weight: 600"]
-
-    return diff.drop(columns="changed").style.apply(colours, axis=1).hide(axis="index")

@@ -1,12 +1,12 @@
 """Loading previews for the Preview screen: progress bar and its sentences, friendly errors,
-CSV export."""
+CSV exports."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -16,6 +16,8 @@ from core.services.connectors import ConnectorView
 from core.services.previews import PreviewProgress, PreviewSnapshot
 from ui import format as fmt
 from ui import state
+from ui.browser import locality
+from ui.records import RecordReader
 from ui.services import get_services
 
 CSV_PAGE = 1000
@@ -27,7 +29,7 @@ def progress_text(p: PreviewProgress, entity_type: str) -> str:
         return "Another refresh of this preview is running…"
     if p.phase == "fetching":
         if not p.pages_done and p.connector:
-            return f"Fetching {entity_type} from {p.connector}…"
+            return f"Fetching {entity_type} from {fmt.md(p.connector)}…"
         of = f" of {p.pages_total}" if p.pages_total else ""
         return f"Fetching {entity_type}: page {p.pages_done}{of} ({p.records_done:,} records)"
     if p.phase == "reading_local":
@@ -78,18 +80,22 @@ def open_snapshot(
 def refresh_snapshot(
     ctx: UserContext, connector: ConnectorView, entity_type: str
 ) -> PreviewSnapshot | None:
-    """Force a fresh computation with a progress bar; None (and a message) when refused."""
+    """Force a fresh computation with a progress bar; None (and a message) when refused.
+
+    What happened is said on this run's page (not in a toast, which would outlive the run
+    and sit beside the next run's message)."""
     snap = _computed(ctx, connector, entity_type, force_refresh=True)
     if snap is None:
         return None
     if snap.cache_hit and snap.refresh_error:
         st.error(
-            f"The refresh of {connector.name} failed: {snap.refresh_error} "
+            f"The refresh of {fmt.md(connector.name)} failed: {fmt.md(snap.refresh_error)} "
             "The previous preview is shown."
         )
     elif not snap.cache_hit:
-        st.toast(
-            f"Preview refreshed in {fmt.duration(snap.duration_ms)} ({connector.name}).", icon="✅"
+        st.success(
+            f"Preview refreshed in {fmt.duration(snap.duration_ms)} ({fmt.md(connector.name)}).",
+            icon="✅",
         )
     return snap
 
@@ -121,15 +127,16 @@ def _show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
     """Why there is no new preview: when to try again after a refused refresh, else the error."""
     if refreshing and isinstance(err, RefreshRateLimited):
         at = datetime.now(UTC).timestamp() + err.retry_after
-        when = fmt.clock_time(datetime.fromtimestamp(at, UTC), browser_zone())
+        when = fmt.clock_time(datetime.fromtimestamp(at, UTC), locality())
+        limit = f" (limit {err.limit})" if err.limit else ""
         st.warning(
-            f"⏳ {err} You can refresh again {fmt.in_(err.retry_after)} (at {when}); "
-            "the preview below is the last one computed."
+            f"⏳ Too many fresh previews for this organization{limit}. You can refresh again "
+            f"{fmt.in_(err.retry_after)} (at {when}); the preview below is the last one computed."
         )
     elif refreshing and isinstance(err, RefreshInProgress):
-        st.info(f"⏳ {err}")
+        st.info(f"⏳ {fmt.md(err)}")
     else:
-        st.error(str(err))
+        st.error(fmt.md(err))
 
 
 def _with_cache_hit(snap: PreviewSnapshot, cache_hit: bool) -> PreviewSnapshot:
@@ -138,17 +145,17 @@ def _with_cache_hit(snap: PreviewSnapshot, cache_hit: bool) -> PreviewSnapshot:
     return replace(snap, cache_hit=cache_hit)
 
 
-def browser_zone() -> tzinfo:
-    """The browser's time zone (UTC when unknown, as in tests)."""
-    try:
-        name = st.context.timezone
-    except Exception:  # no browser context (AppTest)
-        name = None
-    return fmt.zone(name)
-
-
-def csv_export(actor: UserContext, snapshot_id: int, kind: str, search: str) -> Callable[[], str]:
-    """A callable that pages through every matching record of one kind and returns CSV."""
+def csv_export(
+    actor: UserContext,
+    snapshot: PreviewSnapshot,
+    kind: str,
+    search: str,
+    *,
+    by_change: bool = False,
+) -> Callable[[], str]:
+    """A callable that pages through every matching record of one kind and returns CSV: one
+    row per record, or (updated records, ``by_change``) one row per changed field."""
+    reader = RecordReader(snapshot.sync_type, snapshot.entity_type, locality())
 
     def build() -> str:
         previews = get_services().previews
@@ -156,9 +163,12 @@ def csv_export(actor: UserContext, snapshot_id: int, kind: str, search: str) -> 
         offset = 0
         while True:
             page = previews.page_records(
-                actor, snapshot_id, kind, search=search, limit=CSV_PAGE, offset=offset
+                actor, snapshot.snapshot_id, kind, search=search, limit=CSV_PAGE, offset=offset
             )
-            rows.extend(fmt.csv_rows(kind, page.records))
+            if by_change:
+                rows.extend(reader.csv_by_change(page.records))
+            else:
+                rows.extend(reader.csv_by_record(kind, page.records))
             offset += len(page.records)
             if not page.records or offset >= page.total:
                 break
@@ -166,7 +176,7 @@ def csv_export(actor: UserContext, snapshot_id: int, kind: str, search: str) -> 
         fields: list[str] = []
         for row in rows:
             fields.extend(k for k in row if k not in fields)
-        writer = csv.DictWriter(out, fieldnames=fields or ["external_id"])
+        writer = csv.DictWriter(out, fieldnames=fields or list(reader.titles({})))
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()

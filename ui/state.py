@@ -12,10 +12,15 @@ from typing import Any
 
 import streamlit as st
 
+from ui import format as fmt
+
 LOGIN_RECORDED = "sp_login_recorded"
 VIEWED = "sp_viewed_snapshots"
 FLASH = "sp_flash"
 PAGE_OFFSETS = "sp_page_offsets"
+PREVIEW_KIND = "sp_preview_kind"
+SELECTIVE_DRAFTS = "sp_selective_drafts"
+KIND_TABS = "preview_kind_tabs"  # the widget's own key
 
 
 def _get(key: str, default: Any) -> Any:
@@ -86,6 +91,46 @@ def page_offset(table: str) -> int:
 
 def set_page_offset(table: str, offset: int) -> None:
     _get(PAGE_OFFSETS, {})[table] = max(0, int(offset))
+
+
+def kind_tabs(kinds: tuple[str, ...]) -> str:
+    """The key of the Preview's tabs (of ``kinds``, in this order), opened on the kind this
+    session chose last: Streamlit forgets a widget's state on a run that does not draw it
+    (another page), ours is kept."""
+    if KIND_TABS not in st.session_state:
+        chosen = _get(PREVIEW_KIND, kinds[0])
+        st.session_state[KIND_TABS] = fmt.kind_title(chosen if chosen in kinds else kinds[0])
+    return KIND_TABS
+
+
+def remember_kind(kinds: tuple[str, ...]) -> None:
+    """The tabs' callback: keep the kind the user opened."""
+    label = st.session_state.get(KIND_TABS)
+    for kind in kinds:
+        if label == fmt.kind_title(kind):
+            st.session_state[PREVIEW_KIND] = kind
+
+
+# --- selective sync: choices not saved yet ----------------------------------------------------
+
+
+def selective_drafts() -> dict[tuple[int, str], dict[str, bool]]:
+    """The Selective-sync choices changed but not saved, per (connector id, entity): kept
+    while the user looks at another one (Streamlit forgets the state of widgets it does not
+    draw)."""
+    drafts: dict[tuple[int, str], dict[str, bool]] = _get(SELECTIVE_DRAFTS, {})
+    return drafts
+
+
+def keep_selective_choice(connector_id: int, entity_type: str, name: str, widget_key: str) -> None:
+    """A checkbox's callback: remember its new value as a draft."""
+    draft = selective_drafts().setdefault((connector_id, entity_type), {})
+    draft[name] = bool(st.session_state.get(widget_key))
+
+
+def drop_selective_draft(connector_id: int, entity_type: str) -> None:
+    """Forget the draft of one (connector, entity), once saved."""
+    selective_drafts().pop((connector_id, entity_type), None)
 
 
 FLASH_SECONDS = 3.0

@@ -10,6 +10,7 @@ import requests
 from core.connectors.http import HttpClient, HttpResult
 from core.connectors.redact import display_url
 from core.errors import RemoteNotFound
+from core.sources.address import check_address
 from core.sources.connector import ConnectorConfig, ReadScope
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -34,7 +35,8 @@ class HttpConnector:
         concurrency: int = 6,
         session: requests.Session | None = None,
     ) -> None:
-        self.root = config.base_url.rstrip("/")
+        # an address saved before addresses were checked may be anything: refuse it here
+        self.root = check_address(config.base_url, allow_credentials=True)
         self.shown = display_url(self.root)
         self.concurrency = max(1, concurrency)
         self.configure(config)

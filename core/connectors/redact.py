@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from core.sources.address import mask_addresses_in
+
 _SECRET_PARAMS = re.compile(
     r"(?i)\b(consumer_key|consumer_secret|oauth_signature|oauth_nonce|oauth_consumer_key|"
     r"password|api_key|apikey|token|key|secret)=([^&\s\"']*)"
@@ -39,9 +41,9 @@ def _token(secret: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Replace secret query parameters and every registered secret value (a whole token,
-    not a part of a word) by ``***``."""
-    text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+    """Replace secret query parameters, the user info of addresses and every registered
+    secret value (a whole token, not a part of a word) by a mask."""
+    text = mask_addresses_in(_SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text))
     with _lock:
         pattern = _pattern
     return text if pattern is None else pattern.sub("***", text)

@@ -16,6 +16,7 @@ from core.db.models import IntegrationConnector
 from core.db.scope import current_org
 from core.db.vault import Vault, mask
 from core.errors import InvalidRequest, NotFoundError, StoreError
+from core.sources.address import mask_address
 
 #: What names a connector: its id, or its name; None means the default one of a source.
 ConnectorChoice = int | str | None
@@ -32,14 +33,16 @@ class ConnectorIdentity:
 
 @dataclass(frozen=True)
 class ConnectorView:
-    """A connector as shown on screen: credentials masked, never decrypted for display.
-    ``is_default``: the one used for its source when a caller names no connector."""
+    """A connector as shown on screen: secret credentials masked, the others (an Odoo
+    database or user name, as its source's spec says) as they are; a user name and password
+    in an address stored before they were refused are masked too. ``is_default``: the one
+    used for its source when a caller names no connector."""
 
     id: int
     sync_type: str
     name: str
     base_url: str
-    masked_credentials: dict[str, str]
+    shown_credentials: dict[str, str]
     options: dict[str, Any]
     updated_at: datetime
     is_default: bool
@@ -66,12 +69,14 @@ class ConnectorStore:
 
     def _view(self, row: IntegrationConnector) -> ConnectorView:
         creds = self.vault.decrypt(row.credentials_encrypted)
+        spec = sources.find(row.sync_type)
+        plain = {f.name for f in spec.credentials if not f.secret} if spec is not None else set()
         return ConnectorView(
             id=row.id,
             sync_type=row.sync_type,
             name=row.name,
-            base_url=row.base_url,
-            masked_credentials={k: mask(v) for k, v in creds.items()},
+            base_url=mask_address(row.base_url),
+            shown_credentials={k: v if k in plain else mask(v) for k, v in creds.items()},
             options=dict(row.options or {}),
             updated_at=row.updated_at,
             is_default=row.is_default,

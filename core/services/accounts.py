@@ -42,6 +42,14 @@ from core.services.events import (
     UserDeactivated,
     record,
 )
+from core.services.inputs import (
+    all_or_nothing,
+    check_email,
+    check_org_name,
+    check_password,
+    check_person_name,
+    check_username,
+)
 
 MAX_FAILED_LOGINS = 5
 
@@ -78,9 +86,17 @@ class AccountService:
         admin_password: str,
         slug: str | None = None,
     ) -> UserContext:
-        """Create an organization and its first admin; returns the admin's context."""
-        if not org_name.strip():
-            raise InvalidRequest("Give the organization a name.")
+        """Create an organization and its first admin; returns the admin's context.
+
+        Every input is checked first (lengths, the username's characters, the e-mail
+        address); one ``InvalidRequest`` names every problem."""
+        org_name, admin_username, admin_name, admin_email, _ = all_or_nothing(
+            lambda: check_org_name(org_name),
+            lambda: check_username(admin_username),
+            lambda: check_person_name(admin_name or admin_username),
+            lambda: check_email(admin_email),
+            lambda: check_password(admin_password),
+        )
         with system_session(self.sessions) as s:
             org = OrganizationRepo(s).create(org_name, slug or slugify(org_name))
             org_id = org.id
@@ -193,7 +209,14 @@ class AccountService:
     def add_user(
         self, actor: Actor, username: str, name: str, email: str, password: str, role: str
     ) -> UserView:
+        """A new user of the actor's organization (inputs checked as at setup)."""
         authorize(actor, ADD_USERS)
+        username, name, email, _ = all_or_nothing(
+            lambda: check_username(username),
+            lambda: check_person_name(name or username),
+            lambda: check_email(email),
+            lambda: check_password(password),
+        )
         with tenant_session(self.sessions, actor.org_id) as s:
             view = UserRepo(s).create(username, name, email, password, role)
             record(s, UserAdded(view.username, role), by=actor.log_name)

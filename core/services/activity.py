@@ -12,6 +12,7 @@ from core.db.audit import ActivityFilter, ActivityStore
 from core.db.tenancy import tenant_session
 from core.services.actors import VIEW, Actor, authorize
 from core.services.events import PreviewRefreshed, PreviewViewed
+from core.sources.address import mask_addresses_in
 
 __all__ = ["ActivityEntry", "ActivityFilter", "ActivityService", "OperationalStats"]
 
@@ -75,6 +76,22 @@ def _by_source(events: list[ActivityEntry]) -> dict[str, int]:
     return out
 
 
+def _masked(details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Details as shown: the user info of any address in them masked (an address with a
+    password, logged before such addresses were refused)."""
+
+    def mask(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask_addresses_in(value)
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        if isinstance(value, dict):
+            return {k: mask(v) for k, v in value.items()}
+        return value
+
+    return None if details is None else {k: mask(v) for k, v in details.items()}
+
+
 class ActivityService:
     """Reads the organization's activity log."""
 
@@ -103,8 +120,8 @@ class ActivityService:
                     r.cache_hit,
                     r.duration_ms,
                     r.counts,
-                    r.error,
-                    r.details,
+                    mask_addresses_in(r.error) if r.error else r.error,
+                    _masked(r.details),
                 )
                 for r in rows
             ]

@@ -8,6 +8,8 @@ one an admin made the default): :func:`find_connector`.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,7 +26,7 @@ from core.db.connector_store import (
 )
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
-from core.errors import ConnectorError
+from core.errors import InternalError, SyncPreviewError
 from core.services.actors import (
     ADD_CONNECTORS,
     CHANGE_CONNECTORS,
@@ -43,6 +45,10 @@ from core.services.events import (
     ConnectorUpdated,
     record,
 )
+from core.services.inputs import check_connector_name
+from core.sources.address import check_address
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ConnectorChoice",
@@ -97,7 +103,11 @@ class ConnectorService:
         credentials: Mapping[str, str],
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
+        """A new connector; its name and address are checked (an http:// or https:// address
+        with a host and without a user name or password)."""
         authorize(actor, ADD_CONNECTORS)
+        name = check_connector_name(name)
+        base_url = check_address(base_url)
         with tenant_session(self.sessions, actor.org_id) as s:
             view = ConnectorStore(s, self.vault).add(
                 sync_type, name, base_url, credentials, options
@@ -116,13 +126,22 @@ class ConnectorService:
         credentials: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> ConnectorView:
-        """Change a connector; empty credential fields keep their stored values."""
+        """Change a connector; empty credential fields keep their stored values, and so does an
+        empty address or the address as it is shown (masked)."""
         authorize(actor, CHANGE_CONNECTORS)
+        if name is not None and name.strip():
+            name = check_connector_name(name)
         with tenant_session(self.sessions, actor.org_id) as s:
-            view = ConnectorStore(s, self.vault).update(
+            store = ConnectorStore(s, self.vault)
+            if base_url is not None:
+                shown = store.get(connector_id).base_url
+                unchanged = not base_url.strip() or base_url.strip().rstrip("/") == shown
+                base_url = None if unchanged else check_address(base_url)
+            stored = store.secret_config(connector_id).credentials
+            view = store.update(
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
-            changed = sorted(k for k, v in (credentials or {}).items() if v)
+            changed = sorted(k for k, v in (credentials or {}).items() if v and v != stored.get(k))
             event = ConnectorUpdated(view.id, view.name, view.sync_type, changed)
             record(s, event, by=actor.log_name)
             return view
@@ -156,7 +175,8 @@ class ConnectorService:
         return find_connector(self.sessions, actor.org_id, connector, sync_type)
 
     def test(self, actor: Actor, connector_id: int) -> str:
-        """Try a cheap authenticated call; returns what the system said, raises typed errors."""
+        """Try a cheap authenticated call; returns what the system said. Raises only errors
+        of the tree: an unexpected failure becomes an ``InternalError`` with a reference."""
         authorize(actor, TEST_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
             config = ConnectorStore(s, self.vault).secret_config(connector_id)
@@ -167,9 +187,17 @@ class ConnectorService:
                 message = connector.test_connection()
             finally:
                 connector.close()
-        except ConnectorError as err:
+        except SyncPreviewError as err:
             error = str(err)
             raise
+        except Exception as exc:
+            reference = uuid.uuid4().hex[:12]
+            log.exception(
+                "connection test of connector %s failed, reference %s", config.id, reference
+            )
+            internal = InternalError("The connection test", reference)
+            error = str(internal)
+            raise internal from exc
         finally:
             with tenant_session(self.sessions, actor.org_id) as s:
                 event = ConnectorTested(config.id, config.name, config.sync_type, error)

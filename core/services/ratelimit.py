@@ -59,4 +59,5 @@ class RefreshLimiter(OrgRateLimiter):
             f"Too many fresh previews for this organization (limit {self.rate}). "
             f"Try again in {wait} s, or open the cached preview.",
             retry_after=wait,
+            limit=self.rate,
         )

@@ -103,6 +103,9 @@ class SourceSpec:
     wire_schemas: Mapping[str, WireSchema] = field(default_factory=dict)
     options: tuple[SourceOption, ...] = ()
     url_example: str = "https://example.com"
+    # entity -> canonical field -> stored code -> the word people read ("sale" -> "Sales
+    # order"); a code not listed is shown as it is
+    value_words: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     # Room for what later issues add; a source that offers it says so here.
     incremental: bool = False  # its connector's iter_pages honours ``since``
     verify_webhook: WebhookVerifier | None = None
@@ -120,6 +123,10 @@ class SourceSpec:
             name: known[name].value(value) if name in known else value
             for name, value in options.items()
         }
+
+    def word_for(self, entity_type: str, field_name: str, code: str) -> str | None:
+        """The word people read for a stored code of a field ("Sales order"), or None."""
+        return self.value_words.get(entity_type, {}).get(field_name, {}).get(code)
 
     def secrets_of(self, credentials: Mapping[str, str]) -> list[str]:
         """The values of the secret credential fields among ``credentials``."""

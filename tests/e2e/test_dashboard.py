@@ -20,6 +20,8 @@ from core.delta import to_canonical
 from core.sandbox import SandboxServer
 from core.services.demo import DEMO_SEED, DEMO_SIZE, WOO_CREDENTIALS
 from tests.e2e.conftest import ADMIN, DEEP_LINK_PAGES, PASSWORD, Server
+from ui.activity import action_word
+from ui.format import FIELD_LABEL
 
 pytestmark = pytest.mark.e2e
 COOKIE = "sync_preview_auth"
@@ -140,16 +142,20 @@ def test_newcomer_journey(
         assert metric(page, "Updated") == f"{expected['updated']:,}"
 
         # --- an updated record's field diff ---------------------------------------------------
-        record = services.previews.page_records(
-            admin, latest.snapshot_id, "updated", limit=1
-        ).records[0]
+        record, _, _, fourth = services.previews.page_records(
+            admin, latest.snapshot_id, "updated", limit=4
+        ).records
         page.get_by_role("tab", name=re.compile("Updated")).click()
         diff = page.locator("[data-testid=stTable]").first
         expect(diff).to_be_visible()
-        for change in record["changes"]:
-            expect(diff).to_contain_text(str(change["field"]))
+        for change in record["changes"]:  # the first row is chosen until another is clicked
+            expect(diff).to_contain_text(FIELD_LABEL[str(change["field"])])
             expect(diff).to_contain_text(str(change["new"]))
             expect(diff).to_contain_text(str(change["old"]))
+        box = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+        assert box is not None  # a click on the fourth row (header and rows are 35 px high)
+        page.mouse.click(box["x"] + 16, box["y"] + 35 * 4 + 17)
+        expect(page.get_by_text(f"(#{fourth['external_id']})")).to_be_visible()
         shot(page, artifacts, "04-preview-diff", focus=diff)
 
         # --- another connector: picked, named on the page, remembered for the user --------------
@@ -188,15 +194,25 @@ def test_newcomer_journey(
         grid = page.locator("[data-testid=stDataFrame]").first
         expect(grid).to_be_visible()
         idle(page)
-        shot(page, artifacts, "06-activity")
+        shot(page, artifacts, "06-activity", focus=grid)
         events, _ = services.activity.list_activity(admin, limit=100)
         actions = [e.action for e in events]
         assert "refresh" in actions and "select" in actions
+        page.locator(".st-key-act_action").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # a scroll closes an open drop-down: scroll first
         for action in ("refresh", "select"):
             page.locator(".st-key-act_action").first.click()
-            page.get_by_role("option", name=action, exact=True).click()
+            page.get_by_role("option", name=action_word(action), exact=True).click()
             n = actions.count(action)
             expect(page.get_by_text(f"Rows 1–{n} of {n}", exact=True)).to_be_visible()
+        page.locator(".st-key-act_action").first.click()
+        page.get_by_role("option", name="any", exact=True).click()
+        idle(page)
+        page.get_by_role("tab", name=re.compile("Preview history")).click()
+        history = page.get_by_role("tabpanel").locator("[data-testid=stDataFrame]")
+        expect(history).to_be_visible()
+        idle(page)
+        shot(page, artifacts, "09-history", focus=history)
 
         # --- connectors and users (screenshots) ---------------------------------------------------
         page.get_by_role("link", name=re.compile("Connectors")).click()
@@ -241,7 +257,10 @@ def test_newcomer_journey(
             if actions.count("logout") >= 2 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        assert actions.count("logout") == 2 and actions.count("login") >= 2
+        assert actions.count("logout") == 2
+        # the setup's and the password sign-in's; the reload signed in by the cookie is none
+        signed_in = [e for e in events if e.action == "login" and e.status == "ok"]
+        assert len(signed_in) == 2, [(e.at, e.user) for e in signed_in]
     finally:
         services.close()
 

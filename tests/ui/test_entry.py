@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.bootstrap import Services, build_services
 from core.config import load_settings
-from tests.ui.appkit import PASSWORD, USERS, deep_link, open_app, texts
+from tests.ui.appkit import PASSWORD, USERS, deep_link, errors, open_app, texts
 from ui.auth import MAX_LOGIN_ATTEMPTS
 from ui.nav import visible_pages
 
@@ -125,7 +125,7 @@ def test_a_deactivated_user_loses_access(services: Services) -> None:
     admin = services.accounts.user_context(USERS["admin"])
     services.accounts.set_active(admin, USERS["viewer"], False)
     at.run()
-    assert "This account does not exist or was deactivated." in [e.value for e in at.error]
+    assert "This account does not exist or was deactivated." in errors(at)
     assert "Sync preview" not in texts(at)
 
 

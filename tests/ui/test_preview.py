@@ -13,7 +13,11 @@ from core.sandbox import SandboxServer
 from core.services.actors import UserContext
 from core.services.demo import WOO_CREDENTIALS
 from tests.ui.appkit import open_page, texts
+from ui.format import FIELD_LABEL as LABELS
+from ui.format import md
 from ui.preview import csv_export
+
+UPDATED_TAB = {"sp_preview_kind": "updated"}
 
 
 def _counts(at) -> dict[str, str]:  # noqa: ANN001
@@ -50,16 +54,23 @@ def test_refresh_computes_a_new_snapshot_and_logs_it(
     assert (events[0].action, events[0].user, events[0].cache_hit) == ("refresh", "eddie", False)
 
 
-def test_a_rate_limited_refresh_says_when_to_retry(
+def test_a_rate_limited_refresh_says_when_to_retry_once(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT", "1/minute")
     at = open_page("preview", "admin")
     at.button(key="refresh").click().run()
     assert not at.warning
+    assert [s.value for s in at.success if "Preview refreshed in" in s.value]
     at.button(key="refresh").click().run()
     assert not at.exception
-    assert any("You can refresh again in" in w.value for w in at.warning)
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1
+    assert "You can refresh again in" in warnings[0]
+    assert warnings[0].count(" in ") == 1, warnings[0]  # when to retry, said once
+    assert "(limit 1/minute)" in warnings[0]
+    # no word of a refresh beside the refusal (a toast would outlive its run)
+    assert not at.toast and not [s for s in at.success if "refreshed" in s.value]
     assert at.metric  # the last preview is still shown
 
 
@@ -83,8 +94,8 @@ def test_tabs_page_search_and_show_the_field_diff(
     viewer = ctx("viewer")
     snap = services.previews.latest(viewer, "woocommerce", "customers")
     assert snap is not None and snap.counts["updated"] > 50
-    at = open_page("preview", "viewer")
-    updated = at.dataframe[1].value
+    at = open_page("preview", "viewer", session=UPDATED_TAB)
+    updated = at.dataframe[0].value
     assert len(updated) == 50
     assert "Rows 1–50 of" in texts(at)
 
@@ -94,31 +105,72 @@ def test_tabs_page_search_and_show_the_field_diff(
     first = services.previews.page_records(viewer, snap.snapshot_id, "updated", limit=1).records[0]
     email = first["after"]["email"]
     at.text_input(key="search_updated").input(email).run()
-    assert list(at.dataframe[1].value["email"]) == [email]
-    diff = at.table[0].value
-    assert list(diff["field"]) == [c["field"] for c in first["changes"]]
-    assert list(diff["after"]) == [c["new"] for c in first["changes"]]
+    assert list(at.dataframe[0].value["E-mail"]) == [email]
+    diff = at.table[0].value  # the first row is chosen until the user clicks another
+    assert list(diff["Field"]) == [LABELS[c["field"]] for c in first["changes"]]
+    assert list(diff["After"]) == [c["new"] for c in first["changes"]]
 
 
-def test_csv_export_has_every_record_of_a_kind(
+def test_clicking_a_row_shows_its_changes(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
     viewer = ctx("viewer")
     snap = services.previews.latest(viewer, "woocommerce", "customers")
     assert snap is not None
-    new_rows = list(csv.DictReader(io.StringIO(csv_export(viewer, snap.snapshot_id, "new", "")())))
+    records = services.previews.page_records(viewer, snap.snapshot_id, "updated", limit=50)
+    at = open_page("preview", "viewer", session=UPDATED_TAB)
+    assert [s.key for s in at.selectbox] == ["preview_connector", "preview_entity"]  # no picker
+    table = at.dataframe[0]
+    at.session_state[str(table.key)] = {"selection": {"rows": [7], "columns": []}}
+    at.run()
+    chosen = records.records[7]
+    diff = at.table[0].value
+    assert list(diff["Before"]) == [c["old"] for c in chosen["changes"]]
+    assert list(diff["After"]) == [c["new"] for c in chosen["changes"]]
+    assert md(chosen["after"]["email"]) in texts(at)  # named above its changes
+
+
+def test_the_chosen_kind_stays_open_after_an_action(services: Services) -> None:
+    """The Deleted tab stays open when the user searches in it (AppTest draws only the open
+    tab's content; the browser test checks the tab itself)."""
+    at = open_page("preview", "viewer", session={"sp_preview_kind": "deleted"})
+    assert at.text_input(key="search_deleted")
+    at.text_input(key="search_deleted").input("a").run()
+    assert at.text_input(key="search_deleted").value == "a"
+    assert not [t for t in at.text_input if t.key in ("search_new", "search_updated")]
+
+
+def test_csv_exports_name_the_records(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    viewer = ctx("viewer")
+    snap = services.previews.latest(viewer, "woocommerce", "customers")
+    assert snap is not None
+
+    def rows(kind: str, *, by_change: bool = False) -> list[dict[str, str]]:
+        text = csv_export(viewer, snap, kind, "", by_change=by_change)()
+        return list(csv.DictReader(io.StringIO(text)))
+
+    new_rows = rows("new")
     assert len(new_rows) == snap.counts["new"]
-    assert {"external_id", "email"} <= set(new_rows[0])
-    updated = list(
-        csv.DictReader(io.StringIO(csv_export(viewer, snap.snapshot_id, "updated", "")()))
+    assert list(new_rows[0])[:3] == ["ID", "Name", "E-mail"]
+    assert "Address line 1" in new_rows[0] and "address_1" not in new_rows[0]
+
+    by_change = rows("updated", by_change=True)
+    assert list(by_change[0]) == ["ID", "Name", "E-mail", "Field", "Before", "After"]
+    assert len({r["ID"] for r in by_change}) == snap.counts["updated"]
+    assert all(r["E-mail"] and r["Name"] for r in by_change)
+
+    by_record = rows("updated")
+    assert len(by_record) == snap.counts["updated"]
+    first = by_record[0]
+    assert {"Changes", "Phone (before)", "Phone (after)", "City (before)", "City (after)"} <= set(
+        first
     )
-    assert {r["external_id"] for r in updated} and set(updated[0]) == {
-        "external_id",
-        "field",
-        "before",
-        "after",
-    }
-    assert len({r["external_id"] for r in updated}) == snap.counts["updated"]
+    changed = [r for r in by_change if r["ID"] == first["ID"]]
+    for change in changed:
+        assert first[f"{change['Field']} (before)"] == change["Before"]
+        assert first[f"{change['Field']} (after)"] == change["After"]
 
 
 def test_an_unreachable_source_shows_a_sentence_not_a_traceback(
@@ -162,11 +214,11 @@ def test_tables_show_empty_fields_as_empty_cells(
     assert snap is not None
     shown = at.dataframe[0].value  # the New tab's table
     stored = snap.records["new"]
-    assert list(shown["external_id"]) == [r["external_id"] for r in stored][: len(shown)]
+    assert list(shown["ID"]) == [r["external_id"] for r in stored][: len(shown)]
     empty = [r["external_id"] for r in stored if r.get("address_2") is None]
     assert empty, "the demo has customers without a second address line"
-    row = shown[shown["external_id"] == empty[0]].iloc[0]
-    assert row["address_2"] == ""
+    row = shown[shown["ID"] == empty[0]].iloc[0]
+    assert row["Address line 2"] == ""
     assert not shown.isna().any().any()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from core.bootstrap import Services
 from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
+from ui.format import md
 
 
 def test_editor_sees_the_included_counts_and_saves(
@@ -52,6 +53,38 @@ def test_viewer_sees_the_settings_but_cannot_change_them(services: Services) -> 
     assert all(c.disabled for c in at.checkbox)
     assert not any(b.key == "save_selective" for b in at.button)
     assert "editors and admins can change them" in texts(at)
+
+
+def test_unsaved_choices_survive_a_look_at_another_entity(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    editor = ctx("editor")
+    woo = next(c for c in services.connectors.list(editor) if c.sync_type == "woocommerce")
+    odoo = next(c for c in services.connectors.list(editor) if c.sync_type == "odoo")
+    at = open_page("selective_sync", "editor")
+    at.checkbox(key=f"inc_deleted_{woo.id}_customers").check().run()
+    assert "not saved yet" in texts(at)
+
+    at.selectbox(key="sel_entity").set_value("products").run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert f"Unsaved choices for **{md('Demo WooCommerce store')} · Customers**" in warning
+    assert not at.checkbox(key=f"inc_deleted_{woo.id}_products").value
+    at.selectbox(key="sel_connector").set_value(odoo.id).run()  # another connector: still said
+    assert "Unsaved choices for" in " ".join(w.value for w in at.warning)
+
+    at.selectbox(key="sel_connector").set_value(woo.id)
+    at.selectbox(key="sel_entity").set_value("customers").run()
+    assert at.checkbox(key=f"inc_deleted_{woo.id}_customers").value  # kept, not dropped
+    saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
+    assert saved.include_deleted is False  # nothing is saved until Save
+
+    at.button(key="save_selective").click().run()
+    saved = services.selective.get_selective_config(editor, "woocommerce", "customers")
+    assert saved.include_deleted is True
+    assert "not saved yet" not in texts(at)
+    at.selectbox(key="sel_entity").set_value("products").run()
+    assert "Unsaved" not in " ".join(w.value for w in at.warning)
 
 
 def test_settings_are_saved_for_the_picked_connector(

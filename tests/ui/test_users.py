@@ -9,7 +9,7 @@ import pytest
 from core.bootstrap import Services
 from core.errors import NotFoundError
 from core.services.actors import UserContext
-from tests.ui.appkit import open_page, texts
+from tests.ui.appkit import errors, open_page, texts
 
 
 def test_lists_and_adds_users(services: Services, ctx: Callable[[str], UserContext]) -> None:
@@ -61,3 +61,20 @@ def test_admin_cannot_deactivate_themself(services: Services) -> None:
     at = open_page("users", "admin")
     at.selectbox(key="manage_user").set_value("ada").run()
     assert at.button(key="deactivate_user").disabled
+
+
+def test_a_wrong_email_and_a_too_long_name_are_refused_with_sentences(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    at = open_page("users", "admin")
+    form = {t.label: t for t in at.text_input}
+    form["Username"].input("olga")
+    form["Full name"].input("O" * 150)
+    form["E-mail"].input("olga.acme.example")
+    form["Password (at least 8 characters)"].input("olga-pass-123")
+    at.button(key="add_user_submit").click().run()
+    assert not at.exception
+    error = errors(at)
+    assert "'olga.acme.example' is not a valid e-mail address" in error
+    assert "150 characters long; at most 100 are allowed" in error
+    assert "olga" not in {u.username for u in services.accounts.list_users(ctx("admin"))}

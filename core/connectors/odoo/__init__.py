@@ -43,4 +43,20 @@ SPEC = SourceSpec(
     ),
     url_example="https://erp.example.com",
     incremental=True,
+    # sale.order states as Odoo's own screens name them; products as mappings.py stores them
+    value_words={
+        "orders": {
+            "status": {
+                "draft": "Quotation",
+                "sent": "Quotation sent",
+                "sale": "Sales order",
+                "done": "Locked",
+                "cancel": "Cancelled",
+            }
+        },
+        "products": {
+            "status": {"publish": "Active", "private": "Archived"},
+            "type": {"simple": "Goods", "service": "Service", "grouped": "Combo"},
+        },
+    },
 )

@@ -58,4 +58,36 @@ SPEC = SourceSpec(
     ),
     url_example="https://shop.example.com",
     incremental=True,
+    # statuses and product types as WooCommerce's own screens name them
+    value_words={
+        "orders": {
+            "status": {
+                "pending": "Pending payment",
+                "processing": "Processing",
+                "on-hold": "On hold",
+                "completed": "Completed",
+                "cancelled": "Cancelled",
+                "refunded": "Refunded",
+                "failed": "Failed",
+                "checkout-draft": "Draft",
+                "trash": "In the trash",
+            }
+        },
+        "products": {
+            "status": {
+                "publish": "Published",
+                "draft": "Draft",
+                "pending": "Pending review",
+                "private": "Private",
+                "future": "Scheduled",
+            },
+            "type": {
+                "simple": "Simple product",
+                "variable": "Variable product",
+                "variation": "Variation",
+                "grouped": "Grouped product",
+                "external": "External product",
+            },
+        },
+    },
 )

@@ -10,13 +10,15 @@ connector of ``sync_type`` (``core.services.connectors.find_connector``).
     lease.py         the lease: one computation of a preview at a time across processes
     singleflight.py  taking the lease or waiting for whoever holds it
     pipeline.py      the refresh: fetch -> diff -> store, reporting phases and fractions
+    guard.py         the change guard: too large a share of existing records would change
+    history.py       the previews computed over time, per connector
 
 See docs/architecture.md for the flow of one refresh.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +32,8 @@ from core.services.connectors import (
     ConnectorIdentity,
     find_connector,
 )
+from core.services.previews.guard import DEFAULT_PERCENT, ChangeWarning, change_warning
+from core.services.previews.history import ConnectorHistory, HistoryEntry, PreviewHistory
 from core.services.previews.lease import PreviewLease
 from core.services.previews.pipeline import (
     PHASE_START,
@@ -51,8 +55,11 @@ from core.services.previews.snapshots import (
 from core.services.ratelimit import RefreshLimiter
 
 __all__ = [
+    "ChangeWarning",
     "Clock",
+    "ConnectorHistory",
     "DeltaDetectionService",
+    "HistoryEntry",
     "Phase",
     "PreviewKey",
     "PreviewProgress",
@@ -79,9 +86,11 @@ class DeltaDetectionService:
         ttl_seconds: int = 3600,
         refresh_deadline_seconds: float = 600.0,
         wait_seconds: float = 120.0,
+        change_guard_percent: float = DEFAULT_PERCENT,
         clock: Clock | None = None,
     ) -> None:
         self.clock: Clock = clock or utcnow
+        self.change_guard_percent = change_guard_percent
         self.sessions = sessions
         self.limiter = limiter
         self.snapshots = SnapshotStore(sessions, self.clock, timedelta(seconds=ttl_seconds))
@@ -96,6 +105,7 @@ class DeltaDetectionService:
             self.snapshots,
             deadline_seconds=refresh_deadline_seconds,
         )
+        self.histories = PreviewHistory(sessions, vault)
         self.flight = SingleFlight(
             self.lease, self.snapshots, self.clock, wait_seconds=wait_seconds
         )
@@ -216,6 +226,30 @@ class DeltaDetectionService:
         authorize(actor, VIEW)
         return self.snapshots.page(
             actor.org_id, snapshot_id, PageWanted.checked(kind, search, limit, offset)
+        )
+
+    def change_warning(self, actor: Actor, snapshot: PreviewSnapshot) -> ChangeWarning | None:
+        """Whether ``snapshot`` would change or delete more of the existing records than the
+        change guard allows (``CHANGE_GUARD_PERCENT``); see guard.py."""
+        authorize(actor, VIEW)
+        return change_warning(snapshot.entity_type, snapshot.counts, self.change_guard_percent)
+
+    def history(
+        self,
+        actor: Actor,
+        connector_id: int,
+        *,
+        entity_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ConnectorHistory:
+        """The previews computed over time from one connector (newest first): when, by whom,
+        how long, the counts or why it failed."""
+        if entity_type is not None:
+            check_entity_type(entity_type)
+        authorize(actor, VIEW)
+        return self.histories.of_connector(
+            actor.org_id, connector_id, entity_type=entity_type, since=since, until=until
         )
 
     # --- computing --------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_display_is_masked_and_use_is_decrypted(session_factory, org_id, vault):
         store = ConnectorStore(s, vault)
         view = store.get(cid)
         assert SECRET not in repr(view) and SECRET not in str(store.list())
-        assert view.masked_credentials["consumer_secret"] == "cs_…" + SECRET[-4:]
+        assert view.shown_credentials["consumer_secret"] == "cs_…" + SECRET[-4:]
         cfg = store.secret_config(cid)
         assert cfg.credentials["consumer_secret"] == SECRET
         assert SECRET not in repr(cfg)

@@ -94,7 +94,7 @@ def test_a_registered_source_is_a_sync_type_everywhere(
     assert services.connectors.test(admin, connector.id) == (
         f"Connected to CSV Shop at {shop.url}: 5 customers."
     )
-    assert connector.masked_credentials["token"] != TOKEN
+    assert connector.shown_credentials["token"] != TOKEN
 
     # Local records that differ: #3 moved, #5 is not here yet, #9 is gone from the shop.
     local = [to_canonical("csvshop", "customers", row) for row in shop.records["customers"]]
