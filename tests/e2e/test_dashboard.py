@@ -152,7 +152,9 @@ def test_newcomer_journey(
             expect(diff).to_contain_text(FIELD_LABEL[str(change["field"])])
             expect(diff).to_contain_text(str(change["new"]))
             expect(diff).to_contain_text(str(change["old"]))
-        box = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+        table = page.locator("[data-testid=stDataFrame]").first
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
         assert box is not None  # a click on the fourth row (header and rows are 35 px high)
         page.mouse.click(box["x"] + 16, box["y"] + 35 * 4 + 17)
         expect(page.get_by_text(f"(#{fourth['external_id']})")).to_be_visible()

@@ -283,5 +283,5 @@ def test_what_was_read_is_shown_with_the_counts(
     assert snap is not None and snap.notes
     (read,) = [e for e in at.expander if e.label == "ℹ️ What was read"]
     shown = [m.value for m in read.markdown]
-    assert shown == [f"- {note}" for note in snap.notes]
+    assert shown == [f"- {md(note)}" for note in snap.notes]  # shown as text, as typed
     assert "users with the role customer" in shown[0]

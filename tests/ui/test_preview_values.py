@@ -47,8 +47,9 @@ def test_counts_and_their_changes_have_thousands_separators(
     admin = ctx("admin")
     before = services.previews.latest(admin, "woocommerce", "customers")
     assert before is not None
+    same = before.counts["updated"]
     _stored_snapshot(
-        services, admin.org_id, {"new": 12_345, "updated": 100, "deleted": 0, "unchanged": 2_500}
+        services, admin.org_id, {"new": 12_345, "updated": same, "deleted": 0, "unchanged": 2_500}
     )
     at = open_page("preview", "viewer")
     cards = {m.label.split(" ", 1)[1]: m for m in at.metric}
