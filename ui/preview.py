@@ -95,6 +95,8 @@ def _computed(
         _show_refusal(err, refreshing=force_refresh)
         return None
     done()
+    if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
+        st.warning(f"⚠️ {snap.refresh_notice}")
     state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 

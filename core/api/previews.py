@@ -35,7 +35,7 @@ async def get_preview(request: Request) -> JSONResponse:
     sync_type, entity_type = _types(request)
     services = _services(request)
     return await _answer(
-        request, lambda who: _preview(services, who, sync_type, entity_type, fresh=False)
+        request, lambda who, _: _preview(services, who, sync_type, entity_type, fresh=False)
     )
 
 
@@ -45,18 +45,16 @@ async def post_preview(request: Request) -> JSONResponse:
     services = _services(request)
     action = request.query_params.get("action", "")
     if action == "select":
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
         return await _answer(
-            request, lambda who: _select(services, who, sync_type, entity_type, body)
+            request,
+            lambda who, body: _select(services, who, sync_type, entity_type, body),
+            body=True,
         )
     if action == "fetch":
         return await _answer(
-            request, lambda who: _preview(services, who, sync_type, entity_type, fresh=True)
+            request, lambda who, _: _preview(services, who, sync_type, entity_type, fresh=True)
         )
-    return await _answer(request, lambda who: _refuse_action(action))
+    return await _answer(request, lambda who, _: _refuse_action(action))
 
 
 def _preview(
@@ -91,13 +89,13 @@ def _select(services: Services, who: Actor, sync_type: str, entity_type: str, bo
 
 
 def _refuse_action(action: str) -> Answer:
-    shown = f" '{action}'" if action else ""
+    shown = f" '{action[:40]}'" if action else ""
     raise InvalidRequest(f"Invalid action{shown}. Must be one of: {', '.join(ACTIONS)}")
 
 
-async def _answer(request: Request, work: Work) -> JSONResponse:
+async def _answer(request: Request, work: Work, *, body: bool = False) -> JSONResponse:
     callers = callers_of(request)
-    return await answer(request, callers.identify, callers.limit, work)
+    return await answer(request, callers.identify, callers.limit, work, body=body)
 
 
 def _types(request: Request) -> tuple[str, str]:

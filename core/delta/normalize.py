@@ -35,7 +35,8 @@ def whole_number(value: float) -> int | None:
 
 
 def text(value: Any) -> str | None:
-    """NFC, trimmed (``str.strip``); ``None``, ``False`` and blank strings are ``None``.
+    """NFC, trimmed (``str.strip``), without NUL characters; ``None``, ``False`` and blank
+    strings are ``None``.
 
     Numbers are text too (a phone or postcode sent as a number), whole numbers only.
     """
@@ -50,7 +51,8 @@ def text(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Unreadable(value)
         value = str(value)
-    result = unicodedata.normalize("NFC", value).strip()
+    # NUL is no text (PostgreSQL cannot store it): dropped on every backend alike
+    result = unicodedata.normalize("NFC", value.replace("\x00", "")).strip()
     return result or None
 
 
