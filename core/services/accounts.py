@@ -150,6 +150,7 @@ class AccountService:
         """
         now = self.clock()
         name = username.strip().lower()
+        ctx: UserContext | None = None
         with system_session(self.sessions) as s:
             orgs = OrganizationRepo(s)
             typed = (organization or "").strip()

@@ -301,7 +301,7 @@ def test_accounts(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
         users = UserRepo(s)
         users.create("Ann", "Ann A", "ANN@x.io", "correct horse", "admin")
-        with pytest.raises(InvalidRequest, match="taken"):
+        with pytest.raises(InvalidRequest, match="has a user 'ann' already"):
             users.create("ann", "Other", "o@x.io", "password1", "viewer")
         with pytest.raises(InvalidRequest, match="Invalid role"):
             users.create("carl", "Carl", "c@x.io", "password1", "root")
@@ -309,7 +309,7 @@ def test_accounts(session_factory, org_id):
             users.create("dora", "Dora", "d@x.io", "short", "viewer")
         users.set_password("ann", "new password")
     with system_session(session_factory) as s:
-        user = UserLookup(s).find("ANN")
+        user = UserLookup(s).in_org(org_id, "ANN")
         assert user is not None and check_password("new password", user.password_hash)
         assert not check_password("correct horse", user.password_hash)
         assert user.password_hash.startswith("$2")

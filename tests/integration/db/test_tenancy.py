@@ -76,6 +76,14 @@ def _row(model: type, org_id: int, n: int) -> Any:
         return m.SelectiveConfig(**common, sync_type="woocommerce", entity_type=f"e{n}")
     if model is m.ActivityLog:
         return m.ActivityLog(**common, user="u", action="view")
+    if model is m.ApiToken:
+        return m.ApiToken(
+            **common,
+            token_id=f"t{org_id}_{n}",
+            subject="billing",
+            kind="service",
+            expires_at=NOW + timedelta(days=1),
+        )
     raise AssertionError(f"add a row factory for {model.__name__}")
 
 
