@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import secrets
 import sys
 import time
@@ -104,6 +105,8 @@ def _cmd_preview(args: argparse.Namespace) -> int:
             print(json.dumps(error_envelope(str(err), request_id), indent=2))
             return 2
         raise
+    if snap.refresh_notice:
+        print(f"Note: {snap.refresh_notice}", file=sys.stderr)
     if snap.refresh_error:
         print(
             f"Warning: showing results from {snap.computed_at:%Y-%m-%d %H:%M} UTC; the refresh "
@@ -390,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
+    # a server logs its warnings; a command's errors reach the operator as one sentence
+    level = logging.WARNING if args.command == "api" else logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Mount
+from starlette.routing import Match, Mount
 
 from core.api import health, previews
 from core.api.answers import internal_error
@@ -54,14 +54,30 @@ def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         message = f"There is no {request.url.path} here; the endpoints are in docs/api.md."
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _methods_of(request)
         message = f"{request.method} is not allowed here; use {allowed or 'another method'}."
     else:
         message = str(exc.detail)
     headers = {**(exc.headers or {}), "X-Request-Id": request_id, "Cache-Control": "no-store"}
+    if exc.status_code == 405 and allowed:
+        headers["Allow"] = allowed
     return JSONResponse(
         error_envelope(message, request_id), status_code=exc.status_code, headers=headers
     )
+
+
+def _methods_of(request: Request) -> str:
+    """The methods this path takes (Starlette's 405 names only the first route's): each is
+    tried against the app's routes as the router itself matches them."""
+    allowed = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
