@@ -96,7 +96,7 @@ def _computed(
         return None
     done()
     if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
-        st.warning(f"⚠️ {snap.refresh_notice}")
+        st.warning(snap.refresh_notice, icon="⚠️")
     state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 

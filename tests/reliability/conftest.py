@@ -164,8 +164,8 @@ def core_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         API_JWT_SECRET=API_SECRET,
         API_RATE_LIMIT="1000/minute",
         RATE_LIMIT="1000/minute",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -208,7 +208,8 @@ class ApiProcess:
         raise AssertionError("no VmRSS")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.bootstrap import Services, build_services
 from core.config import load_settings
-from tests.ui.appkit import PASSWORD, USERS, deep_link, open_app, texts
 from core.services import signin
+from tests.ui.appkit import PASSWORD, USERS, deep_link, open_app, texts
 from ui.auth import COOKIE_NAME
 from ui.nav import visible_pages
 
@@ -155,7 +155,9 @@ def test_with_two_organizations_the_form_asks_which(services: Services) -> None:
     assert "Acme" in " ".join(m.value for m in acme.sidebar.markdown)
     # Globex's password does not open Acme: one message, which reveals nothing
     wrong = open_app()
-    for field, value in zip(wrong.text_input, ["acme", USERS["admin"], "globex-pass-9"], strict=True):
+    for field, value in zip(
+        wrong.text_input, ["acme", USERS["admin"], "globex-pass-9"], strict=True
+    ):
         field.input(value)
     wrong.button(key="FormSubmitter:login-Login").click().run()
     assert [e.value for e in wrong.error] == ["Username or password is incorrect."]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -1,0 +1,40 @@
+"""The lease of a running refresh is short and kept alive by its heartbeat."""
+
+from __future__ import annotations
+
+import threading
+
+from core.services.activity import ActivityFilter
+from tests.integration.services.conftest import make_services
+
+
+def test_a_refresh_longer_than_its_lease_keeps_it(db_url, tmp_path, sandbox, admin, services):
+    services.demo.load(admin, sandbox_url=sandbox.url)
+    # a process of the deployment with a 1-second lease, on the real clock
+    app = make_services(db_url, tmp_path, None, refresh_lease_seconds=1, rate_limit="100/minute")
+    try:
+        sandbox.faults.latency_ms = 1200  # the refresh takes several leases' time
+        results = []
+        first = threading.Thread(
+            target=lambda: results.append(
+                app.previews.get_preview_snapshot(admin, "odoo", "customers", force_refresh=True)
+            )
+        )
+        first.start()
+        while not app.previews.lease.is_held(_key(admin)):
+            pass
+        second = app.previews.get_preview_snapshot(admin, "odoo", "customers", force_refresh=True)
+        first.join(60)
+    finally:
+        app.close()
+    # the second caller waited for the first (whose heartbeat kept the lease), and got its
+    # result: one refresh, nothing taken over
+    assert second.snapshot_id == results[0].snapshot_id and second.refresh_notice is None
+    refreshes, _ = services.activity.list_activity(admin, ActivityFilter(action="refresh"))
+    assert [e.status for e in refreshes] == ["ok"]
+
+
+def _key(admin):
+    from core.services.previews import PreviewKey
+
+    return PreviewKey(admin.org_id, "odoo", "customers")
