@@ -10,7 +10,7 @@ therefore impossible to do by accident.
 
 Raw SQL (``text()``, a driver cursor, COPY) is outside these events: the few statements
 that need it take their organization from ``core.db.scope.org_scope`` (an ``OrgScope``), and
-``tests/integration/db/test_tenancy.py`` scans the code so that no other raw statement on a
+``tests/reliability/test_isolation.py`` scans the code so that no other raw statement on a
 tenant table appears.
 """
 
