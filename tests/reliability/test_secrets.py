@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -41,7 +42,7 @@ DEBUG_REFRESH = textwrap.dedent(
 
 
 @pytest.fixture
-def shop() -> SandboxServer:
+def shop() -> Iterator[SandboxServer]:
     server = SandboxServer(
         size=60,
         seed=11,

@@ -60,17 +60,18 @@ def test_services_act_as_editors_and_the_operator_as_admin() -> None:
 def test_an_actor_made_by_hand_may_do_nothing() -> None:
     """Only actors AccountService made (after checking their organization) pass authorize:
     a service can never act in an organization nobody checked."""
-    for actor in (
+    made_by_hand: list[actors.Actor] = [
         UserContext(1, "ann", "Ann", "admin", 7, "Acme", "acme"),
         ApiCaller(7, "billing"),
         Scheduler(7),
         Operator(7),
-    ):
+    ]
+    for actor in made_by_hand:
         assert not is_checked(actor)
         for permission in (actors.VIEW, actors.CHANGE_SELECTIVE_SYNC, actors.EXPIRE_PREVIEWS):
             with pytest.raises(PermissionDenied, match="has not identified"):
                 authorize(actor, permission)
-        assert is_checked(checked(actor)) and actor == checked(actor)
+        assert is_checked(checked(actor)) and actor == checked(actor)  # type: ignore[type-var]
 
 
 def test_the_activity_log_names_each_actor_as_before() -> None:

@@ -37,12 +37,13 @@ def test_a_lease_taken_over_stops_the_work_at_its_next_check() -> None:
 
 
 def test_a_database_that_does_not_answer_for_a_whole_lease_loses_it() -> None:
-    answers = iter([True, StoreError("down", transient=True)] + [StoreError("down")] * 20)
+    answers: list[bool | StoreError] = [True, StoreError("down", transient=True)]
+    answers += [StoreError("down")] * 20
     cut = threading.Event()
 
     def renew() -> bool:
-        answer = next(answers)
-        if isinstance(answer, Exception):
+        answer = answers.pop(0)
+        if isinstance(answer, StoreError):
             raise answer
         return answer
 
