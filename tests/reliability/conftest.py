@@ -29,11 +29,14 @@ from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.sandbox import SandboxServer
 from core.services.actors import UserContext
+from tests.integration.db.test_tenancy import two_orgs  # noqa: F401 - a fixture
 from tests.integration.services.conftest import (  # noqa: F401 - fixtures
     ROOT,
     SECRET_KEY,
+    _no_faults,
     admin,
     clock,
+    sandbox,
     services,
 )
 
@@ -237,7 +240,7 @@ def services_for(env: dict[str, str], moved_by: Any = None) -> Services:
     return build_services(settings, clock=moved_by, rate_limit_namespace=f"rel-{uuid.uuid4().hex}")
 
 
-def make_demo(svc: Services, sandbox: SandboxServer) -> UserContext:
+def make_demo(svc: Services, store: SandboxServer) -> UserContext:
     """The organization "demo" (admin "admin") with the sandbox's connectors and local records
     that differ from them, as ``python -m core demo`` makes it."""
     made = svc.accounts.create_organization(
@@ -248,7 +251,7 @@ def make_demo(svc: Services, sandbox: SandboxServer) -> UserContext:
         admin_email="admin@example.com",
         admin_password=ADMIN_PASSWORD,
     )
-    svc.demo.load(made, sandbox_url=sandbox.url)
+    svc.demo.load(made, sandbox_url=store.url)
     return made
 
 
@@ -291,19 +294,3 @@ def own_redis() -> Iterator[OwnRedis]:
         yield server
     finally:
         server.close()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    server = SandboxServer(size=200, seed=7).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(sandbox: SandboxServer) -> Iterator[None]:
-    sandbox.faults.reset()
-    yield
-    sandbox.faults.reset()

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.db import models as m
 from core.db.local_records import LocalRecords
 from core.db.scope import own_rows
-from core.db.tenancy import system_session, tenant_session
+from core.db.tenancy import tenant_session
 from core.errors import InvalidRequest, SignInRefused, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,15 +35,6 @@ RAW_METHODS = {"exec_driver_sql", "copy_expert", "cursor"}
 RAW_CONSTRUCTS = {"text", "Table", "table", "literal_column"}
 #: Folders whose SQL is not on our tables (the organization's own database) or not SQL.
 OUTSIDE = ("core/localdb/", "core/sandbox/", "core/db/migrations/")
-
-
-@pytest.fixture
-def two_orgs(session_factory) -> tuple[int, int]:
-    with system_session(session_factory) as s:
-        a, b = m.Organization(name="A", slug="a"), m.Organization(name="B", slug="b")
-        s.add_all([a, b])
-        s.flush()
-        return a.id, b.id
 
 
 def _snapshot(session_factory, org_id: int) -> int:

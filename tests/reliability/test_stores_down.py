@@ -36,12 +36,7 @@ def test_redis_down_keeps_cached_previews_served(own_redis, sandbox, tmp_path):
     env = core_env(
         f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "data", REDIS_URL=own_redis.url
     )
-    services = services_for(env)
-    try:
-        org = make_demo(services, sandbox)
-        auth = bearer(token_for(services, org.org_id, "reports"))
-    finally:
-        services.close()
+    auth = _demo_with_a_token(env, sandbox)
     api = ApiProcess(env)
     try:
         assert get(api.url, params=CUSTOMERS, headers=auth).status_code == 200  # computed
@@ -92,12 +87,7 @@ def test_counting_returns_to_redis_when_it_answers_again(own_redis, monkeypatch)
 
 def test_postgresql_down_is_503_and_a_sentence_then_served_again(own_postgres, sandbox, tmp_path):
     env = core_env(own_postgres.url, tmp_path / "data")
-    services = services_for(env)
-    try:
-        org = make_demo(services, sandbox)
-        auth = bearer(token_for(services, org.org_id, "reports"))
-    finally:
-        services.close()
+    auth = _demo_with_a_token(env, sandbox)
     api = ApiProcess(env)
     try:
         assert get(api.url, params=CUSTOMERS, headers=auth).status_code == 200
@@ -132,12 +122,7 @@ def test_a_refresh_that_lost_the_database_is_recorded_once_it_is_back(
     own_postgres, sandbox, tmp_path
 ):
     env = core_env(own_postgres.url, tmp_path / "data")
-    services = services_for(env)
-    try:
-        org = make_demo(services, sandbox)
-        auth = bearer(token_for(services, org.org_id, "reports"))
-    finally:
-        services.close()
+    auth = _demo_with_a_token(env, sandbox)
     api = ApiProcess(env)
     try:
         assert get(api.url, params=CUSTOMERS, headers=auth).status_code == 200
@@ -166,6 +151,16 @@ def test_a_refresh_that_lost_the_database_is_recorded_once_it_is_back(
     log = run_core(env, "activity", "--org", "demo", "--action", "refresh", "--json")
     failed = [e for e in json.loads(log.stdout)["events"] if e["status"] == "failed"]
     assert [(e["user"], e["error"]) for e in failed] == [("api:reports", UNREACHABLE)]
+
+
+def _demo_with_a_token(env: dict[str, str], sandbox) -> dict[str, str]:
+    """The demo organization on the database of ``env``, and a service token's header."""
+    services = services_for(env)
+    try:
+        org = make_demo(services, sandbox)
+        return bearer(token_for(services, org.org_id, "reports"))
+    finally:
+        services.close()
 
 
 def _wait_for_lease(port: int) -> None:
