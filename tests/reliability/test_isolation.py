@@ -21,6 +21,7 @@ from core.db.local_records import LocalRecords
 from core.db.scope import own_rows
 from core.db.tenancy import tenant_session
 from core.errors import InvalidRequest, SignInRefused, StoreError
+from tests.reliability.conftest import SQLITE_ONLY
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -196,6 +197,7 @@ def _takes_a_scope(func: ast.FunctionDef | ast.AsyncFunctionDef, scoped: set[str
     return "org_scope(" in ast.unparse(func)
 
 
+@SQLITE_ONLY
 def test_usernames_belong_to_one_organization(services, admin):
     other = services.accounts.create_organization(
         "Globex",

@@ -92,9 +92,6 @@ def test_the_operator_lets_a_locked_admin_in_from_the_command_line(sandbox, tmp_
 
         for _ in range(signin.ACCOUNT.free):
             _refused(services, "ann", "guess")
-        too_short = _reset_password(env, "short\n")
-        assert too_short.returncode == 2
-        assert too_short.stderr.strip() == "Error: A password needs at least 8 characters."
         changed = _reset_password(env, "a brand new password\n")
         assert changed.returncode == 0, changed.stderr
         assert services.accounts.sign_in("ann", "a brand new password").username == "ann"
