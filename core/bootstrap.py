@@ -17,6 +17,7 @@ from core.db.tenancy import store_errors
 from core.db.vault import Vault
 from core.services.accounts import AccountService
 from core.services.activity import ActivityService
+from core.services.api_tokens import ApiTokenService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
@@ -33,6 +34,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     accounts: AccountService
+    api_tokens: ApiTokenService
     connectors: ConnectorService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
@@ -98,6 +100,7 @@ def build_services(
         engine=engine,
         sessions=sessions,
         accounts=AccountService(sessions, clock),
+        api_tokens=ApiTokenService(sessions, clock),
         connectors=ConnectorService(sessions, vault, connect),
         previews=previews,
         selective=SelectiveSyncService(sessions),

@@ -221,7 +221,7 @@ def _cmd_api_token(args: argparse.Namespace) -> int:
         if not secret:
             raise ConfigError("Set API_JWT_SECRET first: tokens are signed with it.")
         operator = services.accounts.operator(args.org)
-        grant = services.accounts.issue_api_token(
+        grant = services.api_tokens.issue(
             operator, args.sub, days=args.days, service=True if args.service else None
         )
         print(
@@ -253,7 +253,7 @@ def _cmd_api_token(args: argparse.Namespace) -> int:
 def _cmd_api_tokens(args: argparse.Namespace) -> int:
     services = _services()
     try:
-        tokens = services.accounts.list_api_tokens(services.accounts.operator(args.org))
+        tokens = services.api_tokens.list(services.accounts.operator(args.org))
     finally:
         services.close()
     print(f"{len(tokens)} token(s); newest first")
@@ -266,7 +266,7 @@ def _cmd_api_tokens(args: argparse.Namespace) -> int:
 def _cmd_revoke_token(args: argparse.Namespace) -> int:
     services = _services()
     try:
-        view = services.accounts.revoke_api_token(services.accounts.operator(args.org), args.id)
+        view = services.api_tokens.revoke(services.accounts.operator(args.org), args.id)
     finally:
         services.close()
     print(f"Token {view.token_id} of '{view.subject}' is revoked: requests with it get 401.")

@@ -1,7 +1,7 @@
 """The JSON API's bearer tokens: HS256 JWTs signed with API_JWT_SECRET.
 
 Claims: ``org_id`` (the organization, required), ``exp`` (required), ``jti`` (the token's id
-as this server recorded it when issuing it: ``AccountService.issue_api_token``; required),
+as this server recorded it when issuing it: ``ApiTokenService.issue``; required),
 ``kind`` (``user``: ``sub`` is a username of the organization, whose role then applies;
 ``service``: ``sub`` names another service), ``sub``, ``iat``.
 """

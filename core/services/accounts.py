@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +29,6 @@ from core.db.accounts import (
     hash_password,
     valid_id,
 )
-from core.db.api_tokens import ApiTokenRows, TokenView
 from core.db.clock import utcnow
 from core.db.models import Organization, User
 from core.db.tenancy import system_session, tenant_session
@@ -40,7 +39,6 @@ from core.services.actors import (
     ADD_USERS,
     CHANGE_ROLES,
     DEACTIVATE_USERS,
-    MANAGE_API_TOKENS,
     MANAGE_USERS,
     RESET_PASSWORDS,
     Actor,
@@ -52,8 +50,6 @@ from core.services.actors import (
     checked,
 )
 from core.services.events import (
-    ApiTokenIssued,
-    ApiTokenRevoked,
     OrganizationSetUp,
     PasswordReset,
     RoleChanged,
@@ -70,7 +66,6 @@ from core.services.events import (
 #: Compared against when the account does not exist, so that a wrong username takes as long
 #: as a wrong password (the answer's timing reveals nothing either).
 _NOBODY_HASH = hash_password("no such user: nothing matches this")
-TOKEN_KINDS = ("user", "service")
 
 
 def slugify(name: str) -> str:
@@ -225,7 +220,7 @@ class AccountService:
         """Who an API token of ``org_id`` speaks for: a user token its subject, an active
         user of the organization (their role applies); a service token the service it
         names. Either must be a token this server issued and did not revoke
-        (``issue_api_token``); SignInRefused otherwise."""
+        (``ApiTokenService.issue``); SignInRefused otherwise."""
         if not valid_id(org_id):
             raise SignInRefused("The token is not valid for this server.")
         name = subject.strip() if isinstance(subject, str) else ""
@@ -268,49 +263,6 @@ class AccountService:
         """Write a sign-out to the activity log."""
         with tenant_session(self.sessions, actor.org_id) as s:
             record(s, SignedOut(), by=actor.log_name)
-
-    # --- API tokens (admins and the operator) -------------------------------------------------
-
-    def issue_api_token(
-        self, actor: Actor, subject: str, *, days: int, service: bool | None = None
-    ) -> TokenView:
-        """Record a new API token for ``subject``: a user token when it names a user of the
-        organization (unless ``service`` says otherwise), else a service token. The caller
-        signs it (``core.api.tokens.issue_token``) with the id returned."""
-        authorize(actor, MANAGE_API_TOKENS)
-        name = subject.strip()
-        if not name or len(name) > 60:
-            raise InvalidRequest("Name who the token is for (at most 60 characters).")
-        if days < 1:
-            raise InvalidRequest("A token must be valid for at least one day.")
-        now = self.clock()
-        with tenant_session(self.sessions, actor.org_id) as s:
-            is_user = any(u.username == name.lower() and u.active for u in UserRepo(s).list())
-            if service is False and not is_user:
-                raise NotFoundError(f"There is no active user '{name}' in this organization.")
-            kind = "service" if service or not is_user else "user"
-            view = ApiTokenRows(s).add(
-                name.lower() if kind == "user" else name,
-                kind,
-                by=actor.log_name,
-                now=now,
-                expires_at=now + timedelta(days=days),
-            )
-            record(s, ApiTokenIssued(view.token_id, view.subject, kind), by=actor.log_name)
-            return view
-
-    def list_api_tokens(self, actor: Actor) -> list[TokenView]:
-        authorize(actor, MANAGE_API_TOKENS)
-        with tenant_session(self.sessions, actor.org_id) as s:
-            return ApiTokenRows(s).list()
-
-    def revoke_api_token(self, actor: Actor, token_id: str) -> TokenView:
-        """Revoke a token: requests that carry it are refused (401) from now on."""
-        authorize(actor, MANAGE_API_TOKENS)
-        with tenant_session(self.sessions, actor.org_id) as s:
-            view = ApiTokenRows(s).revoke(token_id, by=actor.log_name, now=self.clock())
-            record(s, ApiTokenRevoked(view.token_id, view.subject), by=actor.log_name)
-            return view
 
     # --- user management (admins) -------------------------------------------------------------
 

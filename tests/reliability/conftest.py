@@ -257,9 +257,7 @@ def make_demo(svc: Services, store: SandboxServer) -> UserContext:
 
 def token_for(svc: Services, org_id: int, sub: str, *, service: bool | None = None) -> str:
     """A bearer token as ``python -m core api-token`` issues it (recorded, revocable)."""
-    grant = svc.accounts.issue_api_token(
-        svc.accounts.operator(org_id), sub, days=1, service=service
-    )
+    grant = svc.api_tokens.issue(svc.accounts.operator(org_id), sub, days=1, service=service)
     return issue_token(
         API_SECRET,
         org_id,

@@ -72,9 +72,7 @@ def token(
     kind, token_id = "service", uuid.uuid4().hex[:16]  # an organization that does not exist
     if _ISSUER:
         try:
-            grant = _ISSUER[0].accounts.issue_api_token(
-                _ISSUER[0].accounts.operator(org_id), sub, days=1
-            )
+            grant = _ISSUER[0].api_tokens.issue(_ISSUER[0].accounts.operator(org_id), sub, days=1)
             kind, token_id = grant.kind, grant.token_id
         except NotFoundError:
             pass

@@ -12,7 +12,7 @@ from core.services.actors import ApiCaller, Operator, Scheduler, UserContext
 
 def _issued(services, org_id, subject, *, service=None):
     """An API token of ``org_id`` for ``subject`` as the CLI issues it: its recorded id."""
-    grant = services.accounts.issue_api_token(
+    grant = services.api_tokens.issue(
         services.accounts.operator(org_id), subject, days=1, service=service
     )
     return grant.kind, grant.token_id
@@ -48,7 +48,7 @@ def test_an_api_token_speaks_for_a_user_of_its_organization_or_for_a_service(ser
     # a token this server did not issue (or revoked) is refused
     with pytest.raises(SignInRefused, match="revoked, or was not issued"):
         services.accounts.api_actor(admin.org_id, "billing", kind="service", token_id="made-up")
-    services.accounts.revoke_api_token(services.accounts.operator(admin.org_id), billing)
+    services.api_tokens.revoke(services.accounts.operator(admin.org_id), billing)
     with pytest.raises(SignInRefused, match="revoked"):
         services.accounts.api_actor(admin.org_id, "billing", kind="service", token_id=billing)
     assert services.accounts.gateway_caller(other.org_id).log_name == "api:gateway"

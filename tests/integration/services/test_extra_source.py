@@ -142,7 +142,7 @@ def test_a_registered_source_is_a_sync_type_everywhere(
         )
         try:
             url = f"http://127.0.0.1:{port}/api/v1/integrations/sync/preview"
-            grant = services.accounts.issue_api_token(
+            grant = services.api_tokens.issue(
                 services.accounts.operator(admin.org_id), "reports", days=1
             )
             signed = issue_token(
