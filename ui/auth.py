@@ -19,7 +19,7 @@ import time
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core.errors import NotFoundError, SignInRefused, SyncPreviewError
+from core.errors import NotFoundError, SignInRefused, StoreError, SyncPreviewError
 from core.services.actors import ROLE_LABEL, Role, UserContext
 from ui import state
 from ui.services import get_services
@@ -29,10 +29,18 @@ ROLE_BADGE = {"viewer": "👀 viewer", "editor": "✏️ editor", "admin": "🛡
 
 
 def entry_gate() -> UserContext | None:
-    """Render setup or sign-in when nobody is signed in; return the signed-in user otherwise."""
-    services = get_services()
+    """Render setup or sign-in when nobody is signed in; return the signed-in user otherwise.
+
+    While our database does not answer, say so (one sentence) instead of anything else.
+    """
+    try:
+        services = get_services()
+        needs_setup = services.accounts.needs_setup()
+    except StoreError as err:
+        st.error(str(err), icon="🛑")
+        return None
     authenticator = _build_authenticator()
-    if services.accounts.needs_setup():
+    if needs_setup:
         return render_setup_form(authenticator)
     if not state.authenticated_username() and st.session_state.get("logout"):
         # Signed out in this session: keep asking the browser to drop the cookie. The
@@ -67,7 +75,7 @@ def signed_in_user() -> UserContext | None:
         return None
     try:
         return get_services().accounts.user_context(key)
-    except NotFoundError:
+    except (NotFoundError, StoreError):  # the gate says why
         return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,20 @@ def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path
         assert names == ["Demo Odoo", "Demo WooCommerce store"]
     finally:
         services.close()
+
+
+def test_a_database_that_does_not_answer_is_one_sentence(
+    empty_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg2://nobody@127.0.0.1:{port}/none")
+    at = open_app()
+    assert [e.value for e in at.error] == [
+        "Our database did not answer (it may be restarting or busy); try again in a moment."
+    ]
+    assert not at.text_input  # no form that could not work
 
 
 def test_setup_refuses_different_passwords(empty_dir: Path) -> None:
