@@ -21,6 +21,7 @@ from core.services.api_tokens import ApiTokenService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
+from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
 from core.services.ratelimit import OrgRateLimiter, RefreshLimiter
 from core.services.selective import SelectiveSyncService
@@ -39,6 +40,7 @@ class Services:
     previews: DeltaDetectionService
     selective: SelectiveSyncService
     activity: ActivityService
+    preferences: PreferenceService
     demo: DemoService
     sandboxes: SandboxPool
     api_limiter: OrgRateLimiter
@@ -105,6 +107,7 @@ def build_services(
         previews=previews,
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),
+        preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),
         sandboxes=sandboxes,
         api_limiter=api_limiter,

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 DEMO_SLUG = "demo"
+CONNECTOR_HELP = (
+    "the connector's name or id (default: the default connector of --sync-type); "
+    "its source is used when --sync-type is left out"
+)
 
 
 def _services() -> Services:
@@ -86,17 +90,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from core.services.checks import check_types
+    from core.services.checks import check_named
 
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
     try:
-        check_types(args.sync_type, args.entity)
+        if args.sync_type is None and args.connector is None:
+            raise InvalidRequest(
+                "Give --sync-type (the source's default connector) or --connector."
+            )
+        check_named(args.sync_type, args.entity)
         services = _services()
         try:
             operator = services.accounts.operator(args.org)
             snap = services.previews.get_preview_snapshot(
-                operator, args.sync_type, args.entity, force_refresh=args.refresh
+                operator,
+                args.sync_type,
+                args.entity,
+                force_refresh=args.refresh,
+                connector=args.connector,
             )
         finally:
             services.close()
@@ -123,8 +135,8 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 def _print_table(snap: PreviewSnapshot) -> None:
     c = snap.counts
     print(
-        f"{snap.sync_type} {snap.entity_type}: {c['new']:,} new, {c['updated']:,} updated, "
-        f"{c['deleted']:,} deleted, {c['unchanged']:,} unchanged"
+        f"{snap.connector_name} ({snap.sync_type}) {snap.entity_type}: {c['new']:,} new, "
+        f"{c['updated']:,} updated, {c['deleted']:,} deleted, {c['unchanged']:,} unchanged"
     )
     print(
         f"computed {snap.computed_at:%Y-%m-%d %H:%M:%S} UTC, fresh until "
@@ -152,7 +164,10 @@ def _cmd_invalidate(args: argparse.Namespace) -> int:
     services = _services()
     try:
         n = services.previews.invalidate_preview_cache(
-            services.accounts.operator(args.org), args.sync_type, args.entity
+            services.accounts.operator(args.org),
+            args.sync_type,
+            args.entity,
+            connector=args.connector,
         )
     finally:
         services.close()
@@ -165,27 +180,35 @@ def _cmd_activity(args: argparse.Namespace) -> int:
 
     services = _services()
     try:
+        operator = services.accounts.operator(args.org)
+        connector_id = None
+        if args.connector is not None:
+            connector_id = services.connectors.find(operator, args.connector, args.sync_type).id
         events, total = services.activity.list_activity(
-            services.accounts.operator(args.org),
+            operator,
             ActivityFilter(
                 action=args.action,
                 sync_type=args.sync_type,
                 entity_type=args.entity,
                 user=args.user,
                 status=args.status,
+                connector_id=connector_id,
             ),
             limit=args.limit,
         )
     finally:
         services.close()
     if args.json:
-        rows = [{**e.__dict__, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
+        rows = [
+            {**e.__dict__, "connector": e.connector, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            for e in events
+        ]
         print(json.dumps({"total": total, "events": rows}, indent=2, default=str))
         return 0
     print(f"{total:,} event(s); newest first")
     for e in events:
         counts = " ".join(f"{k}={v}" for k, v in (e.counts or {}).items())
-        what = " ".join(x for x in (e.sync_type, e.entity_type) if x)
+        what = " ".join(x for x in (e.connector or e.sync_type, e.entity_type) if x)
         print(
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user or '-':<12} {e.action:<18} {what:<22} "
             f"{e.status:<7} {counts} {e.error or ''}".rstrip()
@@ -330,7 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("preview", help="show a sync preview (cached unless --refresh)")
     p.add_argument("--org", required=True, help="organization slug or id")
-    p.add_argument("--sync-type", required=True, help="woocommerce or odoo")
+    p.add_argument(
+        "--sync-type",
+        help="woocommerce or odoo: its default connector (required without --connector)",
+    )
+    p.add_argument("--connector", help=CONNECTOR_HELP)
     p.add_argument("--entity", required=True, help="customers, products or orders")
     p.add_argument("--refresh", action="store_true", help="recompute even if cached")
     p.add_argument("--json", action="store_true", help="print the JSON API envelope")
@@ -339,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("invalidate", help="expire cached previews")
     p.add_argument("--org", required=True, help="organization slug or id")
     p.add_argument("--sync-type", help="only this source")
+    p.add_argument("--connector", help="only this connector (its name or id)")
     p.add_argument("--entity", help="only this entity")
     p.set_defaults(handler=_cmd_invalidate)
 
@@ -347,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     for flag in ("--action", "--sync-type", "--entity", "--user", "--status"):
         p.add_argument(flag)
+    p.add_argument("--connector", help="only events of this connector (its name or id)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_activity)
 

@@ -41,10 +41,12 @@ def iso(moment: datetime) -> str:
 
 
 def preview_data(snap: PreviewSnapshot) -> dict[str, Any]:
-    """A preview's ``data``: the counts and first records of each kind, and the cache facts."""
+    """A preview's ``data``: whose it is, the counts and first records of each kind, and the
+    cache facts."""
     return {
         "syncType": snap.sync_type,
         "entityType": snap.entity_type,
+        "connector": {"id": snap.connector_id, "name": snap.connector_name},
         "delta": {
             kind: {"count": int(snap.counts.get(kind, 0)), "records": snap.records[kind]}
             for kind in KINDS
@@ -60,6 +62,7 @@ def selective_data(view: SelectiveConfigView) -> dict[str, Any]:
     return {
         "syncType": view.sync_type,
         "entityType": view.entity_type,
+        "connector": {"id": view.connector_id, "name": view.connector_name},
         "includeNew": view.include_new,
         "includeUpdated": view.include_updated,
         "includeDeleted": view.include_deleted,

@@ -9,6 +9,7 @@ from ui import format as fmt
 from ui import state
 from ui.activity import ACTIONS, counts_over_time, csv_export, events_frame, make_filter
 from ui.auth import require_user
+from ui.connectors import connector_label, picker_order
 from ui.preview import browser_zone
 from ui.services import get_services
 
@@ -20,8 +21,9 @@ PAGE_SIZE = 50
 st.title("📜 Activity")
 st.caption("Who looked at, refreshed or changed what, and how the previews performed.")
 
+connectors = {c.id: c for c in picker_order(services.connectors.list(user))}
 with st.container(border=True):
-    row1 = st.columns(3)
+    row1 = st.columns(4)
     action = row1[0].selectbox(
         "Action", ("", *ACTIONS), format_func=lambda a: a or "any", key="act_action"
     )
@@ -31,7 +33,13 @@ with st.container(border=True):
         format_func=lambda s: fmt.source_label(s) if s else "any",
         key="act_source",
     )
-    entity_type = row1[2].selectbox(
+    connector_id = row1[2].selectbox(
+        "Connector",
+        (None, *connectors),
+        format_func=lambda c: "any" if c is None else connector_label(connectors[c]),
+        key="act_connector",
+    )
+    entity_type = row1[3].selectbox(
         "Entity",
         ("", *fmt.ENTITY_TYPES),
         format_func=lambda e: fmt.ENTITY_LABEL.get(e, "any"),
@@ -49,6 +57,7 @@ with st.container(border=True):
 
 flt = make_filter(
     action=action,
+    connector_id=connector_id,
     sync_type=sync_type,
     entity_type=entity_type,
     user=who,
@@ -96,8 +105,8 @@ else:
                 ),
                 title=None,
             ),
-            strokeDash=alt.StrokeDash("source:N", title=None),
-            tooltip=["when:T", "source:N", "entity:N", "kind:N", "count:Q"],
+            strokeDash=alt.StrokeDash("connector:N", title=None),
+            tooltip=["when:T", "connector:N", "entity:N", "kind:N", "count:Q"],
         )
         .properties(height=160)
         .facet(row=alt.Row("entity:N", title=None))

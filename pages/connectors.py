@@ -68,9 +68,29 @@ for connector in connectors:
     spec = catalog.find(connector.sync_type)
     credential_fields = spec.credentials if spec is not None else ()
     with st.container(border=True):
-        head, test_col, delete_col = st.columns([6, 2, 2], vertical_alignment="center")
+        head, default_col, test_col, delete_col = st.columns(
+            [6, 2, 2, 2], vertical_alignment="center"
+        )
         title = f"{spec.icon} {connector.name}" if spec is not None else connector.name
-        head.markdown(f"**{title}** · {fmt.source_label(connector.sync_type)}")
+        source = fmt.source_label(connector.sync_type)
+        head.markdown(f"**{title}** · {source}")
+        if connector.is_default:
+            default_col.caption(
+                f"⭐ Default for {source}",
+                help="Used when the command line or the API names no connector",
+            )
+        elif default_col.button(
+            "⭐ Make default",
+            key=f"default_{connector.id}",
+            help=f"Use it when the command line or the API names no {source} connector",
+        ):
+            change(
+                partial(services.connectors.make_default, user, connector.id),
+                lambda made: (
+                    f"⭐ {made.name} is now the default {fmt.source_label(made.sync_type)} "
+                    "connector."
+                ),
+            )
         where = (
             "demo sandbox on this machine (started automatically)"
             if connector.options.get("sandbox")
@@ -93,8 +113,8 @@ for connector in connectors:
             st.session_state[CONFIRM_DELETE] = connector.id
         if st.session_state.get(CONFIRM_DELETE) == connector.id:
             st.warning(
-                f"Delete **{connector.name}**? Its previews will no longer be refreshed. "
-                "This cannot be undone."
+                f"Delete **{connector.name}**? Its previews and selective-sync settings are "
+                "deleted with it. This cannot be undone."
             )
             yes, no, _ = st.columns([2, 2, 6])
             if yes.button("Yes, delete", key=f"confirm_delete_{connector.id}", type="primary"):

@@ -1,4 +1,5 @@
-"""Preview: what a sync of one source and entity would change, with the field-level diff."""
+"""Preview: what a sync from one connector of one entity would change, with the field-level
+diff."""
 
 from datetime import UTC, datetime
 
@@ -7,6 +8,7 @@ import streamlit as st
 from ui import format as fmt
 from ui import state
 from ui.auth import require_user
+from ui.connectors import pick_connector
 from ui.demo import load_demo_button
 from ui.nav import page_path
 from ui.preview import browser_zone, csv_export, open_snapshot, refresh_snapshot
@@ -34,27 +36,21 @@ if not connectors:
         st.write("Ask an administrator of your organization to add one.")
     st.stop()
 
-source_names: dict[str, str] = {}  # WooCommerce first, then Odoo; the first connector of each
-for connector in sorted(connectors, key=lambda c: (fmt.source_rank(c.sync_type), c.id)):
-    source_names.setdefault(connector.sync_type, connector.name)
-
 pick_source, pick_entity, actions = st.columns([3, 3, 2], vertical_alignment="bottom")
-sync_type = pick_source.selectbox(
-    "Source",
-    list(source_names),
-    format_func=lambda s: f"{fmt.source_title(s)} — {source_names[s]}",
-    key="preview_source",
-)
+connector = pick_connector(user, connectors, key="preview_connector", where=pick_source)
 entity_type = pick_entity.selectbox(
     "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="preview_entity"
 )
 refresh = user.can("editor") and actions.button(
-    "🔄 Refresh", key="refresh", type="primary", help="Fetch the records again and recompute"
+    "🔄 Refresh",
+    key="refresh",
+    type="primary",
+    help=f"Fetch the records from {connector.name} again and recompute",
 )
 
-snapshot = refresh_snapshot(user, sync_type, entity_type) if refresh else None
+snapshot = refresh_snapshot(user, connector, entity_type) if refresh else None
 if snapshot is None:  # not refreshed, or the refresh was refused: the current preview
-    snapshot = open_snapshot(user, sync_type, entity_type)
+    snapshot = open_snapshot(user, connector, entity_type)
 if snapshot is None:
     st.stop()
 
@@ -82,12 +78,13 @@ if snapshot.expires_at > now:
 else:
     freshness = f"🟠 expired at {fmt.clock_time(snapshot.expires_at, tz)}"
 served = "served from the cache" if snapshot.cache_hit else "just computed"
-st.caption(f"{computed} · {freshness} · {served}")
+whose = f"{snapshot.connector_name} · {fmt.ENTITY_LABEL[snapshot.entity_type]}"
+st.caption(f"{whose} · {computed} · {freshness} · {served}")
 if snapshot.refresh_error:
     failed_at = snapshot.refresh_failed_at or now
     st.warning(
-        f"⚠️ The last refresh ({fmt.ago(failed_at, now)}) failed: {snapshot.refresh_error} "
-        "The preview shown is the last one that succeeded."
+        f"⚠️ The last refresh of {snapshot.connector_name} ({fmt.ago(failed_at, now)}) failed: "
+        f"{snapshot.refresh_error} The preview shown is the last one that succeeded."
     )
 if snapshot.duplicates_collapsed:
     st.caption(
@@ -121,10 +118,13 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
         download_col.download_button(
             "⬇️ CSV",
             data=csv_export(user, snapshot.snapshot_id, kind, search.strip()),
-            file_name=f"{snapshot.sync_type}-{snapshot.entity_type}-{kind}.csv",
+            file_name=fmt.csv_name(snapshot.connector_name, snapshot.entity_type, kind),
             mime="text/csv",
             key=f"csv_{kind}",
-            help=f"All {fmt.KIND_LABEL[kind].lower()} records (matching the search)",
+            help=(
+                f"All {fmt.KIND_LABEL[kind].lower()} records of {snapshot.connector_name} "
+                "(matching the search)"
+            ),
         )
         if not page.records:
             st.info("Nothing matches the search." if search else f"No {kind} records.")

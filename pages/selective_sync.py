@@ -1,4 +1,4 @@
-"""Selective sync: which kinds of change a sync of one source and entity may include."""
+"""Selective sync: which kinds of change a sync from one connector of one entity may include."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import SyncPreviewError
 from ui import format as fmt
 from ui.auth import require_user
+from ui.connectors import pick_connector
 from ui.preview import browser_zone
 from ui.services import get_services
 
@@ -17,26 +18,28 @@ tz = browser_zone()
 
 st.title("✅ Selective sync")
 st.caption(
-    "Choose which kinds of change a sync may apply, per source and entity. "
+    "Choose which kinds of change a sync may apply, per connector and entity. "
     "The counts come from the latest preview."
 )
 
 connectors = services.connectors.list(user)
-sources = sorted({c.sync_type for c in connectors}, key=fmt.source_rank) or list(fmt.source_keys())
+if not connectors:
+    st.info(
+        "Settings belong to a connector (a sync is from one store), and there is none yet: "
+        "an admin can add one on the Connectors page."
+    )
+    st.stop()
 pick_source, pick_entity = st.columns(2)
-sync_type = pick_source.selectbox(
-    "Source",
-    sources,
-    format_func=fmt.source_title,
-    key="sel_source",
-)
+connector = pick_connector(user, connectors, key="sel_connector", where=pick_source)
 entity_type = pick_entity.selectbox(
     "Entity", fmt.ENTITY_TYPES, format_func=fmt.ENTITY_LABEL.__getitem__, key="sel_entity"
 )
 
-saved = services.selective.get_selective_config(user, sync_type, entity_type)
+saved = services.selective.get_selective_config(
+    user, connector.sync_type, entity_type, connector=connector.id
+)
 editable = user.can("editor")
-suffix = f"{sync_type}_{entity_type}"
+suffix = f"{connector.id}_{entity_type}"
 choice = replace(
     saved,
     include_new=st.checkbox(
@@ -59,9 +62,12 @@ choice = replace(
     ),
 )
 
-preview = services.previews.latest(user, sync_type, entity_type)
+preview = services.previews.latest(user, connector.sync_type, entity_type, connector=connector.id)
 if preview is None:
-    st.info("There is no preview of this source and entity yet; open it on the Preview screen.")
+    st.info(
+        f"There is no preview of {connector.name}'s "
+        f"{fmt.ENTITY_LABEL[entity_type].lower()} yet; open it on the Preview screen."
+    )
 else:
     included = choice.included_counts(preview.counts)
     st.markdown(
@@ -81,8 +87,9 @@ if editable:
         try:
             saved = services.selective.save_selective_config(
                 user,
-                sync_type,
+                connector.sync_type,
                 entity_type,
+                connector=connector.id,
                 include_new=choice.include_new,
                 include_updated=choice.include_updated,
                 include_deleted=choice.include_deleted,
@@ -101,8 +108,7 @@ if editable:
             ]
             what = f"{', '.join(kinds)} records" if kinds else "no changes"
             st.success(
-                f"✅ Saved. A sync of {fmt.source_label(sync_type)} "
-                f"{entity_type} will include {what}."
+                f"✅ Saved. A sync of {entity_type} from {connector.name} will include {what}."
             )
 else:
     st.caption("👀 You can see these settings; editors and admins can change them.")

@@ -21,6 +21,7 @@ COLUMNS = [
     "user",
     "action",
     "source",
+    "connector",
     "entity",
     "status",
     "cache",
@@ -36,6 +37,7 @@ COLUMNS = [
 def make_filter(
     *,
     action: str | None,
+    connector_id: int | None = None,
     sync_type: str | None,
     entity_type: str | None,
     user: str | None,
@@ -51,6 +53,7 @@ def make_filter(
         until = datetime.combine(last + timedelta(days=1), time.min, tz).astimezone(UTC)
     return ActivityFilter(
         action=action or None,
+        connector_id=connector_id,
         sync_type=sync_type or None,
         entity_type=entity_type or None,
         user=(user or "").strip().lower() or None,
@@ -69,6 +72,7 @@ def events_frame(events: Sequence[ActivityEntry], tz: tzinfo) -> pd.DataFrame:
                 "user": e.user or "(system)",
                 "action": e.action,
                 "source": e.sync_type or "",
+                "connector": e.connector or "",
                 "entity": e.entity_type or "",
                 "status": e.status,
                 "cache": "hit" if e.cache_hit else ("miss" if e.cache_hit is False else ""),
@@ -99,7 +103,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
         {
             "when": e.at.astimezone(tz).replace(tzinfo=None),
             "entity": e.entity_type or "",
-            "source": e.sync_type or "",
+            "connector": e.connector or e.sync_type or "",
             "kind": kind,
             "count": int((e.counts or {}).get(kind, 0)),
         }
@@ -107,7 +111,7 @@ def counts_over_time(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> pd.DataFr
         if e.counts
         for kind in CHANGE_KINDS
     ]
-    return pd.DataFrame(rows, columns=["when", "entity", "source", "kind", "count"])
+    return pd.DataFrame(rows, columns=["when", "entity", "connector", "kind", "count"])
 
 
 def csv_export(actor: Actor, flt: ActivityFilter, tz: tzinfo) -> Callable[[], str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -47,6 +49,13 @@ def source_rank(sync_type: str) -> int:
     """Sources in the registry's order (WooCommerce before Odoo), unknown types last."""
     order = source_keys()
     return order.index(sync_type) if sync_type in order else len(order)
+
+
+def csv_name(connector: str, entity_type: str, kind: str) -> str:
+    """A download's file name naming its connector: 'acme-live-shop-customers-new.csv'."""
+    plain = unicodedata.normalize("NFKD", connector).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "connector"
+    return f"{slug}-{entity_type}-{kind}.csv"
 
 
 def zone(name: str | None) -> tzinfo:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.errors import RefreshInProgress, RefreshRateLimited, SyncPreviewError
 from core.services.actors import UserContext
+from core.services.connectors import ConnectorView
 from core.services.previews import PreviewProgress, PreviewSnapshot
 from ui import format as fmt
 from ui import state
@@ -50,45 +51,62 @@ def _progress_bar(entity_type: str) -> tuple[Callable[[PreviewProgress], None], 
     return report, done
 
 
-def open_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
-    """The preview to show: the one this session opened (while still current), else a view.
+def open_snapshot(
+    ctx: UserContext, connector: ConnectorView, entity_type: str
+) -> PreviewSnapshot | None:
+    """The connector's preview to show: the one this session opened (while still current),
+    else a view.
 
     A view is logged once per opening, not on every rerun that paging or searching causes;
     a newer snapshot (someone refreshed) or an expired one is opened again (served from
     the cache, or computed with a progress bar).
     """
-    seen = state.viewed(sync_type, entity_type)
+    seen = state.viewed(connector.id, entity_type)
     if seen is not None:
-        snap = get_services().previews.latest(ctx, sync_type, entity_type)
+        snap = get_services().previews.latest(
+            ctx, connector.sync_type, entity_type, connector=connector.id
+        )
         if (
             snap is not None
             and snap.snapshot_id == seen.snapshot_id
             and snap.expires_at > datetime.now(UTC)
         ):
             return _with_cache_hit(snap, seen.cache_hit)
-    return _computed(ctx, sync_type, entity_type, force_refresh=False)
+    return _computed(ctx, connector, entity_type, force_refresh=False)
 
 
-def refresh_snapshot(ctx: UserContext, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+def refresh_snapshot(
+    ctx: UserContext, connector: ConnectorView, entity_type: str
+) -> PreviewSnapshot | None:
     """Force a fresh computation with a progress bar; None (and a message) when refused."""
-    snap = _computed(ctx, sync_type, entity_type, force_refresh=True)
+    snap = _computed(ctx, connector, entity_type, force_refresh=True)
     if snap is None:
         return None
     if snap.cache_hit and snap.refresh_error:
-        st.error(f"The refresh failed: {snap.refresh_error} The previous preview is shown.")
+        st.error(
+            f"The refresh of {connector.name} failed: {snap.refresh_error} "
+            "The previous preview is shown."
+        )
     elif not snap.cache_hit:
-        st.toast(f"Preview refreshed in {fmt.duration(snap.duration_ms)}.", icon="✅")
+        st.toast(
+            f"Preview refreshed in {fmt.duration(snap.duration_ms)} ({connector.name}).", icon="✅"
+        )
     return snap
 
 
 def _computed(
-    ctx: UserContext, sync_type: str, entity_type: str, *, force_refresh: bool
+    ctx: UserContext, connector: ConnectorView, entity_type: str, *, force_refresh: bool
 ) -> PreviewSnapshot | None:
     """The preview from the service, with a progress bar; None once a refusal is shown."""
     report, done = _progress_bar(entity_type)
     try:
         snap = get_services().previews.get_preview_snapshot(
-            ctx, sync_type, entity_type, force_refresh=force_refresh, progress=report
+            ctx,
+            connector.sync_type,
+            entity_type,
+            force_refresh=force_refresh,
+            connector=connector.id,
+            progress=report,
         )
     except SyncPreviewError as err:
         done()
@@ -97,7 +115,7 @@ def _computed(
     done()
     if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
         st.warning(snap.refresh_notice, icon="⚠️")
-    state.set_viewed(sync_type, entity_type, snap.snapshot_id, snap.cache_hit)
+    state.set_viewed(connector.id, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 
 

@@ -53,19 +53,20 @@ def sign_out_locally() -> None:
 
 @dataclass(frozen=True)
 class Viewed:
-    """The snapshot this session last opened for one (source, entity), and how it was served."""
+    """The snapshot this session last opened for one (connector, entity), and how it was
+    served."""
 
     snapshot_id: int
     cache_hit: bool
 
 
-def viewed(sync_type: str, entity_type: str) -> Viewed | None:
-    value = _get(VIEWED, {}).get(f"{sync_type}/{entity_type}")
+def viewed(connector_id: int, entity_type: str) -> Viewed | None:
+    value = _get(VIEWED, {}).get(f"{connector_id}/{entity_type}")
     return value if isinstance(value, Viewed) else None
 
 
-def set_viewed(sync_type: str, entity_type: str, snapshot_id: int, cache_hit: bool) -> None:
-    _get(VIEWED, {})[f"{sync_type}/{entity_type}"] = Viewed(snapshot_id, cache_hit)
+def set_viewed(connector_id: int, entity_type: str, snapshot_id: int, cache_hit: bool) -> None:
+    _get(VIEWED, {})[f"{connector_id}/{entity_type}"] = Viewed(snapshot_id, cache_hit)
 
 
 def page_offset(table: str) -> int:

@@ -1,15 +1,18 @@
 """The preview endpoints: read a preview, recompute it (``action=fetch``), or save which kinds
 of change a sync may include (``action=select``).
 
-    GET  /v1/integrations/sync/preview?sync_type=&entity_type=
-    POST /v1/integrations/sync/preview?action=fetch&sync_type=&entity_type=
-    POST /v1/integrations/sync/preview?action=select&sync_type=&entity_type=
+    GET  /v1/integrations/sync/preview?sync_type=&entity_type=[&connector=]
+    POST /v1/integrations/sync/preview?action=fetch&sync_type=&entity_type=[&connector=]
+    POST /v1/integrations/sync/preview?action=select&sync_type=&entity_type=[&connector=]
          {"includeNew": true, "includeUpdated": true, "includeDeleted": false}
+
+``connector`` (an id or a name) picks one of the organization's connectors; without it, the
+default connector of ``sync_type``; with it, ``sync_type`` may be left out.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -32,35 +35,37 @@ router = APIRouter()
 
 @router.get(PREVIEW_PATH)
 async def get_preview(request: Request) -> JSONResponse:
-    sync_type, entity_type = _types(request)
+    which = _which(request)
     services = _services(request)
-    return await _answer(
-        request, lambda who, _: _preview(services, who, sync_type, entity_type, fresh=False)
-    )
+    return await _answer(request, lambda who, _: _preview(services, who, which, fresh=False))
 
 
 @router.post(PREVIEW_PATH)
 async def post_preview(request: Request) -> JSONResponse:
-    sync_type, entity_type = _types(request)
+    which = _which(request)
     services = _services(request)
     action = request.query_params.get("action", "")
     if action == "select":
         return await _answer(
-            request,
-            lambda who, body: _select(services, who, sync_type, entity_type, body),
-            body=True,
+            request, lambda who, body: _select(services, who, which, body), body=True
         )
     if action == "fetch":
-        return await _answer(
-            request, lambda who, _: _preview(services, who, sync_type, entity_type, fresh=True)
-        )
+        return await _answer(request, lambda who, _: _preview(services, who, which, fresh=True))
     return await _answer(request, lambda who, _: _refuse_action(action))
 
 
-def _preview(
-    services: Services, who: Actor, sync_type: str, entity_type: str, *, fresh: bool
-) -> Answer:
-    snap = services.previews.get_preview_snapshot(who, sync_type, entity_type, force_refresh=fresh)
+class Which(NamedTuple):
+    """Which preview a request names; with a connector the source may be left out."""
+
+    sync_type: str | None
+    entity_type: str
+    connector: str | None
+
+
+def _preview(services: Services, who: Actor, which: Which, *, fresh: bool) -> Answer:
+    snap = services.previews.get_preview_snapshot(
+        who, which.sync_type, which.entity_type, force_refresh=fresh, connector=which.connector
+    )
     if snap.cache_hit:
         left = int((snap.expires_at - services.previews.clock()).total_seconds())
         cache = f"private, max-age={max(0, left)}"
@@ -69,7 +74,7 @@ def _preview(
     return preview_data(snap), cache
 
 
-def _select(services: Services, who: Actor, sync_type: str, entity_type: str, body: Any) -> Answer:
+def _select(services: Services, who: Actor, which: Which, body: Any) -> Answer:
     if not isinstance(body, dict):
         raise InvalidRequest(
             "Send a JSON object with includeNew, includeUpdated and includeDeleted."
@@ -79,8 +84,9 @@ def _select(services: Services, who: Actor, sync_type: str, entity_type: str, bo
         raise InvalidRequest(f"Missing {', '.join(missing)} in the request body.")
     view = services.selective.save_selective_config(
         who,
-        sync_type,
-        entity_type,
+        which.sync_type,
+        which.entity_type,
+        connector=which.connector,
         include_new=body["includeNew"],
         include_updated=body["includeUpdated"],
         include_deleted=body["includeDeleted"],
@@ -98,10 +104,15 @@ async def _answer(request: Request, work: Work, *, body: bool = False) -> JSONRe
     return await answer(request, callers.identify, callers.limit, work, body=body)
 
 
-def _types(request: Request) -> tuple[str, str]:
-    return (
-        request.query_params.get("sync_type", ""),
-        request.query_params.get("entity_type", ""),
+def _which(request: Request) -> Which:
+    """The source, entity and connector a request names (an empty parameter is left out)."""
+    params = request.query_params
+    connector = params.get("connector", "").strip() or None
+    sync_type = params.get("sync_type", "")
+    return Which(
+        None if connector and not sync_type else sync_type,
+        params.get("entity_type", ""),
+        connector,
     )
 
 

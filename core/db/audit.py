@@ -26,6 +26,7 @@ class ActivityFilter:
     status: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    connector_id: int | None = None
 
 
 class ActivityStore:
@@ -39,6 +40,7 @@ class ActivityStore:
         action: str,
         *,
         user: str | None,
+        connector_id: int | None = None,
         sync_type: str | None = None,
         entity_type: str | None = None,
         counts: Mapping[str, int] | None = None,
@@ -53,6 +55,7 @@ class ActivityStore:
             org_id=current_org(self.session),
             user=user,
             action=action,
+            connector_id=connector_id,
             sync_type=sync_type,
             entity_type=entity_type,
             counts=dict(counts) if counts is not None else None,
@@ -74,6 +77,7 @@ class ActivityStore:
         stmt = select(ActivityLog)
         for col, value in (
             (ActivityLog.action, flt.action),
+            (ActivityLog.connector_id, flt.connector_id),
             (ActivityLog.sync_type, flt.sync_type),
             (ActivityLog.entity_type, flt.entity_type),
             (ActivityLog.user, flt.user),

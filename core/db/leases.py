@@ -1,4 +1,5 @@
-"""Preview leases in SQL: one row per (organization, source, entity) while someone computes it.
+"""Preview leases in SQL: one row per (organization, connector, entity) while someone
+computes it.
 
 Taking a lease is one statement (an upsert that replaces only an expired row), so two
 processes can never both hold it. A row is deleted when its holder releases it, so a row
@@ -42,6 +43,7 @@ class LeaseRows:
 
     def acquire(
         self,
+        connector_id: int,
         sync_type: str,
         entity_type: str,
         holder: str,
@@ -52,12 +54,13 @@ class LeaseRows:
     ) -> Taken | None:
         """Take the lease unless another holder has an unexpired one; None when not taken.
 
-        An IntegrityError means the organization does not exist.
+        An IntegrityError means the organization or the connector does not exist.
         """
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(PreviewLock).values(
             org_id=current_org(self.session),
+            connector_id=connector_id,
             sync_type=sync_type,
             entity_type=entity_type,
             holder=holder,
@@ -68,7 +71,7 @@ class LeaseRows:
             abandoned_at=None,
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[PreviewLock.org_id, PreviewLock.sync_type, PreviewLock.entity_type],
+            index_elements=[PreviewLock.org_id, PreviewLock.connector_id, PreviewLock.entity_type],
             set_={
                 "holder": stmt.excluded.holder,
                 "started_by": stmt.excluded.started_by,
@@ -89,13 +92,13 @@ class LeaseRows:
         return Taken(Abandoned(by, at) if at is not None else None)
 
     def renew(
-        self, sync_type: str, entity_type: str, holder: str, now: datetime, ttl: timedelta
+        self, connector_id: int, entity_type: str, holder: str, now: datetime, ttl: timedelta
     ) -> bool:
         """Extend ``holder``'s lease to ``now + ttl``; False when it is no longer theirs."""
         result = self.session.execute(
             update(PreviewLock)
             .where(
-                PreviewLock.sync_type == sync_type,
+                PreviewLock.connector_id == connector_id,
                 PreviewLock.entity_type == entity_type,
                 PreviewLock.holder == holder,
             )
@@ -104,22 +107,22 @@ class LeaseRows:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def release(self, sync_type: str, entity_type: str, holder: str) -> None:
+    def release(self, connector_id: int, entity_type: str, holder: str) -> None:
         """Give up ``holder``'s lease (nothing happens when it is not theirs)."""
         self.session.execute(
             delete(PreviewLock)
             .where(
-                PreviewLock.sync_type == sync_type,
+                PreviewLock.connector_id == connector_id,
                 PreviewLock.entity_type == entity_type,
                 PreviewLock.holder == holder,
             )
             .execution_options(synchronize_session=False)
         )
 
-    def is_held(self, sync_type: str, entity_type: str, now: datetime) -> bool:
+    def is_held(self, connector_id: int, entity_type: str, now: datetime) -> bool:
         """True while an unexpired lease exists."""
         stmt = select(func.count(PreviewLock.id)).where(
-            PreviewLock.sync_type == sync_type,
+            PreviewLock.connector_id == connector_id,
             PreviewLock.entity_type == entity_type,
             PreviewLock.lease_until >= now,
         )

@@ -25,6 +25,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -136,12 +138,30 @@ class ApiToken(TenantMixin, Base):
 
 
 class IntegrationConnector(TenantMixin, Base):
+    """A connection to one external system; previews and selective settings belong to it.
+
+    Each organization has exactly one default connector per source (``is_default``): the
+    database allows at most one (a partial unique index), the connector store keeps one
+    whenever the source has any (the first added; the next one when it is deleted).
+    """
+
     __tablename__ = "integration_connector"
-    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        Index(
+            "uq_integration_connector_default",
+            "org_id",
+            "sync_type",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sync_type: Mapped[str] = mapped_column(String(16))  # woocommerce | odoo
     name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     base_url: Mapped[str] = mapped_column(String(500))
     credentials_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -209,12 +229,19 @@ LOCAL_MODELS: dict[str, type[Customer] | type[Product] | type[Order]] = {
 
 
 class PreviewCache(TenantMixin, Base):
-    """One computed (or failed) preview of one (source, entity); the newest ready one is served."""
+    """One computed (or failed) preview of one (connector, entity); the newest ready one is
+    served. ``sync_type`` is the connector's source, kept for display and filtering."""
 
     __tablename__ = "sync_preview_cache"
-    __table_args__ = (Index("ix_preview_cache_lookup", "org_id", "sync_type", "entity_type", "id"),)
+    __table_args__ = (
+        Index("ix_preview_cache_lookup", "org_id", "connector_id", "entity_type", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE"), nullable=False
+    )
+    connector: Mapped[IntegrationConnector] = relationship(lazy="joined", innerjoin=True)
     sync_type: Mapped[str] = mapped_column(String(16))
     entity_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # ready | failed
@@ -248,7 +275,7 @@ class PreviewRecord(TenantMixin, Base):
 
 
 class PreviewLock(TenantMixin, Base):
-    """Single-flight: a row exists while one process computes one (org, source, entity).
+    """Single-flight: a row exists while one process computes one (org, connector, entity).
 
     A row whose lease ran out was left by a refresh that never finished (its process died or
     lost the database): whoever takes the lease over keeps who started that one and when
@@ -256,9 +283,13 @@ class PreviewLock(TenantMixin, Base):
     """
 
     __tablename__ = "sync_preview_lock"
-    __table_args__ = (UniqueConstraint("org_id", "sync_type", "entity_type"),)
+    __table_args__ = (UniqueConstraint("org_id", "connector_id", "entity_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE"), nullable=False
+    )
+    connector: Mapped[IntegrationConnector] = relationship()
     sync_type: Mapped[str] = mapped_column(String(16))
     entity_type: Mapped[str] = mapped_column(String(16))
     holder: Mapped[str] = mapped_column(String(64))
@@ -270,10 +301,16 @@ class PreviewLock(TenantMixin, Base):
 
 
 class SelectiveConfig(TenantMixin, Base):
+    """Which kinds of change a sync from one connector of one entity may include."""
+
     __tablename__ = "sync_selective_config"
-    __table_args__ = (UniqueConstraint("org_id", "sync_type", "entity_type"),)
+    __table_args__ = (UniqueConstraint("org_id", "connector_id", "entity_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE"), nullable=False
+    )
+    connector: Mapped[IntegrationConnector] = relationship()
     sync_type: Mapped[str] = mapped_column(String(16))
     entity_type: Mapped[str] = mapped_column(String(16))
     include_new: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -284,12 +321,19 @@ class SelectiveConfig(TenantMixin, Base):
 
 
 class ActivityLog(TenantMixin, Base):
+    """One event of the audit trail. ``connector_id`` names the connector an event is about
+    (no foreign key: the history outlives a deleted connector; its name is in ``details``)."""
+
     __tablename__ = "sync_activity_log"
-    __table_args__ = (Index("ix_activity_org_time", "org_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activity_org_time", "org_id", "created_at"),
+        Index("ix_activity_org_connector_time", "org_id", "connector_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
+    connector_id: Mapped[int | None] = mapped_column(Integer)
     sync_type: Mapped[str | None] = mapped_column(String(16))
     entity_type: Mapped[str | None] = mapped_column(String(16))
     counts: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
@@ -299,6 +343,21 @@ class ActivityLog(TenantMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserPreference(TenantMixin, Base):
+    """One remembered choice of one user (such as the connector they last previewed), kept
+    across sign-outs and browsers."""
+
+    __tablename__ = "user_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    user: Mapped[User] = relationship()
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 TENANT_MODELS: tuple[type[Base], ...] = (
@@ -312,5 +371,6 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     PreviewLock,
     SelectiveConfig,
     ActivityLog,
+    UserPreference,
     ApiToken,
 )

@@ -1,4 +1,7 @@
-"""Stored previews ("snapshots") and their records, paged and searched by SQL."""
+"""Stored previews ("snapshots") and their records, paged and searched by SQL.
+
+A snapshot is of one connector's one entity (``connector_id``, ``entity_type``); its
+``sync_type`` is the connector's source, kept for display and filtering."""
 
 from __future__ import annotations
 
@@ -45,22 +48,22 @@ class SnapshotRows:
     # --- snapshots -------------------------------------------------------------------------
 
     def latest(
-        self, sync_type: str, entity_type: str, status: str | None = "ready"
+        self, connector_id: int, entity_type: str, status: str | None = "ready"
     ) -> PreviewCache | None:
         """The newest snapshot of that status (any status when None)."""
         stmt = select(PreviewCache).where(
-            PreviewCache.sync_type == sync_type, PreviewCache.entity_type == entity_type
+            PreviewCache.connector_id == connector_id, PreviewCache.entity_type == entity_type
         )
         if status is not None:
             stmt = stmt.where(PreviewCache.status == status)
         return self.session.scalars(stmt.order_by(PreviewCache.id.desc()).limit(1)).first()
 
-    def newest_ready(self, sync_type: str, entity_type: str, n: int = 2) -> list[PreviewCache]:
+    def newest_ready(self, connector_id: int, entity_type: str, n: int = 2) -> list[PreviewCache]:
         """The ``n`` newest ready snapshots, newest first (the served one and the one before)."""
         stmt = (
             select(PreviewCache)
             .where(
-                PreviewCache.sync_type == sync_type,
+                PreviewCache.connector_id == connector_id,
                 PreviewCache.entity_type == entity_type,
                 PreviewCache.status == "ready",
             )
@@ -74,7 +77,7 @@ class SnapshotRows:
         stmt = (
             select(PreviewCache)
             .where(
-                PreviewCache.sync_type == snapshot.sync_type,
+                PreviewCache.connector_id == snapshot.connector_id,
                 PreviewCache.entity_type == snapshot.entity_type,
                 PreviewCache.status == "failed",
                 PreviewCache.id > snapshot.id,
@@ -87,6 +90,7 @@ class SnapshotRows:
     def add_ready(
         self,
         *,
+        connector_id: int,
         sync_type: str,
         entity_type: str,
         counts: Mapping[str, int],
@@ -100,7 +104,8 @@ class SnapshotRows:
     ) -> PreviewCache:
         """Store a computed snapshot and its records in the current transaction."""
         snap = self._add(
-            (sync_type, entity_type, "ready", hash_version, duration_ms, created_by),
+            (connector_id, sync_type, entity_type, "ready"),
+            (hash_version, duration_ms, created_by),
             counts=dict(counts),
             duplicates_collapsed=duplicates_collapsed,
             computed_at=computed_at,
@@ -137,6 +142,7 @@ class SnapshotRows:
     def add_failed(
         self,
         *,
+        connector_id: int,
         sync_type: str,
         entity_type: str,
         at: datetime,
@@ -147,18 +153,27 @@ class SnapshotRows:
     ) -> PreviewCache:
         """Record a failed refresh; the last good snapshot is left as it is."""
         return self._add(
-            (sync_type, entity_type, "failed", hash_version, duration_ms, created_by),
+            (connector_id, sync_type, entity_type, "failed"),
+            (hash_version, duration_ms, created_by),
             counts={},
             computed_at=at,
             expires_at=None,
             error=error,
         )
 
-    def _add(self, facts: tuple[str, str, str, int, int, str | None], **rest: Any) -> PreviewCache:
-        """A new snapshot row: (source, entity, status, hash version, duration, who) + the rest."""
-        sync_type, entity_type, status, hash_version, duration_ms, created_by = facts
+    def _add(
+        self,
+        which: tuple[int, str, str, str],
+        how: tuple[int, int, str | None],
+        **rest: Any,
+    ) -> PreviewCache:
+        """A new snapshot row: which (connector, source, entity, status), how (hash version,
+        duration, who) and the rest."""
+        connector_id, sync_type, entity_type, status = which
+        hash_version, duration_ms, created_by = how
         snap = PreviewCache(
             org_id=current_org(self.session),
+            connector_id=connector_id,
             sync_type=sync_type,
             entity_type=entity_type,
             status=status,
@@ -172,12 +187,18 @@ class SnapshotRows:
         return snap
 
     def invalidate(
-        self, now: datetime, sync_type: str | None = None, entity_type: str | None = None
+        self,
+        now: datetime,
+        sync_type: str | None = None,
+        entity_type: str | None = None,
+        connector_id: int | None = None,
     ) -> int:
         """Expire the matching ready snapshots now (they stay readable as history)."""
         stmt = update(PreviewCache).where(
             PreviewCache.status == "ready", PreviewCache.expires_at > now
         )
+        if connector_id is not None:
+            stmt = stmt.where(PreviewCache.connector_id == connector_id)
         if sync_type:
             stmt = stmt.where(PreviewCache.sync_type == sync_type)
         if entity_type:
@@ -188,7 +209,7 @@ class SnapshotRows:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def prune(
-        self, sync_type: str, entity_type: str, keep_ready: int = 2, keep_failed: int = 20
+        self, connector_id: int, entity_type: str, keep_ready: int = 2, keep_failed: int = 20
     ) -> None:
         """Delete old snapshots, keeping the newest few of each status (one statement; their
         records go with them by the foreign key's ON DELETE CASCADE)."""
@@ -196,7 +217,7 @@ class SnapshotRows:
             PreviewCache.id.in_(
                 select(PreviewCache.id)
                 .where(
-                    PreviewCache.sync_type == sync_type,
+                    PreviewCache.connector_id == connector_id,
                     PreviewCache.entity_type == entity_type,
                     PreviewCache.status == status,
                 )

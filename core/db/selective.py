@@ -1,5 +1,5 @@
-"""Selective-sync settings of one organization: per (source, entity), which kinds of change a
-sync may include."""
+"""Selective-sync settings of one organization: per (connector, entity), which kinds of change
+a sync from that connector may include."""
 
 from __future__ import annotations
 
@@ -12,20 +12,22 @@ from core.db.scope import current_org
 
 
 class SelectiveStore:
-    """Per (source, entity): which kinds of change a sync may include."""
+    """Per (connector, entity): which kinds of change a sync may include."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, sync_type: str, entity_type: str) -> SelectiveConfig | None:
+    def get(self, connector_id: int, entity_type: str) -> SelectiveConfig | None:
         return self.session.scalars(
             select(SelectiveConfig).where(
-                SelectiveConfig.sync_type == sync_type, SelectiveConfig.entity_type == entity_type
+                SelectiveConfig.connector_id == connector_id,
+                SelectiveConfig.entity_type == entity_type,
             )
         ).first()
 
     def save(
         self,
+        connector_id: int,
         sync_type: str,
         entity_type: str,
         *,
@@ -34,10 +36,13 @@ class SelectiveStore:
         include_deleted: bool,
         updated_by: str | None,
     ) -> SelectiveConfig:
-        row = self.get(sync_type, entity_type)
+        row = self.get(connector_id, entity_type)
         if row is None:
             row = SelectiveConfig(
-                org_id=current_org(self.session), sync_type=sync_type, entity_type=entity_type
+                org_id=current_org(self.session),
+                connector_id=connector_id,
+                sync_type=sync_type,
+                entity_type=entity_type,
             )
             self.session.add(row)
         row.include_new = include_new

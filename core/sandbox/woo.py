@@ -33,6 +33,13 @@ _ITEM_ERRORS = {
     "orders": ("woocommerce_rest_shop_order_invalid_id", "Invalid ID."),
     "variations": ("woocommerce_rest_product_variation_invalid_id", "Invalid ID."),
 }
+#: WooCommerce's date filters: parameter, the record's field, and whether it means "after".
+_DATE_FILTERS = (
+    ("after", "date_created", True),
+    ("before", "date_created", False),
+    ("modified_after", "date_modified", True),
+    ("modified_before", "date_modified", False),
+)
 _ROUTE = re.compile(
     r"^/(?P<coll>customers|products|orders|system_status)"
     r"(?:/(?P<id>\d+)(?:/(?P<sub>variations)(?:/(?P<vid>\d+))?)?)?$"
@@ -252,12 +259,7 @@ class WooHandler:
             if params["parent"]:
                 add("parent", lambda i: 0 in params["parent"])
         if coll != "customers":
-            for name, field, after in (
-                ("after", "date_created", True),
-                ("before", "date_created", False),
-                ("modified_after", "date_modified", True),
-                ("modified_before", "date_modified", False),
-            ):
+            for name, field, after in _DATE_FILTERS:
                 if params[name]:
                     add(name, _date_test(store, coll, field, _parse_time(params[name]), after))
         if params["search"]:
@@ -392,12 +394,7 @@ def _variation_ok(v: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
         return False
     if params["search"] and params["search"].lower() not in str(v["name"]).lower():
         return False
-    for name, field, after in (
-        ("after", "date_created", True),
-        ("before", "date_created", False),
-        ("modified_after", "date_modified", True),
-        ("modified_before", "date_modified", False),
-    ):
+    for name, field, after in _DATE_FILTERS:
         if params[name]:
             moment = _parse_time(params[name])
             value = int(v[field])

@@ -24,6 +24,7 @@ class ActivityEntry:
     at: datetime
     user: str | None
     action: str
+    connector_id: int | None
     sync_type: str | None
     entity_type: str | None
     status: str
@@ -32,6 +33,12 @@ class ActivityEntry:
     counts: dict[str, int] | None
     error: str | None
     details: dict[str, Any] | None
+
+    @property
+    def connector(self) -> str | None:
+        """The name of the connector the event is about (kept after it is deleted)."""
+        name = (self.details or {}).get("connector")
+        return str(name) if name is not None else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class ActivityService:
                     r.created_at,
                     r.user,
                     r.action,
+                    r.connector_id,
                     r.sync_type,
                     r.entity_type,
                     r.status,

@@ -1,6 +1,9 @@
 """The organization's connections to external systems (admins only).
 
 What a connector of each source takes (credentials, options) is in its ``core.sources`` spec.
+Previews and selective-sync settings belong to a connector; a caller names one by id or name,
+or names only a source and gets that source's **default** connector (the first added, or the
+one an admin made the default): :func:`find_connector`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
-from core.db.connector_store import ConnectorSecretConfig, ConnectorStore, ConnectorView
+from core.db.connector_store import (
+    ConnectorChoice,
+    ConnectorIdentity,
+    ConnectorSecretConfig,
+    ConnectorStore,
+    ConnectorView,
+    identify_connector,
+)
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
 from core.errors import ConnectorError
@@ -24,15 +34,42 @@ from core.services.actors import (
     Actor,
     authorize,
 )
+from core.services.checks import check_sync_type
 from core.services.events import (
     ConnectorAdded,
     ConnectorDeleted,
+    ConnectorMadeDefault,
     ConnectorTested,
     ConnectorUpdated,
     record,
 )
 
+__all__ = [
+    "ConnectorChoice",
+    "ConnectorFactory",
+    "ConnectorIdentity",
+    "ConnectorService",
+    "ConnectorView",
+    "find_connector",
+]
+
 ConnectorFactory = Callable[[ConnectorSecretConfig, float | None], Connector]
+
+
+def find_connector(
+    sessions: sessionmaker[Session],
+    org_id: int,
+    connector: ConnectorChoice,
+    sync_type: str | None,
+) -> ConnectorIdentity:
+    """The organization's connector named by ``connector`` (an id, or a name), or, when that
+    is None, the default connector of ``sync_type``; when both are given they must agree.
+    NotFoundError for a connector that does not exist, InvalidRequest for one of another
+    source or when neither is given."""
+    if sync_type is not None:
+        check_sync_type(sync_type)
+    with tenant_session(sessions, org_id) as s:
+        return identify_connector(s, connector, sync_type)
 
 
 class ConnectorService:
@@ -65,7 +102,8 @@ class ConnectorService:
             view = ConnectorStore(s, self.vault).add(
                 sync_type, name, base_url, credentials, options
             )
-            record(s, ConnectorAdded(sync_type, view.name, view.base_url), by=actor.log_name)
+            event = ConnectorAdded(view.id, view.name, sync_type, view.base_url)
+            record(s, event, by=actor.log_name)
             return view
 
     def update(
@@ -85,14 +123,37 @@ class ConnectorService:
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
             changed = sorted(k for k, v in (credentials or {}).items() if v)
-            record(s, ConnectorUpdated(view.sync_type, view.name, changed), by=actor.log_name)
+            event = ConnectorUpdated(view.id, view.name, view.sync_type, changed)
+            record(s, event, by=actor.log_name)
             return view
 
     def delete(self, actor: Actor, connector_id: int) -> None:
+        """Delete a connector with its previews and settings; when it was its source's
+        default, the next one of that source (the first added) becomes the default."""
         authorize(actor, DELETE_CONNECTORS)
         with tenant_session(self.sessions, actor.org_id) as s:
-            view = ConnectorStore(s, self.vault).delete(connector_id)
-            record(s, ConnectorDeleted(view.sync_type, view.name), by=actor.log_name)
+            view, new_default = ConnectorStore(s, self.vault).delete(connector_id)
+            event = ConnectorDeleted(
+                view.id, view.name, view.sync_type, new_default.name if new_default else None
+            )
+            record(s, event, by=actor.log_name)
+
+    def make_default(self, actor: Actor, connector_id: int) -> ConnectorView:
+        """Make a connector the one its source's previews and settings use when a caller
+        names no connector (the CLI, the API)."""
+        authorize(actor, CHANGE_CONNECTORS)
+        with tenant_session(self.sessions, actor.org_id) as s:
+            view = ConnectorStore(s, self.vault).make_default(connector_id)
+            record(s, ConnectorMadeDefault(view.id, view.name, view.sync_type), by=actor.log_name)
+            return view
+
+    def find(
+        self, actor: Actor, connector: ConnectorChoice, sync_type: str | None = None
+    ) -> ConnectorIdentity:
+        """The connector named by id or name, or the default connector of ``sync_type``
+        (see :func:`find_connector`)."""
+        authorize(actor, VIEW)
+        return find_connector(self.sessions, actor.org_id, connector, sync_type)
 
     def test(self, actor: Actor, connector_id: int) -> str:
         """Try a cheap authenticated call; returns what the system said, raises typed errors."""
@@ -111,6 +172,6 @@ class ConnectorService:
             raise
         finally:
             with tenant_session(self.sessions, actor.org_id) as s:
-                event = ConnectorTested(config.sync_type, config.name, error)
+                event = ConnectorTested(config.id, config.name, config.sync_type, error)
                 record(s, event, by=actor.log_name)
         return message

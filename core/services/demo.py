@@ -222,7 +222,7 @@ class DemoService:
                 if cid is None:
                     view = store.add(sync_type, name, base, creds, {**options, **extra})
                     cid = view.id
-                    event = ConnectorAdded(sync_type, view.name, view.base_url)
+                    event = ConnectorAdded(view.id, view.name, sync_type, view.base_url)
                     record(s, event, by=actor.log_name)
                 configs.append(store.secret_config(cid))
         if not sandbox_url and self._repoint(org_id):  # demo connectors of an ended process

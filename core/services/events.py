@@ -1,9 +1,11 @@
 """What the activity log records: one frozen dataclass per kind of event.
 
 Each event class names its action (``name``, the log's ``action`` column) and holds what is
-worth keeping about it. The fields ``sync_type``, ``entity_type``, ``counts``,
-``duration_ms`` and ``error`` fill the log's columns of those names; every other field goes
-to ``details`` (None values left out). An event with an error has the status "failed".
+worth keeping about it. The fields ``connector_id``, ``sync_type``, ``entity_type``,
+``counts``, ``duration_ms`` and ``error`` fill the log's columns of those names; every other
+field goes to ``details`` (None values left out): an event about a connector keeps its name
+there (``connector``), so that the log still names it once it is deleted. An event with an
+error has the status "failed".
 :func:`record` writes one in the caller's transaction, so that an operation and its log row
 are stored together or not at all.
 """
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.db.audit import ActivityStore
 
-COLUMNS = ("sync_type", "entity_type", "counts", "duration_ms", "error")
+COLUMNS = ("connector_id", "sync_type", "entity_type", "counts", "duration_ms", "error")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class PreviewViewed(ActivityEvent):
 
     name = "view"
     cache_hit = True
+    connector_id: int
+    connector: str
     sync_type: str
     entity_type: str
     counts: Mapping[str, int]
@@ -68,6 +72,8 @@ class PreviewRefreshed(ActivityEvent):
 
     name = "refresh"
     cache_hit = False
+    connector_id: int
+    connector: str
     sync_type: str
     entity_type: str
     counts: Mapping[str, int]
@@ -82,6 +88,8 @@ class RefreshFailed(ActivityEvent):
 
     name = "refresh"
     cache_hit = False
+    connector_id: int
+    connector: str
     sync_type: str
     entity_type: str
     duration_ms: int
@@ -98,6 +106,8 @@ class RefreshAbandoned(ActivityEvent):
 
     name = "refresh"
     cache_hit = False
+    connector_id: int
+    connector: str
     sync_type: str
     entity_type: str
     error: str
@@ -106,19 +116,23 @@ class RefreshAbandoned(ActivityEvent):
 
 @dataclass(frozen=True)
 class PreviewsExpired(ActivityEvent):
-    """Cached previews expired by hand (one entity, one source or all)."""
+    """Cached previews expired by hand (of one connector or source, one entity, or all)."""
 
     name = "invalidate"
     sync_type: str | None
     entity_type: str | None
     snapshots: int
+    connector_id: int | None = None
+    connector: str | None = None
 
 
 @dataclass(frozen=True)
 class SelectiveSyncSaved(ActivityEvent):
-    """Which kinds of change a sync of one source and entity may include."""
+    """Which kinds of change a sync from one connector of one entity may include."""
 
     name = "select"
+    connector_id: int
+    connector: str
     sync_type: str
     entity_type: str
     include_new: bool
@@ -127,6 +141,7 @@ class SelectiveSyncSaved(ActivityEvent):
 
     def details(self) -> dict[str, Any]:
         return {
+            "connector": self.connector,
             "includeNew": self.include_new,
             "includeUpdated": self.include_updated,
             "includeDeleted": self.include_deleted,
@@ -186,8 +201,9 @@ class DemoLoaded(ActivityEvent):
 @dataclass(frozen=True)
 class ConnectorAdded(ActivityEvent):
     name = "connector_added"
-    sync_type: str
+    connector_id: int
     connector: str
+    sync_type: str
     base_url: str
 
 
@@ -196,16 +212,32 @@ class ConnectorUpdated(ActivityEvent):
     """A connector changed; only the names of changed credentials are kept."""
 
     name = "connector_updated"
-    sync_type: str
+    connector_id: int
     connector: str
+    sync_type: str
     credentials_changed: list[str]
 
 
 @dataclass(frozen=True)
 class ConnectorDeleted(ActivityEvent):
+    """A connector deleted (with its previews and settings); ``new_default`` names the
+    connector that became its source's default instead."""
+
     name = "connector_deleted"
-    sync_type: str
+    connector_id: int
     connector: str
+    sync_type: str
+    new_default: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorMadeDefault(ActivityEvent):
+    """A connector became the one used for its source when no connector is named."""
+
+    name = "connector_default"
+    connector_id: int
+    connector: str
+    sync_type: str
 
 
 @dataclass(frozen=True)
@@ -213,8 +245,9 @@ class ConnectorTested(ActivityEvent):
     """A connection test; ``error`` says why it failed."""
 
     name = "connector_tested"
-    sync_type: str
+    connector_id: int
     connector: str
+    sync_type: str
     error: str | None = None
 
 
@@ -292,6 +325,7 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     ConnectorAdded,
     ConnectorUpdated,
     ConnectorDeleted,
+    ConnectorMadeDefault,
     ConnectorTested,
     UserAdded,
     PasswordReset,
@@ -314,6 +348,7 @@ def record(
     ActivityStore(session).add(
         event.name,
         user=by,
+        connector_id=event.column("connector_id"),
         sync_type=event.column("sync_type"),
         entity_type=event.column("entity_type"),
         counts=event.column("counts"),

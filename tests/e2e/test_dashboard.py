@@ -158,22 +158,34 @@ def test_newcomer_journey(
             expect(diff).to_contain_text(str(change["old"]))
         shot(page, artifacts, "04-preview-diff", focus=diff)
 
-        # --- selective sync -----------------------------------------------------------------------
+        # --- another connector: picked, named on the page, remembered for the user --------------
+        odoo = next(c for c in services.connectors.list(admin) if c.sync_type == "odoo")
+        page.get_by_role("tab", name=re.compile("New")).click()
+        page.locator(".st-key-preview_connector").first.click()
+        page.get_by_role("option", name="🏭 Odoo — Demo Odoo", exact=True).click()
+        expect(page.get_by_text("Demo Odoo · Customers")).to_be_visible()
+        idle(page)
+        odoo_snap = services.previews.latest(admin, None, "customers", connector=odoo.id)
+        assert odoo_snap is not None
+        assert metric(page, "New") == f"{odoo_snap.counts['new']:,}"
+        assert services.preferences.connector(admin) == odoo.id
+
+        # --- selective sync: on the connector picked on the Preview -------------------------------
         page.get_by_role("link", name=re.compile("Selective sync")).click()
         expect(page.get_by_text("Include deleted records")).to_be_visible()
+        expect(page.locator(".st-key-sel_connector input")).to_have_value("🏭 Odoo — Demo Odoo")
         idle(page)
-        page.locator(".st-key-inc_deleted_woocommerce_customers label").first.click()
+        page.locator(f".st-key-inc_deleted_{odoo.id}_customers label").first.click()
         idle(page)
         click_key(page, "save_selective")
-        expect(page.get_by_text("Saved. A sync of WooCommerce customers")).to_be_visible()
+        expect(page.get_by_text("Saved. A sync of customers from Demo Odoo")).to_be_visible()
         idle(page)
-        saved = services.selective.get_selective_config(admin, "woocommerce", "customers")
-        assert (saved.include_new, saved.include_updated, saved.include_deleted) == (
-            True,
-            True,
-            True,
-        )
+        saved = services.selective.get_selective_config(admin, "odoo", "customers")
+        assert (saved.connector_name, saved.include_deleted) == ("Demo Odoo", True)
+        assert (saved.include_new, saved.include_updated) == (True, True)
         assert saved.updated_by == ADMIN["username"]
+        untouched = services.selective.get_selective_config(admin, "woocommerce", "customers")
+        assert untouched.updated_at is None
         shot(page, artifacts, "05-selective-sync")
 
         # --- activity shows the refresh and the save ---------------------------------------------

@@ -21,6 +21,7 @@ from core.db.local_records import LocalRecords
 from core.db.scope import own_rows
 from core.db.tenancy import tenant_session
 from core.errors import InvalidRequest, SignInRefused, StoreError
+from tests.integration.db.test_tenancy import _connector
 from tests.reliability.conftest import SQLITE_ONLY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,7 @@ def _snapshot(session_factory, org_id: int) -> int:
     with tenant_session(session_factory, org_id) as s:
         snap = m.PreviewCache(
             org_id=org_id,
+            connector=_connector(org_id, 1),
             sync_type="woocommerce",
             entity_type="customers",
             status="ready",

@@ -39,3 +39,15 @@ def test_filters_by_action(services: Services) -> None:
     log = at.dataframe[0].value
     assert set(log["action"]) == {"refresh"}
     assert list(log["new"]) == [50] * len(log)
+
+
+def test_filters_by_connector(services: Services, ctx: Callable[[str], UserContext]) -> None:
+    admin = ctx("admin")
+    odoo = next(c for c in services.connectors.list(admin) if c.sync_type == "odoo")
+    services.previews.get_preview_snapshot(admin, None, "orders", connector=odoo.id)
+    at = open_page("activity", "viewer")
+    at.selectbox(key="act_connector").set_value(odoo.id).run()
+    assert not at.exception
+    log = at.dataframe[0].value
+    assert set(log["connector"]) == {"Demo Odoo"}
+    assert {"refresh", "connector_added"} <= set(log["action"])

@@ -77,3 +77,28 @@ def test_delete_asks_for_confirmation(
     assert not at.exception
     assert all(c.id != odoo.id for c in services.connectors.list(admin))
     assert "Demo Odoo was deleted" in texts(at)
+
+
+def test_make_default_and_delete_the_default(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    demo = next(c for c in services.connectors.list(admin) if c.sync_type == "woocommerce")
+    added = services.connectors.add(
+        admin, "woocommerce", "Acme live shop", "https://shop.example.com", {}
+    )
+    at = open_page("connectors", "admin")
+    assert "⭐ Default for WooCommerce" in texts(at)
+    assert not any(b.key == f"default_{demo.id}" for b in at.button)
+    at.button(key=f"default_{added.id}").click().run()
+    assert not at.exception
+    assert "Acme live shop is now the default WooCommerce connector" in texts(at)
+    defaults = {c.name for c in services.connectors.list(admin) if c.is_default}
+    assert defaults == {"Acme live shop", "Demo Odoo"}
+    assert any(b.key == f"default_{demo.id}" for b in at.button)
+
+    at.button(key=f"delete_{added.id}").click().run()
+    at.button(key=f"confirm_delete_{added.id}").click().run()
+    assert not at.exception
+    defaults = {c.name for c in services.connectors.list(admin) if c.is_default}
+    assert defaults == {"Demo WooCommerce store", "Demo Odoo"}  # the next one of its source

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +12,9 @@ import pytest
 from core.bootstrap import Services
 from core.db.models import PreviewLock
 from core.db.tenancy import tenant_session
+from core.sandbox import SandboxServer
 from core.services.actors import UserContext
+from core.services.demo import WOO_CREDENTIALS
 from tests.ui.appkit import open_page, texts
 from ui.preview import csv_export
 
@@ -57,11 +59,15 @@ def test_a_refresh_that_finds_an_abandoned_one_says_so(
     """A refresh whose process died left its lease behind: once it has run out, the next
     refresh takes over, and says so on screen and in the activity log."""
     editor = ctx("editor")
+    shown = next(
+        c for c in services.connectors.list(editor) if c.sync_type == "woocommerce" and c.is_default
+    )
     started = datetime(2026, 5, 1, 9, 58, 7, tzinfo=UTC)
     with tenant_session(services.sessions, editor.org_id) as s:
         s.add(
             PreviewLock(
                 org_id=editor.org_id,
+                connector_id=shown.id,
                 sync_type="woocommerce",
                 entity_type="customers",
                 holder="a-process-that-died",
@@ -99,13 +105,15 @@ def test_a_rate_limited_refresh_says_when_to_retry(
 def test_another_entity_is_computed_with_its_own_counts(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
+    odoo = next(c for c in services.connectors.list(ctx("admin")) if c.sync_type == "odoo")
     at = open_page("preview", "viewer")
-    at.selectbox(key="preview_source").set_value("odoo")
+    at.selectbox(key="preview_connector").set_value(odoo.id)
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
     snap = services.previews.latest(ctx("viewer"), "odoo", "products")
     assert snap is not None
     assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
+    assert "Demo Odoo · Products" in texts(at)
 
 
 def test_tabs_page_search_and_show_the_field_diff(
@@ -199,3 +207,56 @@ def test_tables_show_empty_fields_as_empty_cells(
     row = shown[shown["external_id"] == empty[0]].iloc[0]
     assert row["address_2"] == ""
     assert not shown.isna().any().any()
+
+
+LIVE = "Acme live shop"
+
+
+@pytest.fixture
+def live_store(services: Services, ctx: Callable[[str], UserContext]) -> Iterator[int]:
+    """A second WooCommerce store of the organization, added after the demo's; its id."""
+    with SandboxServer(size=120, seed=11) as store:
+        added = services.connectors.add(
+            ctx("admin"), "woocommerce", LIVE, store.url, WOO_CREDENTIALS
+        )
+        yield added.id
+
+
+def test_the_picked_connector_is_shown_and_remembered_for_the_user(
+    services: Services, ctx: Callable[[str], UserContext], live_store: int
+) -> None:
+    editor = ctx("editor")
+    at = open_page("preview", "editor")
+    picker = at.selectbox(key="preview_connector")
+    assert picker.options == [
+        "🛒 WooCommerce — Demo WooCommerce store",
+        f"🛒 WooCommerce — {LIVE}",
+        "🏭 Odoo — Demo Odoo",
+    ]
+    assert picker.value != live_store  # the first source's default connector
+    assert "Demo WooCommerce store · Customers" in texts(at)
+
+    picker.set_value(live_store).run()
+    assert not at.exception
+    live = services.previews.latest(editor, None, "customers", connector=live_store)
+    demo = services.previews.latest(editor, "woocommerce", "customers")
+    assert live is not None and demo is not None and live.counts != demo.counts
+    assert _counts(at) == {k: f"{v:,}" for k, v in live.counts.items()}
+    assert f"{LIVE} · Customers" in texts(at)
+    assert services.preferences.connector(editor) == live_store
+
+    # signed in again (a new session, as in another browser): the same store
+    again = open_page("preview", "editor")
+    assert again.selectbox(key="preview_connector").value == live_store
+    assert _counts(again) == {k: f"{v:,}" for k, v in live.counts.items()}
+    again.button(key="refresh").click().run()
+    assert not again.exception
+    refreshed = services.previews.latest(editor, None, "customers", connector=live_store)
+    assert refreshed is not None and refreshed.snapshot_id != live.snapshot_id
+    after = services.previews.latest(editor, "woocommerce", "customers")
+    assert after is not None and after.snapshot_id == demo.snapshot_id  # the other store's
+
+    # another user keeps their own choice
+    viewer = open_page("preview", "viewer")
+    assert viewer.selectbox(key="preview_connector").value != live_store
+    assert _counts(viewer) == {k: f"{v:,}" for k, v in demo.counts.items()}

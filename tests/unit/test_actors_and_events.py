@@ -97,48 +97,61 @@ def _row(event: events.ActivityEvent) -> dict[str, object]:
 
 def test_events_fill_the_log_as_the_old_action_strings_did() -> None:
     counts = {"new": 1, "updated": 2, "deleted": 0, "unchanged": 3}
-    assert _row(events.PreviewViewed("odoo", "orders", counts)) == {
+    assert _row(events.PreviewViewed(4, "Main Odoo", "odoo", "orders", counts)) == {
         "action": "view",
         "status": "ok",
         "cache_hit": True,
+        "connector_id": 4,
         "sync_type": "odoo",
         "entity_type": "orders",
         "counts": counts,
         "duration_ms": 0,
-        "details": None,
+        "details": {"connector": "Main Odoo"},
     }
-    assert _row(events.PreviewRefreshed("odoo", "orders", counts, 120, 2))["details"] == {
-        "duplicates_collapsed": 2
-    }
-    failed = events.RefreshFailed("odoo", "orders", 90, "Odoo did not answer.", "ExternalTimeout")
+    refreshed = events.PreviewRefreshed(4, "Main Odoo", "odoo", "orders", counts, 120, 2)
+    assert _row(refreshed)["details"] == {"connector": "Main Odoo", "duplicates_collapsed": 2}
+    failed = events.RefreshFailed(
+        4, "Main Odoo", "odoo", "orders", 90, "Odoo did not answer.", "ExternalTimeout"
+    )
     assert _row(failed) == {
         "action": "refresh",
         "status": "failed",
         "cache_hit": False,
+        "connector_id": 4,
         "sync_type": "odoo",
         "entity_type": "orders",
         "duration_ms": 90,
         "error": "Odoo did not answer.",
-        "details": {"error_type": "ExternalTimeout"},
+        "details": {"connector": "Main Odoo", "error_type": "ExternalTimeout"},
     }
-    bug = events.RefreshFailed("odoo", "orders", 9, "…", "InternalError", "3f2a9c0d41b7")
-    assert bug.details() == {"error_type": "InternalError", "reference": "3f2a9c0d41b7"}
-    assert events.SelectiveSyncSaved("odoo", "orders", True, False, True).details() == {
+    bug = events.RefreshFailed(4, "M", "odoo", "orders", 9, "…", "InternalError", "3f2a9c0d41b7")
+    assert bug.details() == {
+        "connector": "M",
+        "error_type": "InternalError",
+        "reference": "3f2a9c0d41b7",
+    }
+    saved = events.SelectiveSyncSaved(4, "Main Odoo", "odoo", "orders", True, False, True)
+    assert saved.column("connector_id") == 4
+    assert saved.details() == {
+        "connector": "Main Odoo",
         "includeNew": True,
         "includeUpdated": False,
         "includeDeleted": True,
     }
     assert _row(events.PreviewsExpired("odoo", None, 2))["details"] == {"snapshots": 2}
+    expired = events.PreviewsExpired("odoo", None, 2, connector_id=4, connector="Main Odoo")
+    assert _row(expired)["connector_id"] == 4
+    assert expired.details() == {"snapshots": 2, "connector": "Main Odoo"}
     assert _row(events.SignInFailed("Wrong password."))["status"] == "failed"
     assert _row(events.SignedOut())["action"] == "logout"
     assert events.DemoLoaded({"woocommerce": 10, "odoo": 5}).details() == {
         "woocommerce": 10,
         "odoo": 5,
     }
-    tested = events.ConnectorTested("odoo", "Main", "Odoo refused the password.")
+    tested = events.ConnectorTested(4, "Main", "odoo", "Odoo refused the password.")
     assert (tested.status, tested.details()) == ("failed", {"connector": "Main"})
-    assert events.ConnectorTested("odoo", "Main").status == "ok"
-    assert events.ConnectorUpdated("odoo", "Main", ["password"]).details() == {
+    assert events.ConnectorTested(4, "Main", "odoo").status == "ok"
+    assert events.ConnectorUpdated(4, "Main", "odoo", ["password"]).details() == {
         "connector": "Main",
         "credentials_changed": ["password"],
     }
@@ -157,6 +170,7 @@ def test_the_activity_screen_offers_every_action_once() -> None:
         "connector_added",
         "connector_updated",
         "connector_deleted",
+        "connector_default",
         "connector_tested",
         "user_added",
         "password_reset",

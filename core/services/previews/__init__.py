@@ -1,4 +1,8 @@
-"""Previews: what a sync of one source and entity would change, served from a cache.
+"""Previews: what a sync from one connector of one entity would change, served from a cache.
+
+A preview belongs to a connector (an organization may have two stores of one source). Every
+method takes the connector as ``connector`` (an id, or a name); without it, the default
+connector of ``sync_type`` (``core.services.connectors.find_connector``).
 
 ``DeltaDetectionService`` is the public face (its method names are a contract). Its parts:
 
@@ -19,8 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.clock import utcnow
 from core.db.vault import Vault
 from core.services.actors import EXPIRE_PREVIEWS, REFRESH_PREVIEWS, VIEW, Actor, authorize
-from core.services.checks import check_entity_type, check_sync_type, check_types
-from core.services.connectors import ConnectorFactory
+from core.services.checks import check_entity_type, check_named, check_sync_type
+from core.services.connectors import (
+    ConnectorChoice,
+    ConnectorFactory,
+    ConnectorIdentity,
+    find_connector,
+)
 from core.services.heartbeat import Heartbeat
 from core.services.previews.lease import Abandoned, PreviewLease
 from core.services.previews.pipeline import (
@@ -75,6 +84,7 @@ class DeltaDetectionService:
         clock: Clock | None = None,
     ) -> None:
         self.clock: Clock = clock or utcnow
+        self.sessions = sessions
         self.limiter = limiter
         self.snapshots = SnapshotStore(sessions, self.clock, timedelta(seconds=ttl_seconds))
         # short, and kept alive by a heartbeat while the refresh runs (core.services.heartbeat)
@@ -95,52 +105,102 @@ class DeltaDetectionService:
     def get_preview_snapshot(
         self,
         actor: Actor,
-        sync_type: str,
+        sync_type: str | None,
         entity_type: str,
         force_refresh: bool = False,
         *,
+        connector: ConnectorChoice = None,
         progress: ProgressFn | None = None,
     ) -> PreviewSnapshot:
-        """The preview, from cache while valid; computed when missing, expired or forced."""
-        check_types(sync_type, entity_type)
+        """The preview of ``connector`` (an id or a name; the default connector of
+        ``sync_type`` when None), from cache while valid; computed when missing, expired or
+        forced."""
+        check_named(sync_type, entity_type)
         authorize(actor, REFRESH_PREVIEWS if force_refresh else VIEW)
-        key = PreviewKey(actor.org_id, sync_type, entity_type)
+        key = self._key(actor, sync_type, entity_type, connector)
         if not force_refresh:
             cached = self.snapshots.fresh(actor, key)
             if cached is not None:
                 return cached
         return self._refresh(actor, key, progress or _ignore)
 
-    def detect_customer_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+    def detect_customer_delta(
+        self, actor: Actor, sync_type: str | None, *, connector: ConnectorChoice = None
+    ) -> PreviewSnapshot:
         """A fresh customers preview."""
-        return self.get_preview_snapshot(actor, sync_type, "customers", force_refresh=True)
+        return self.get_preview_snapshot(
+            actor, sync_type, "customers", force_refresh=True, connector=connector
+        )
 
-    def detect_product_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+    def detect_product_delta(
+        self, actor: Actor, sync_type: str | None, *, connector: ConnectorChoice = None
+    ) -> PreviewSnapshot:
         """A fresh products preview."""
-        return self.get_preview_snapshot(actor, sync_type, "products", force_refresh=True)
+        return self.get_preview_snapshot(
+            actor, sync_type, "products", force_refresh=True, connector=connector
+        )
 
-    def detect_order_delta(self, actor: Actor, sync_type: str) -> PreviewSnapshot:
+    def detect_order_delta(
+        self, actor: Actor, sync_type: str | None, *, connector: ConnectorChoice = None
+    ) -> PreviewSnapshot:
         """A fresh orders preview."""
-        return self.get_preview_snapshot(actor, sync_type, "orders", force_refresh=True)
+        return self.get_preview_snapshot(
+            actor, sync_type, "orders", force_refresh=True, connector=connector
+        )
 
     def invalidate_preview_cache(
-        self, actor: Actor, sync_type: str | None = None, entity_type: str | None = None
+        self,
+        actor: Actor,
+        sync_type: str | None = None,
+        entity_type: str | None = None,
+        *,
+        connector: ConnectorChoice = None,
     ) -> int:
-        """Expire cached previews of one entity, one source or the whole org; returns how many."""
+        """Expire cached previews of one connector or one source (one entity of it, or all),
+        or of the whole organization; returns how many."""
         if sync_type is not None:
             check_sync_type(sync_type)
         if entity_type is not None:
             check_entity_type(entity_type)
         authorize(actor, EXPIRE_PREVIEWS)
-        return self.snapshots.expire(actor, sync_type, entity_type)
+        chosen: ConnectorIdentity | None = None
+        if connector is not None:
+            chosen = find_connector(self.sessions, actor.org_id, connector, sync_type)
+        return self.snapshots.expire(actor, sync_type, entity_type, chosen)
 
     # --- reading without computing ----------------------------------------------------------
 
-    def latest(self, actor: Actor, sync_type: str, entity_type: str) -> PreviewSnapshot | None:
+    def latest(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> PreviewSnapshot | None:
         """The newest good snapshot even if expired, without computing or logging anything."""
-        check_types(sync_type, entity_type)
+        check_named(sync_type, entity_type)
         authorize(actor, VIEW)
-        return self.snapshots.latest(PreviewKey(actor.org_id, sync_type, entity_type))
+        return self.snapshots.latest(self._key(actor, sync_type, entity_type, connector))
+
+    def preview_key(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice = None,
+    ) -> PreviewKey:
+        """Which preview the actor names: ``connector``'s (the default connector of
+        ``sync_type`` when None) of ``entity_type`` (for work that runs a refresh later)."""
+        check_named(sync_type, entity_type)
+        authorize(actor, VIEW)
+        return self._key(actor, sync_type, entity_type, connector)
+
+    def _key(
+        self, actor: Actor, sync_type: str | None, entity_type: str, connector: ConnectorChoice
+    ) -> PreviewKey:
+        chosen = find_connector(self.sessions, actor.org_id, connector, sync_type)
+        return PreviewKey(actor.org_id, chosen.id, chosen.sync_type, entity_type)
 
     def page_records(
         self,

@@ -42,16 +42,24 @@ class PreviewLease:
         try:
             with tenant_session(self.sessions, key.org_id) as s:
                 return LeaseRows(s).acquire(
-                    key.sync_type, key.entity_type, holder, self.clock(), self.ttl, started_by=by
+                    key.connector_id,
+                    key.sync_type,
+                    key.entity_type,
+                    holder,
+                    self.clock(),
+                    self.ttl,
+                    started_by=by,
                 )
-        except IntegrityError:  # the row's only reference is its organization
-            raise NotFoundError(f"There is no organization '{key.org_id}'.") from None
+        except IntegrityError:  # the row's only references: its organization and connector
+            raise NotFoundError(
+                "The connector of this preview no longer exists (it was deleted)."
+            ) from None
 
     def renew(self, key: PreviewKey, holder: str) -> bool:
         """Extend ``holder``'s lease by ``ttl`` from now; False when it is no longer theirs."""
         with tenant_session(self.sessions, key.org_id) as s:
             return LeaseRows(s).renew(
-                key.sync_type, key.entity_type, holder, self.clock(), self.ttl
+                key.connector_id, key.entity_type, holder, self.clock(), self.ttl
             )
 
     def release(self, key: PreviewKey, holder: str) -> None:
@@ -59,7 +67,7 @@ class PreviewLease:
         does not answer, the lease is left to run out by itself."""
         try:
             with tenant_session(self.sessions, key.org_id) as s:
-                LeaseRows(s).release(key.sync_type, key.entity_type, holder)
+                LeaseRows(s).release(key.connector_id, key.entity_type, holder)
         except StoreError as err:
             if not err.transient:
                 raise
@@ -75,7 +83,7 @@ class PreviewLease:
     def is_held(self, key: PreviewKey) -> bool:
         """True while someone holds an unexpired lease of this preview."""
         with tenant_session(self.sessions, key.org_id) as s:
-            return LeaseRows(s).is_held(key.sync_type, key.entity_type, self.clock())
+            return LeaseRows(s).is_held(key.connector_id, key.entity_type, self.clock())
 
     @contextmanager
     def kept(self, key: PreviewKey, holder: str) -> Iterator[Heartbeat]:

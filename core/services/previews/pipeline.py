@@ -33,7 +33,13 @@ from core.delta import (
     canonical_frame,
     iter_canonical_frames,
 )
-from core.errors import BadResponse, InternalError, InvalidRequest, SyncPreviewError
+from core.errors import (
+    BadResponse,
+    InternalError,
+    InvalidRequest,
+    NotFoundError,
+    SyncPreviewError,
+)
 from core.services.actors import Actor
 from core.services.connectors import ConnectorFactory
 from core.services.previews.snapshots import PreviewKey, PreviewSnapshot, SnapshotStore
@@ -111,12 +117,15 @@ class RefreshPipeline:
             snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0))
         except RecordError as err:  # a record the engine cannot read: the source's or ours
             failure = (InvalidRequest if err.local else BadResponse)(str(err))
+        except NotFoundError:  # the connector was deleted meanwhile: nothing to store it with
+            raise
         except SyncPreviewError as err:
             failure = err
         except Exception:  # a bug or an unexpected library error: keep the good data
             reference = uuid.uuid4().hex[:12]
             log.exception(
-                "preview refresh failed unexpectedly (%s/%s, org %s), reference %s",
+                "preview refresh failed unexpectedly (connector %s, %s/%s, org %s), reference %s",
+                key.connector_id,
                 key.sync_type,
                 key.entity_type,
                 key.org_id,
@@ -138,7 +147,7 @@ class RefreshPipeline:
     ) -> DeltaResult:
         """Fetch the external pages and diff them against the local records as they come."""
         with tenant_session(self.sessions, key.org_id) as s:
-            config = ConnectorStore(s, self.vault).first_of_type(key.sync_type)
+            config = ConnectorStore(s, self.vault).secret_config(key.connector_id)
         connector = self.build_connector(config, deadline)
         stream = DeltaStream(key.entity_type)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:

@@ -1,9 +1,10 @@
 """The snapshot store: stored previews as they are served (cache reads, paging), and storing
 what a refresh computed or why it failed, each with its activity event in one transaction.
 
-A *snapshot* is one stored preview of one (organization, source, entity): the counts, the
-changed records, when it was computed and until when it is served from the cache. A failed
-refresh is stored beside the last good snapshot and never replaces it. A failure that
+A *snapshot* is one stored preview of one connector's one entity: the counts, the changed
+records, when it was computed and until when it is served from the cache. A failed refresh is
+stored beside the last good snapshot and never replaces it. Each connector has its own
+snapshots, so two stores of one source never share (or overwrite) a preview. A failure that
 cannot be stored because our database does not answer is kept in memory and stored with the
 next write of that organization's previews, once the database answers again.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.connector_store import ConnectorIdentity
 from core.db.leases import Abandoned
 from core.db.models import PreviewCache
 from core.db.previews import KINDS, SnapshotRows, StoredRecord
@@ -45,9 +47,11 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class PreviewKey:
-    """Which preview: one organization's one entity of one source."""
+    """Which preview: one entity of one connector of one organization (``sync_type`` is the
+    connector's source)."""
 
     org_id: int
+    connector_id: int
     sync_type: str
     entity_type: str
 
@@ -58,6 +62,8 @@ class PreviewSnapshot:
 
     snapshot_id: int
     org_id: int
+    connector_id: int
+    connector_name: str
     sync_type: str
     entity_type: str
     counts: dict[str, int]
@@ -153,6 +159,8 @@ def _served(
     return PreviewSnapshot(
         snapshot_id=snap.id,
         org_id=snap.org_id,
+        connector_id=snap.connector_id,
+        connector_name=snap.connector.name,
         sync_type=snap.sync_type,
         entity_type=snap.entity_type,
         counts=_counts(snap),
@@ -171,7 +179,8 @@ def _served(
 def _write_failure(s: Session, failure: _Failure) -> None:
     """The failed row beside the good snapshots, and its activity event."""
     key = failure.key
-    SnapshotRows(s).add_failed(
+    failed = SnapshotRows(s).add_failed(
+        connector_id=key.connector_id,
         sync_type=key.sync_type,
         entity_type=key.entity_type,
         at=failure.at,
@@ -181,12 +190,14 @@ def _write_failure(s: Session, failure: _Failure) -> None:
         created_by=failure.by,
     )
     event = RefreshFailed(
-        key.sync_type,
-        key.entity_type,
-        failure.duration_ms,
-        failure.message,
-        failure.error_type,
-        failure.reference,
+        connector_id=key.connector_id,
+        connector=failed.connector.name,
+        sync_type=key.sync_type,
+        entity_type=key.entity_type,
+        duration_ms=failure.duration_ms,
+        error=failure.message,
+        error_type=failure.error_type,
+        reference=failure.reference,
     )
     record(s, event, by=failure.by, at=failure.at)
 
@@ -247,14 +258,20 @@ class SnapshotStore:
         """The cached preview while it is valid (logged as a view), else None."""
         with self._writing(key.org_id) as s:
             rows = SnapshotRows(s)
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             if not ready or ready[0].hash_version != HASH_VERSION:
                 return None
             assert ready[0].expires_at is not None
             if ready[0].expires_at <= self.clock():
                 return None
             snap = _read(rows, ready, cache_hit=True)
-            event = PreviewViewed(key.sync_type, key.entity_type, snap.counts)
+            event = PreviewViewed(
+                connector_id=key.connector_id,
+                connector=snap.connector_name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                counts=snap.counts,
+            )
             record(s, event, by=actor.log_name)
             return snap
 
@@ -262,7 +279,7 @@ class SnapshotStore:
         """The newest good snapshot even if expired, without computing or logging anything."""
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             return _read(rows, ready, cache_hit=True) if ready else None
 
     def outcome_since(self, key: PreviewKey, since: datetime) -> PreviewSnapshot | None:
@@ -271,10 +288,10 @@ class SnapshotStore:
         when there is no good snapshot at all."""
         with tenant_session(self.sessions, key.org_id) as s:
             rows = SnapshotRows(s)
-            last = rows.latest(key.sync_type, key.entity_type, status=None)
+            last = rows.latest(key.connector_id, key.entity_type, status=None)
             if last is None or last.computed_at < since:
                 return None
-            ready = rows.newest_ready(key.sync_type, key.entity_type)
+            ready = rows.newest_ready(key.connector_id, key.entity_type)
             if not ready:
                 raise SyncPreviewError(last.error or "The refresh failed.")
             return _read(rows, ready, cache_hit=True)
@@ -311,8 +328,9 @@ class SnapshotStore:
 
         with self._writing(key.org_id) as s:
             rows = SnapshotRows(s)
-            before = rows.newest_ready(key.sync_type, key.entity_type, n=1)
+            before = rows.newest_ready(key.connector_id, key.entity_type, n=1)
             snap = rows.add_ready(
+                connector_id=key.connector_id,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
                 counts=result.counts,
@@ -324,16 +342,19 @@ class SnapshotStore:
                 created_by=actor.log_name,
                 records=keeping_first_pages(stored_records(result)),
             )
+            served = _served([snap, *before], first, cache_hit=False)
             event = PreviewRefreshed(
-                key.sync_type,
-                key.entity_type,
-                result.counts,
-                duration_ms,
-                result.duplicates_collapsed,
+                connector_id=key.connector_id,
+                connector=served.connector_name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                counts=result.counts,
+                duration_ms=duration_ms,
+                duplicates_collapsed=result.duplicates_collapsed,
             )
             record(s, event, by=actor.log_name, at=now)
-            rows.prune(key.sync_type, key.entity_type)
-            return _served([snap, *before], first, cache_hit=False)
+            rows.prune(key.connector_id, key.entity_type)
+            return served
 
     def store_failed(
         self, actor: Actor, key: PreviewKey, err: SyncPreviewError, duration_ms: int
@@ -355,7 +376,7 @@ class SnapshotStore:
             with self._writing(key.org_id) as s:
                 _write_failure(s, failure)
                 rows = SnapshotRows(s)
-                ready = rows.newest_ready(key.sync_type, key.entity_type)
+                ready = rows.newest_ready(key.connector_id, key.entity_type)
                 good = _read(rows, ready, cache_hit=True) if ready else None
         except StoreError as store_err:
             if not store_err.transient:
@@ -363,11 +384,12 @@ class SnapshotStore:
             with self._pending_lock:
                 self._pending.append(failure)
             log.warning(
-                "refresh of %s/%s (org %s) failed (%s) while our database did not answer; "
-                "the failure is stored once it answers again",
+                "refresh of %s/%s (org %s, connector %s) failed (%s) while our database did not "
+                "answer; the failure is stored once it answers again",
                 key.sync_type,
                 key.entity_type,
                 key.org_id,
+                key.connector_id,
                 failure.error_type,
             )
             raise err from None
@@ -381,7 +403,8 @@ class SnapshotStore:
         message = abandoned_message(abandoned)
         now = self.clock()
         with self._writing(key.org_id) as s:
-            SnapshotRows(s).add_failed(
+            failed = SnapshotRows(s).add_failed(
+                connector_id=key.connector_id,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
                 at=now,
@@ -391,15 +414,35 @@ class SnapshotStore:
                 created_by=abandoned.started_by,
             )
             event = RefreshAbandoned(
-                key.sync_type, key.entity_type, message, abandoned.started_at.isoformat()
+                connector_id=key.connector_id,
+                connector=failed.connector.name,
+                sync_type=key.sync_type,
+                entity_type=key.entity_type,
+                error=message,
+                started_at=abandoned.started_at.isoformat(),
             )
             record(s, event, by=abandoned.started_by, at=now)
         return message
 
-    def expire(self, actor: Actor, sync_type: str | None, entity_type: str | None) -> int:
-        """Expire the actor's organization's cached previews of one entity, one source or
-        all; returns how many."""
+    def expire(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str | None,
+        connector: ConnectorIdentity | None = None,
+    ) -> int:
+        """Expire the actor's organization's cached previews of one connector or source,
+        one entity, or all; returns how many."""
         with self._writing(actor.org_id) as s:
-            n = SnapshotRows(s).invalidate(self.clock(), sync_type, entity_type)
-            record(s, PreviewsExpired(sync_type, entity_type, n), by=actor.log_name)
+            n = SnapshotRows(s).invalidate(
+                self.clock(), sync_type, entity_type, connector.id if connector else None
+            )
+            event = PreviewsExpired(
+                sync_type,
+                entity_type,
+                n,
+                connector_id=connector.id if connector else None,
+                connector=connector.name if connector else None,
+            )
+            record(s, event, by=actor.log_name)
         return n

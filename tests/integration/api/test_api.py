@@ -162,7 +162,15 @@ def test_a_preview_is_the_envelope_and_then_served_from_the_cache(api: Api, org_
     assert set(body["meta"]) == {"timestamp", "requestId", "processingTime"}
     assert first.headers["X-Request-Id"] == body["meta"]["requestId"]
     data = body["data"]
-    assert set(data) == {"syncType", "entityType", "delta", "computedAt", "expiresAt", "cacheHit"}
+    assert set(data) == {
+        "syncType",
+        "entityType",
+        "connector",
+        "delta",
+        "computedAt",
+        "expiresAt",
+        "cacheHit",
+    }
     assert (data["syncType"], data["entityType"]) == ("woocommerce", "customers")
     assert set(data["delta"]) == {"new", "updated", "deleted"}
     assert all(data["delta"][k]["count"] > 0 for k in ("new", "updated", "deleted"))

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 
 from core.db.accounts import OrganizationRepo, UserLookup, UserRepo, check_password
 from core.db.audit import ActivityFilter, ActivityStore
+from core.db.connector_store import ConnectorStore
 from core.db.leases import LeaseRows
 from core.db.local_records import LocalRecords
 from core.db.previews import SnapshotRows, StoredRecord
 from core.db.selective import SelectiveStore
 from core.db.tenancy import system_session, tenant_session
+from core.db.vault import Vault
 from core.errors import InvalidRequest, NotFoundError
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -22,6 +25,22 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def org_id(session_factory) -> int:
     with system_session(session_factory) as s:
         return OrganizationRepo(s).create("Acme", "acme").id
+
+
+@pytest.fixture
+def connectors(session_factory, org_id) -> dict[str, int]:
+    """Two WooCommerce connectors and an Odoo one: their ids by name."""
+    vault = Vault(Fernet.generate_key().decode())
+    with tenant_session(session_factory, org_id) as s:
+        store = ConnectorStore(s, vault)
+        return {
+            name: store.add(source, name, "http://127.0.0.1:9", {}).id
+            for source, name in (
+                ("woocommerce", "shop"),
+                ("woocommerce", "outlet"),
+                ("odoo", "erp"),
+            )
+        }
 
 
 def test_upsert_then_load_frame_round_trips_values(session_factory, org_id):
@@ -134,9 +153,10 @@ def _records(n: int) -> list[StoredRecord]:
     return out
 
 
-def test_snapshot_pages_and_search(session_factory, org_id):
+def test_snapshot_pages_and_search(session_factory, org_id, connectors):
     with tenant_session(session_factory, org_id) as s:
         snap = SnapshotRows(s).add_ready(
+            connector_id=connectors["shop"],
             sync_type="woocommerce",
             entity_type="customers",
             counts={"new": 120, "updated": 1, "deleted": 0, "unchanged": 5},
@@ -162,19 +182,25 @@ def test_snapshot_pages_and_search(session_factory, org_id):
         hits, total = store.page(snap_id, "updated", search="alice")
         assert total == 1 and hits[0].changes[0]["field"] == "email"
         assert store.page(snap_id, "new", search="50%")[1] == 0  # wildcards are literal
-        assert store.latest("woocommerce", "customers").id == snap_id
-        assert store.latest("odoo", "customers") is None
+        assert store.latest(connectors["shop"], "customers").id == snap_id
+        assert store.latest(connectors["outlet"], "customers") is None  # the other store's
+        assert store.latest(connectors["erp"], "customers") is None
 
 
-def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_factory, org_id):
+def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(
+    session_factory, org_id, connectors
+):
+    shop, outlet, erp = connectors["shop"], connectors["outlet"], connectors["erp"]
     with tenant_session(session_factory, org_id) as s:
         store = SnapshotRows(s)
-        for sync, ent in (
-            ("woocommerce", "customers"),
-            ("woocommerce", "orders"),
-            ("odoo", "customers"),
+        for connector_id, sync, ent in (
+            (shop, "woocommerce", "customers"),
+            (shop, "woocommerce", "orders"),
+            (outlet, "woocommerce", "orders"),
+            (erp, "odoo", "customers"),
         ):
             store.add_ready(
+                connector_id=connector_id,
                 sync_type=sync,
                 entity_type=ent,
                 counts={},
@@ -187,6 +213,7 @@ def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_f
                 records=[],
             )
         store.add_failed(
+            connector_id=shop,
             sync_type="woocommerce",
             entity_type="customers",
             at=NOW,
@@ -197,19 +224,25 @@ def test_failure_keeps_the_good_snapshot_and_invalidation_is_selective(session_f
         )
     with tenant_session(session_factory, org_id) as s:
         store = SnapshotRows(s)
-        assert store.latest("woocommerce", "customers").status == "ready"
-        assert store.latest("woocommerce", "customers", status=None).status == "failed"
+        assert store.latest(shop, "customers").status == "ready"
+        assert store.latest(shop, "customers", status=None).status == "failed"
+        assert store.failed_after(store.latest(shop, "customers")) is not None
+        assert store.failed_after(store.latest(outlet, "orders")) is None  # not the other's
         assert store.invalidate(NOW, sync_type="woocommerce", entity_type="customers") == 1
+        assert store.invalidate(NOW, connector_id=outlet) == 1
+        assert store.latest(shop, "orders").expires_at > NOW
         assert store.invalidate(NOW, sync_type="woocommerce") == 1
-        assert store.latest("odoo", "customers").expires_at > NOW
+        assert store.latest(erp, "customers").expires_at > NOW
         assert store.invalidate(NOW) == 1
 
 
-def test_prune_keeps_the_newest_snapshots(session_factory, org_id):
+def test_prune_keeps_the_newest_snapshots(session_factory, org_id, connectors):
+    erp = connectors["erp"]
     with tenant_session(session_factory, org_id) as s:
         store = SnapshotRows(s)
         ids = [
             store.add_ready(
+                connector_id=erp,
                 sync_type="odoo",
                 entity_type="products",
                 counts={},
@@ -223,33 +256,38 @@ def test_prune_keeps_the_newest_snapshots(session_factory, org_id):
             ).id
             for _ in range(4)
         ]
-        store.prune("odoo", "products", keep_ready=2)
+        store.prune(erp, "products", keep_ready=2)
         assert store.page(ids[0], "new")[0] == []
         assert len(store.page(ids[3], "new")[0]) == 3
-        assert [s.id for s in store.newest_ready("odoo", "products")] == [ids[3], ids[2]]
+        assert [s.id for s in store.newest_ready(erp, "products")] == [ids[3], ids[2]]
 
 
-def test_lease_is_exclusive_until_released_or_expired(session_factory, org_id):
+def test_lease_is_exclusive_until_released_or_expired(session_factory, org_id, connectors):
+    shop, outlet = connectors["shop"], connectors["outlet"]
     ttl = timedelta(minutes=5)
     with tenant_session(session_factory, org_id) as s:
-        assert LeaseRows(s).acquire("woocommerce", "customers", "p1", NOW, ttl)
+        assert LeaseRows(s).acquire(shop, "woocommerce", "customers", "p1", NOW, ttl)
     with tenant_session(session_factory, org_id) as s:
-        assert not LeaseRows(s).acquire("woocommerce", "customers", "p2", NOW, ttl)
-        assert LeaseRows(s).acquire("woocommerce", "orders", "p2", NOW, ttl)
-        assert LeaseRows(s).is_held("woocommerce", "customers", NOW)
+        assert not LeaseRows(s).acquire(shop, "woocommerce", "customers", "p2", NOW, ttl)
+        assert LeaseRows(s).acquire(shop, "woocommerce", "orders", "p2", NOW, ttl)
+        assert LeaseRows(s).is_held(shop, "customers", NOW)
+        # another store of the same source has its own lease
+        assert LeaseRows(s).acquire(outlet, "woocommerce", "customers", "p2", NOW, ttl)
     with tenant_session(session_factory, org_id) as s:  # an expired lease is taken over
-        assert not LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 2)
-        assert LeaseRows(s).acquire("woocommerce", "customers", "p3", NOW + ttl * 2, ttl)
-        assert not LeaseRows(s).renew("woocommerce", "customers", "p1", NOW + ttl * 2, ttl)
-        LeaseRows(s).release("woocommerce", "customers", "p1")  # not theirs: nothing happens
-        assert LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 2)
-        LeaseRows(s).release("woocommerce", "customers", "p3")
+        assert not LeaseRows(s).is_held(shop, "customers", NOW + ttl * 2)
+        assert LeaseRows(s).acquire(shop, "woocommerce", "customers", "p3", NOW + ttl * 2, ttl)
+        assert not LeaseRows(s).renew(shop, "customers", "p1", NOW + ttl * 2, ttl)
+        LeaseRows(s).release(shop, "customers", "p1")  # not theirs: nothing happens
+        assert LeaseRows(s).is_held(shop, "customers", NOW + ttl * 2)
+        LeaseRows(s).release(shop, "customers", "p3")
     with tenant_session(session_factory, org_id) as s:
-        assert LeaseRows(s).acquire("woocommerce", "customers", "p4", NOW, ttl)
+        assert LeaseRows(s).acquire(shop, "woocommerce", "customers", "p4", NOW, ttl)
     with tenant_session(session_factory, org_id) as s:  # a renewed lease outlives the first term
-        assert LeaseRows(s).renew("woocommerce", "customers", "p4", NOW + ttl, ttl)
-        assert LeaseRows(s).is_held("woocommerce", "customers", NOW + ttl * 1.5)
-        assert not LeaseRows(s).acquire("woocommerce", "customers", "p5", NOW + ttl * 1.5, ttl)
+        assert LeaseRows(s).renew(shop, "customers", "p4", NOW + ttl, ttl)
+        assert LeaseRows(s).is_held(shop, "customers", NOW + ttl * 1.5)
+        assert not LeaseRows(s).acquire(
+            shop, "woocommerce", "customers", "p5", NOW + ttl * 1.5, ttl
+        )
 
 
 def test_activity_filters_and_paging(session_factory, org_id):
@@ -259,6 +297,7 @@ def test_activity_filters_and_paging(session_factory, org_id):
             log.add(
                 "refresh" if i % 3 else "view",
                 user="ann" if i % 2 else "bob",
+                connector_id=7 if i < 12 else 8,
                 sync_type="woocommerce",
                 entity_type="customers",
                 status="failed" if i == 7 else "ok",
@@ -269,16 +308,19 @@ def test_activity_filters_and_paging(session_factory, org_id):
         rows, total = log.list(limit=10)
         assert total == 30 and rows[0].created_at == NOW + timedelta(minutes=29)
         assert log.list(ActivityFilter(action="view"))[1] == 10
+        assert log.list(ActivityFilter(connector_id=7))[1] == 12
         assert log.list(ActivityFilter(user="ann", status="failed"))[1] == 1
         assert log.list(ActivityFilter(since=NOW + timedelta(minutes=25)))[1] == 5
         assert len(log.list(limit=10, offset=25)[0]) == 5
 
 
-def test_selective_config_is_one_row_per_source_and_entity(session_factory, org_id):
+def test_selective_config_is_one_row_per_connector_and_entity(session_factory, org_id, connectors):
+    erp, shop, outlet = connectors["erp"], connectors["shop"], connectors["outlet"]
     with tenant_session(session_factory, org_id) as s:
         store = SelectiveStore(s)
-        assert store.get("odoo", "orders") is None
+        assert store.get(erp, "orders") is None
         store.save(
+            erp,
             "odoo",
             "orders",
             include_new=True,
@@ -287,6 +329,7 @@ def test_selective_config_is_one_row_per_source_and_entity(session_factory, org_
             updated_by="ann",
         )
         row = store.save(
+            erp,
             "odoo",
             "orders",
             include_new=False,
@@ -295,6 +338,16 @@ def test_selective_config_is_one_row_per_source_and_entity(session_factory, org_
             updated_by="bob",
         )
         assert (row.include_new, row.updated_by) == (False, "bob")
+        store.save(
+            shop,
+            "woocommerce",
+            "orders",
+            include_new=False,
+            include_updated=True,
+            include_deleted=False,
+            updated_by="ann",
+        )
+        assert store.get(outlet, "orders") is None  # the other store's is its own
 
 
 def test_accounts(session_factory, org_id):

@@ -15,6 +15,16 @@ from core.errors import StoreError
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def _connector(org_id: int, n: int) -> m.IntegrationConnector:
+    return m.IntegrationConnector(
+        org_id=org_id,
+        sync_type="woocommerce",
+        name=f"c{n}",
+        base_url="http://x",
+        credentials_encrypted=b"x",
+    )
+
+
 def _row(model: type, org_id: int, n: int) -> Any:
     """A minimal valid row of ``model`` for ``org_id``."""
     common: dict[str, Any] = {"org_id": org_id}
@@ -28,18 +38,13 @@ def _row(model: type, org_id: int, n: int) -> Any:
             role="viewer",
         )
     if model is m.IntegrationConnector:
-        return m.IntegrationConnector(
-            **common,
-            sync_type="woocommerce",
-            name=f"c{n}",
-            base_url="http://x",
-            credentials_encrypted=b"x",
-        )
+        return _connector(org_id, n)
     if model in (m.Customer, m.Product, m.Order):
         return model(**common, source="woocommerce", external_id=str(n))
     if model is m.PreviewCache:
         return m.PreviewCache(
             **common,
+            connector=_connector(org_id, n),
             sync_type="woocommerce",
             entity_type="customers",
             status="ready",
@@ -49,6 +54,7 @@ def _row(model: type, org_id: int, n: int) -> Any:
     if model is m.PreviewRecord:
         snap = m.PreviewCache(
             **common,
+            connector=_connector(org_id, n),
             sync_type="odoo",
             entity_type="products",
             status="ready",
@@ -67,13 +73,16 @@ def _row(model: type, org_id: int, n: int) -> Any:
     if model is m.PreviewLock:
         return m.PreviewLock(
             **common,
+            connector=_connector(org_id, n),
             sync_type="woocommerce",
             entity_type=f"e{n}",
             holder="h",
             lease_until=NOW + timedelta(hours=1),
         )
     if model is m.SelectiveConfig:
-        return m.SelectiveConfig(**common, sync_type="woocommerce", entity_type=f"e{n}")
+        return m.SelectiveConfig(
+            **common, connector=_connector(org_id, n), sync_type="woocommerce", entity_type="e"
+        )
     if model is m.ActivityLog:
         return m.ActivityLog(**common, user="u", action="view")
     if model is m.ApiToken:
@@ -84,6 +93,9 @@ def _row(model: type, org_id: int, n: int) -> Any:
             kind="service",
             expires_at=NOW + timedelta(days=1),
         )
+    if model is m.UserPreference:
+        user = _row(m.User, org_id, n)
+        return m.UserPreference(**common, user=user, name="connector", value={"id": 1})
     raise AssertionError(f"add a row factory for {model.__name__}")
 
 

@@ -225,8 +225,13 @@ def test_other_organizations_see_nothing(services, demo_org):
         services.previews.page_records(other, snap.snapshot_id, "new")
     with pytest.raises(NotFoundError):  # no connector of their own
         services.previews.get_preview_snapshot(other, "woocommerce", "customers")
-    # a user of org B acts in org B: org A's previews, settings and log are not theirs
-    assert services.previews.latest(other, "woocommerce", "customers") is None
+    # a user of org B acts in org B: org A's previews, connectors, settings and log are not theirs
+    with pytest.raises(NotFoundError, match="No WooCommerce connector is set up"):
+        services.previews.latest(other, "woocommerce", "customers")
+    woo = next(c for c in services.connectors.list(demo_org) if c.sync_type == "woocommerce")
+    for named in (woo.id, woo.name):
+        with pytest.raises(NotFoundError, match="There is no connector"):
+            services.previews.latest(other, None, "customers", connector=named)
     assert services.activity.list_activity(other, ActivityFilter(action="view"))[1] == 0
     assert services.connectors.list(other) == []
     with pytest.raises(NotFoundError, match="There is no organization"):  # no such org at all
@@ -327,8 +332,9 @@ def test_a_refresh_reports_its_phases_in_order_and_the_ui_words_them(services, d
 
 
 def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
-    """The cached preview is read in three statements (and its view logged in a fourth); a
-    refresh writes its snapshot, log row and clean-up without reading it back."""
+    """The connector is found in one statement, its cached preview read in three (and the view
+    logged in a fifth); a refresh writes its snapshot, log row and clean-up without reading
+    it back."""
     from sqlalchemy import event
 
     statements = []
@@ -345,6 +351,7 @@ def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
         services.previews.get_preview_snapshot(demo_org, "odoo", "customers", force_refresh=True)
     finally:
         event.remove(services.engine, "before_cursor_execute", count)
-    assert hit == ["SELECT", "SELECT", "SELECT", "INSERT"]
+    assert hit == ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
     reads = statements.count("SELECT")
-    assert reads <= 5, statements  # config, local index and rows, the previous snapshot
+    # the connector, its config, local index and rows, the previous snapshot
+    assert reads <= 6, statements

@@ -1,7 +1,7 @@
 """hardening: usernames per organization, sign-in throttle, issued API tokens, abandoned leases
 
 Revision ID: hardening
-Revises: 0001
+Revises: connector_previews
 Create Date: 2026-12-04 10:00:00
 
 - users: a username is unique within its organization (was: across all); the failed-login
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "hardening"
-down_revision = "0001"
+down_revision = "connector_previews"
 branch_labels = None
 depends_on = None
 
