@@ -176,19 +176,26 @@ def _served(
     )
 
 
-def _write_failure(s: Session, failure: _Failure) -> None:
-    """The failed row beside the good snapshots, and its activity event."""
-    key = failure.key
-    failed = SnapshotRows(s).add_failed(
+def _failed_row(
+    s: Session, key: PreviewKey, at: datetime, duration_ms: int, error: str, by: str | None
+) -> PreviewCache:
+    """A failed refresh's row beside the good snapshots of its preview."""
+    return SnapshotRows(s).add_failed(
         connector_id=key.connector_id,
         sync_type=key.sync_type,
         entity_type=key.entity_type,
-        at=failure.at,
+        at=at,
         hash_version=HASH_VERSION,
-        duration_ms=failure.duration_ms,
-        error=failure.message,
-        created_by=failure.by,
+        duration_ms=duration_ms,
+        error=error,
+        created_by=by,
     )
+
+
+def _write_failure(s: Session, failure: _Failure) -> None:
+    """The failed row beside the good snapshots, and its activity event."""
+    key = failure.key
+    failed = _failed_row(s, key, failure.at, failure.duration_ms, failure.message, failure.by)
     event = RefreshFailed(
         connector_id=key.connector_id,
         connector=failed.connector.name,
@@ -403,16 +410,7 @@ class SnapshotStore:
         message = abandoned_message(abandoned)
         now = self.clock()
         with self._writing(key.org_id) as s:
-            failed = SnapshotRows(s).add_failed(
-                connector_id=key.connector_id,
-                sync_type=key.sync_type,
-                entity_type=key.entity_type,
-                at=now,
-                hash_version=HASH_VERSION,
-                duration_ms=0,
-                error=message,
-                created_by=abandoned.started_by,
-            )
+            failed = _failed_row(s, key, now, 0, message, abandoned.started_by)
             event = RefreshAbandoned(
                 connector_id=key.connector_id,
                 connector=failed.connector.name,
