@@ -13,14 +13,17 @@ from core.connectors import Connector, ConnectorConfig, build_connector
 from core.db.connector_store import ConnectorSecretConfig
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade_to_head
+from core.db.tenancy import store_errors
 from core.db.vault import Vault
 from core.services.accounts import AccountService
 from core.services.activity import ActivityService
+from core.services.api_tokens import ApiTokenService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
+from core.services.health import HealthService
 from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
-from core.services.ratelimit import RefreshLimiter
+from core.services.ratelimit import OrgRateLimiter, RefreshLimiter
 from core.services.selective import SelectiveSyncService
 
 
@@ -32,6 +35,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     accounts: AccountService
+    api_tokens: ApiTokenService
     connectors: ConnectorService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
@@ -39,6 +43,8 @@ class Services:
     preferences: PreferenceService
     demo: DemoService
     sandboxes: SandboxPool
+    api_limiter: OrgRateLimiter
+    health: HealthService
 
     def close(self) -> None:
         """Stop in-process sandboxes and release database connections."""
@@ -57,7 +63,8 @@ def build_services(
     settings = settings or load_settings()
     assert settings.secret_key is not None
     if migrate:
-        upgrade_to_head(settings.sqlalchemy_url)
+        with store_errors():  # a database that does not answer is a sentence, not a traceback
+            upgrade_to_head(settings.sqlalchemy_url)
     engine = make_engine(settings.sqlalchemy_url)
     sessions = make_session_factory(engine)
     vault = Vault(settings.secret_key)
@@ -72,28 +79,42 @@ def build_services(
         )
 
     limiter = RefreshLimiter(settings.rate_limit, settings.redis_url, rate_limit_namespace)
+    api_limiter = OrgRateLimiter(
+        settings.api_rate_limit,
+        settings.redis_url,
+        rate_limit_namespace,
+        kind="api",
+        setting="API_RATE_LIMIT",
+    )
+    previews = DeltaDetectionService(
+        sessions,
+        vault,
+        connect,
+        limiter,
+        ttl_seconds=settings.preview_ttl_seconds,
+        refresh_deadline_seconds=settings.refresh_deadline_seconds,
+        wait_seconds=settings.single_flight_wait_seconds,
+        lease_seconds=settings.refresh_lease_seconds,
+        change_guard_percent=settings.change_guard_percent,
+        clock=clock,
+    )
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        accounts=AccountService(sessions),
+        accounts=AccountService(sessions, clock),
+        api_tokens=ApiTokenService(sessions, clock),
         connectors=ConnectorService(sessions, vault, connect),
-        previews=DeltaDetectionService(
-            sessions,
-            vault,
-            connect,
-            limiter,
-            ttl_seconds=settings.preview_ttl_seconds,
-            refresh_deadline_seconds=settings.refresh_deadline_seconds,
-            wait_seconds=settings.single_flight_wait_seconds,
-            change_guard_percent=settings.change_guard_percent,
-            clock=clock,
-        ),
+        previews=previews,
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),
         sandboxes=sandboxes,
+        api_limiter=api_limiter,
+        health=HealthService(
+            sessions, (limiter, api_limiter), lambda: previews.snapshots.pending_failures
+        ),
     )
     services.demo.resume()  # the demo's sandbox ended with the last process: start it here
     return services

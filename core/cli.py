@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import secrets
 import sys
 import time
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from core.envelope import envelope, error_envelope, preview_data
-from core.errors import InvalidRequest, NotFoundError, SyncPreviewError
+from core.errors import ConfigError, InvalidRequest, NotFoundError, SyncPreviewError
 
 if TYPE_CHECKING:
     from core.bootstrap import Services
@@ -116,6 +117,8 @@ def _cmd_preview(args: argparse.Namespace) -> int:
             print(json.dumps(error_envelope(str(err), request_id), indent=2))
             return 2
         raise
+    if snap.refresh_notice:
+        print(f"Note: {snap.refresh_notice}", file=sys.stderr)
     if snap.refresh_error:
         print(
             f"Warning: showing results from {snap.computed_at:%Y-%m-%d %H:%M} UTC; the refresh "
@@ -243,9 +246,32 @@ def _cmd_api_token(args: argparse.Namespace) -> int:
     try:
         secret = services.settings.api_jwt_secret
         if not secret:
-            raise SyncPreviewError("Set API_JWT_SECRET first: tokens are signed with it.")
-        org_id = services.accounts.operator(args.org).org_id
-        print(issue_token(secret, org_id, args.sub, days=args.days))
+            raise ConfigError("Set API_JWT_SECRET first: tokens are signed with it.")
+        operator = services.accounts.operator(args.org)
+        grant = services.api_tokens.issue(
+            operator, args.sub, days=args.days, service=True if args.service else None
+        )
+        print(
+            issue_token(
+                secret,
+                operator.org_id,
+                grant.subject,
+                token_id=grant.token_id,
+                kind=grant.kind,
+                expires_at=int(grant.expires_at.timestamp()),
+            )
+        )
+        who = (
+            f"the user '{grant.subject}'"
+            if grant.kind == "user"
+            else f"the service '{grant.subject}'"
+        )
+        print(
+            f"A token for {who} (id {grant.token_id}), valid until "
+            f"{grant.expires_at:%Y-%m-%d %H:%M} UTC. Revoke it with: python -m core "
+            f"revoke-token --org {args.org} --id {grant.token_id}",
+            file=sys.stderr,
+        )
     finally:
         services.close()
     return 0
@@ -300,6 +326,65 @@ def _cmd_sources(args: argparse.Namespace) -> int:
             if option.help:
                 print(f"    {option.help}")
     return 0
+
+
+def _cmd_api_tokens(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        tokens = services.api_tokens.list(services.accounts.operator(args.org))
+    finally:
+        services.close()
+    print(f"{len(tokens)} token(s); newest first")
+    for t in tokens:
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        print(f"{t.token_id}  {t.kind:<7} {t.subject:<24} until {t.expires_at:%Y-%m-%d}  {state}")
+    return 0
+
+
+def _cmd_revoke_token(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        view = services.api_tokens.revoke(services.accounts.operator(args.org), args.id)
+    finally:
+        services.close()
+    print(f"Token {view.token_id} of '{view.subject}' is revoked: requests with it get 401.")
+    return 0
+
+
+def _cmd_unlock(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        had = services.accounts.unlock(services.accounts.operator(args.org), args.user)
+    finally:
+        services.close()
+    print(
+        f"'{args.user}' can sign in now"
+        + (" (their failed sign-ins were cleared)." if had else " (nothing was slowing it down).")
+    )
+    return 0
+
+
+def _cmd_reset_password(args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    services = _services()
+    try:
+        services.accounts.reset_password(services.accounts.operator(args.org), args.user, password)
+    finally:
+        services.close()
+    print(f"The password of '{args.user}' was changed; they can sign in with it now.")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """A new password: the first line of standard input, or asked twice on a terminal."""
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise InvalidRequest("The two passwords differ; nothing was changed.")
+    return first
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -361,16 +446,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("api-token", help="print a bearer token for the JSON API")
     p.add_argument("--org", required=True, help="organization slug or id")
     p.add_argument(
-        "--sub", default="api", help="who calls: a username (their role applies) or a service name"
+        "--sub",
+        default="api",
+        help="who calls: a username (a user token: their role applies) or a service's name",
     )
+    p.add_argument("--service", action="store_true", help="a service token even if --sub is a user")
     p.add_argument("--days", type=int, default=30, help="days until the token expires")
     p.set_defaults(handler=_cmd_api_token)
+
+    p = sub.add_parser("api-tokens", help="list the API tokens issued for an organization")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.set_defaults(handler=_cmd_api_tokens)
+
+    p = sub.add_parser("revoke-token", help="revoke an API token (requests with it get 401)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--id", required=True, help="the token's id (api-tokens lists them)")
+    p.set_defaults(handler=_cmd_revoke_token)
+
+    p = sub.add_parser("unlock", help="let a user whose failed sign-ins slow them down sign in")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--user", required=True, help="the username")
+    p.set_defaults(handler=_cmd_unlock)
+
+    p = sub.add_parser("reset-password", help="set a user's password (and unlock them)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--user", required=True, help="the username")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.set_defaults(handler=_cmd_reset_password)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
+    # a server logs its warnings; a command's errors reach the operator as one sentence
+    level = logging.WARNING if args.command == "api" else logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -81,8 +81,14 @@ class Settings(BaseSettings):
     single_flight_wait_seconds: float = Field(
         120.0, gt=0, description="How long a caller waits for a refresh another caller runs."
     )
+    refresh_lease_seconds: float = Field(
+        15.0,
+        ge=1,
+        description="Lease of a running refresh, renewed by its heartbeat every third of it: "
+        "a refresh whose process died blocks its preview at most this long.",
+    )
     login_sleep_seconds: float = Field(
-        0.7, ge=0, description="Pause on each failed or anonymous login run (slows guessing)."
+        0.7, ge=0, description="Pause after each failed sign-in (slows guessing)."
     )
     cookie_expiry_days: float = Field(7.0, ge=0, description="How long 'stay signed in' lasts.")
     api_jwt_secret: str | None = Field(
@@ -96,6 +102,12 @@ class Settings(BaseSettings):
         "behind a gateway that authenticates every caller.",
     )
     api_rate_limit: str = Field("10/minute", description="JSON API requests per organization.")
+
+    @field_validator("database_url", "redis_url", "secret_key", "cookie_key", "api_jwt_secret")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        """``NAME=`` (set but empty) means the same as not set: the documented default."""
+        return value if value is None or value.strip() else None
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,12 @@
      │                          that does not exist
      ├── RefreshRateLimited     too many fresh computations for one org    transient (retry_after)
      ├── RefreshInProgress      another computation of the same preview    transient
-     │                          is running and did not finish in time
+     │    │                     is running and did not finish in time
+     │    └── RefreshInterrupted  the refresh lost its lease (its heartbeat  transient
+     │                          could not renew it) and stopped
+     ├── SignInRefused          a wrong sign-in, or too many of them       terminal, transient
+     │                                                                     (retry_after) when
+     │                                                                     slowed down
      ├── ConnectorError         talking to an external system failed       terminal
      │    ├── AuthError         wrong keys, password or API key            terminal
      │    ├── RemoteNotFound    wrong URL, or not a WooCommerce/Odoo       terminal
@@ -91,6 +96,21 @@ class RefreshInProgress(SyncPreviewError):
     """Another computation of the same preview is running and did not finish in time."""
 
     transient = True
+
+
+class RefreshInterrupted(RefreshInProgress):
+    """A refresh stopped because it lost its lease: the database did not answer its
+    heartbeat, or another refresh took the preview over."""
+
+
+class SignInRefused(SyncPreviewError):
+    """A sign-in that did not succeed; ``retry_after`` (seconds) when sign-ins of that account
+    or address are slowed down after too many failures."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.transient = retry_after is not None
 
 
 class ConnectorError(SyncPreviewError):

@@ -90,3 +90,18 @@ def test_every_page_starts_with_the_guard(page: Path) -> None:
 def test_app_and_ui_use_no_material_icons() -> None:
     for path in [ROOT / "app.py", *PAGES, *(ROOT / "ui").glob("*.py")]:
         assert ":material/" not in path.read_text(), path.name
+
+
+def test_only_the_accounts_service_marks_actors_as_checked() -> None:
+    """``authorize`` trusts an actor's organization because only ``AccountService`` (which
+    checks it) marks actors as checked; nothing else in the product may call ``checked``."""
+    callers = set()
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").rglob("*.py"), *SCRIPTS]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in (
+                "checked",
+                "actors.checked",
+            ):
+                callers.add(path.relative_to(ROOT).as_posix())
+    assert callers == {"core/services/accounts.py"}

@@ -119,6 +119,8 @@ def _computed(
         _show_refusal(err, refreshing=force_refresh)
         return None
     done()
+    if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
+        st.warning(snap.refresh_notice, icon="⚠️")
     state.set_viewed(connector.id, entity_type, snap.snapshot_id, snap.cache_hit)
     return snap
 

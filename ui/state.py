@@ -14,7 +14,6 @@ import streamlit as st
 
 from ui import format as fmt
 
-LOGIN_RECORDED = "sp_login_recorded"
 VIEWED = "sp_viewed_snapshots"
 FLASH = "sp_flash"
 PAGE_OFFSETS = "sp_page_offsets"
@@ -31,17 +30,19 @@ def _get(key: str, default: Any) -> Any:
 
 
 def authenticated_username() -> str | None:
-    """The signed-in username, or None (streamlit-authenticator's state)."""
+    """The signed-in user's login key (``"<org id>/<username>"``; a bare username from an
+    older session), or None (streamlit-authenticator's state)."""
     if st.session_state.get("authentication_status") is True:
         name = st.session_state.get("username")
         return str(name) if name else None
     return None
 
 
-def sign_in_without_cookie(username: str, name: str) -> None:
-    """Mark this session signed in (right after first-run setup, before any cookie exists)."""
+def sign_in(login_key: str, name: str) -> None:
+    """Mark this session signed in as the user with this login key (``"<org id>/<name>"``);
+    the library's cookie, when written next, holds the same key."""
     st.session_state["authentication_status"] = True
-    st.session_state["username"] = username
+    st.session_state["username"] = login_key
     st.session_state["name"] = name
     st.session_state["logout"] = None
 
@@ -50,20 +51,9 @@ def sign_out_locally() -> None:
     """Forget the signed-in user of this session (a deactivated account)."""
     for key in ("authentication_status", "username", "name"):
         st.session_state[key] = None
-    st.session_state[LOGIN_RECORDED] = None
 
 
 # --- our keys -----------------------------------------------------------------------------
-
-
-def login_recorded_for() -> str | None:
-    """The username whose login this session already wrote to the activity log."""
-    value = _get(LOGIN_RECORDED, None)
-    return str(value) if value else None
-
-
-def set_login_recorded(username: str | None) -> None:
-    st.session_state[LOGIN_RECORDED] = username
 
 
 @dataclass(frozen=True)

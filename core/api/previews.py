@@ -37,7 +37,7 @@ router = APIRouter()
 async def get_preview(request: Request) -> JSONResponse:
     which = _which(request)
     services = _services(request)
-    return await _answer(request, lambda who: _preview(services, who, which, fresh=False))
+    return await _answer(request, lambda who, _: _preview(services, who, which, fresh=False))
 
 
 @router.post(PREVIEW_PATH)
@@ -46,14 +46,12 @@ async def post_preview(request: Request) -> JSONResponse:
     services = _services(request)
     action = request.query_params.get("action", "")
     if action == "select":
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        return await _answer(request, lambda who: _select(services, who, which, body))
+        return await _answer(
+            request, lambda who, body: _select(services, who, which, body), body=True
+        )
     if action == "fetch":
-        return await _answer(request, lambda who: _preview(services, who, which, fresh=True))
-    return await _answer(request, lambda who: _refuse_action(action))
+        return await _answer(request, lambda who, _: _preview(services, who, which, fresh=True))
+    return await _answer(request, lambda who, _: _refuse_action(action))
 
 
 class Which(NamedTuple):
@@ -97,13 +95,13 @@ def _select(services: Services, who: Actor, which: Which, body: Any) -> Answer:
 
 
 def _refuse_action(action: str) -> Answer:
-    shown = f" '{action}'" if action else ""
+    shown = f" '{action[:40]}'" if action else ""
     raise InvalidRequest(f"Invalid action{shown}. Must be one of: {', '.join(ACTIONS)}")
 
 
-async def _answer(request: Request, work: Work) -> JSONResponse:
+async def _answer(request: Request, work: Work, *, body: bool = False) -> JSONResponse:
     callers = callers_of(request)
-    return await answer(request, callers.identify, callers.limit, work)
+    return await answer(request, callers.identify, callers.limit, work, body=body)
 
 
 def _which(request: Request) -> Which:

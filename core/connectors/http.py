@@ -23,7 +23,9 @@ from core.errors import BadResponse, ConnectorError, ExternalTimeout, RateLimite
 
 log = logging.getLogger("core.connectors.http")
 
-MAX_BODY_BYTES = 512 * 1024 * 1024
+#: The largest answer read: a page of an API never comes near it. Checked against the
+#: announced Content-Length before reading, and counted while the body arrives.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -41,6 +43,21 @@ class ServerError(BadResponse):
 
 
 Signer = Callable[[str, str], tuple[str, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One logical call as ``request`` was asked for it (each attempt sends it again)."""
+
+    method: str
+    url: str
+    params: Mapping[str, str] | None
+    headers: Mapping[str, str] | None
+    body: bytes | None
+    auth: Any
+    sign: Signer | None
+    check: Callable[[HttpResult], None] | None
+    final: Callable[[HttpResult], bool] | None = None  # an answer not to retry (see request)
 
 
 class _NoAuth(requests.auth.AuthBase):
@@ -154,9 +171,8 @@ class HttpClient:
             reraise=True,
             before_sleep=self._log_retry,
         )
-        result: HttpResult = retrying(
-            self._attempt, method, url, params, headers, body, auth, sign, check, final
-        )
+        call = _Call(method, url, params, headers, body, auth, sign, check, final)
+        result: HttpResult = retrying(self._attempt, call)
         return result
 
     def _pause(self, state: RetryCallState) -> float:
@@ -177,39 +193,31 @@ class HttpClient:
             self.max_attempts - 1,
         )
 
-    def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        body: bytes | None,
-        auth: Any,
-        sign: Signer | None,
-        check: Callable[[HttpResult], None] | None,
-        final: Callable[[HttpResult], bool] | None = None,
-    ) -> HttpResult:
+    def _attempt(self, call: _Call) -> HttpResult:
         self.check_deadline()
-        send_headers = dict(headers or {})
-        if sign is not None:
-            prepared = requests.Request(method, url, params=dict(params or {})).prepare()
-            url, extra = sign(method, prepared.url or url)
+        url, params = call.url, call.params
+        send_headers = dict(call.headers or {})
+        if call.sign is not None:
+            prepared = requests.Request(call.method, url, params=dict(params or {})).prepare()
+            url, extra = call.sign(call.method, prepared.url or url)
             send_headers.update(extra)
             params = None
-        result = self.call(method, url, params=params, headers=send_headers, body=body, auth=auth)
+        result = self.call(
+            call.method, url, params=params, headers=send_headers, body=call.body, auth=call.auth
+        )
         if result.status == 429:
             raise RateLimited(
                 f"{self.system} at {self.shown_url} kept answering “too many requests”; "
                 "try again in a few minutes.",
                 retry_after=_retry_after(result.headers),
             )
-        if result.status in RETRY_STATUSES and not (final is not None and final(result)):
+        if result.status in RETRY_STATUSES and not (call.final is not None and call.final(result)):
             raise ServerError(
                 f"{self.system} at {self.shown_url} answered with a server error "
                 f"(HTTP {result.status}); try again later or ask its administrator."
             )
-        if check is not None:
-            check(result)
+        if call.check is not None:
+            call.check(result)
         return result
 
     def call(
@@ -299,8 +307,10 @@ class HttpClient:
         box["response"] = response
         complete = False
         try:
-            chunks: list[bytes] = []
-            size = 0
+            announced = response.headers.get("Content-Length", "")
+            if announced.isdigit() and int(announced) > MAX_BODY_BYTES:
+                raise self._too_large()
+            buffer = bytearray()
             raw = response.raw
             while True:
                 left = limit - time.monotonic()
@@ -312,13 +322,9 @@ class HttpClient:
                 chunk = raw.read1(65536)
                 if not chunk:
                     break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise BadResponse(
-                        f"{self.system} at {self.shown_url} sent an answer larger than "
-                        f"{MAX_BODY_BYTES // 2**20} MB; it is not an API answer we can read."
-                    )
+                if len(buffer) + len(chunk) > MAX_BODY_BYTES:
+                    raise self._too_large()
+                buffer += chunk
             complete = True
         except (requests.Timeout, TimeoutError, OSError) as exc:
             if isinstance(exc, TimeoutError) or time.monotonic() >= limit:
@@ -341,7 +347,13 @@ class HttpClient:
                 response.raw.release_conn()
             else:
                 response.close()
-        return HttpResult(response.status_code, response.headers, b"".join(chunks))
+        return HttpResult(response.status_code, response.headers, bytes(buffer))
+
+    def _too_large(self) -> BadResponse:
+        return BadResponse(
+            f"{self.system} at {self.shown_url} sent an answer larger than "
+            f"{MAX_BODY_BYTES // 2**20} MB; it is not an API answer we can read."
+        )
 
 
 class _Timeout(Exception):

@@ -1,11 +1,18 @@
-"""Keep secrets out of messages and logs: a URL display form and a logging filter."""
+"""Keep secrets out of messages and logs: a URL display form, and redaction of every log record.
+
+Log records are redacted where they are made (the logging module's record factory): every
+handler then sees the redacted message — the root logger's, Streamlit's, uvicorn's, and one
+added later. (A filter on a logger does not see the records of its child loggers: oauthlib
+logs ``oauth_consumer_key`` at DEBUG from ``oauthlib.oauth1.rfc5849``.)
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.sources.address import mask_addresses_in
@@ -50,19 +57,36 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrite a log record's message with `redact` before any handler sees it."""
+    """Rewrite a log record's message with `redact` (for a handler of one's own)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
+        _clean(record)
         return True
 
 
+def _clean(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a record whose arguments do not fit its message: leave it to logging
+        return
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg = cleaned
+        record.args = None
+
+
+def _redacting(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        _clean(record)
+        return record
+
+    factory.redacts = True  # type: ignore[attr-defined]
+    return factory
+
+
 def protect(secrets: Iterable[str]) -> None:
-    """Register secret values and install the filter on the loggers that print URLs."""
+    """Register secret values, and redact every log record from now on."""
     global _installed, _pattern
     with _lock:
         before = len(_known_secrets)
@@ -73,5 +97,6 @@ def protect(secrets: Iterable[str]) -> None:
         if _installed:
             return
         _installed = True
-    for name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3", "core.connectors"):
-        logging.getLogger(name).addFilter(RedactingFilter())
+    make = logging.getLogRecordFactory()
+    if not getattr(make, "redacts", False):
+        logging.setLogRecordFactory(_redacting(make))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Session
 from core import sources
 from core.db.clock import utcnow
 from core.db.models import LOCAL_MODELS
-from core.db.scope import current_org
-from core.delta import COMPARABLE_FIELDS
+from core.db.scope import OrgScope, org_scope, own_rows
+from core.delta import COMPARABLE_FIELDS, RecordError
+from core.delta.errors import LOCAL_SOURCE
 
 # The local tables hold exactly the canonical fields of the engine.
 FIELDS = COMPARABLE_FIELDS
@@ -53,7 +56,6 @@ class LocalRecords:
         """Insert or replace records (canonical dicts) keyed by external_id; returns the count."""
         model = _model(entity_type)
         fields = FIELDS[entity_type]
-        org_id = current_org(self.session)
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
@@ -66,14 +68,12 @@ class LocalRecords:
                 index_elements=["org_id", "source", "external_id"],
                 set_={f: getattr(stmt.excluded, f) for f in (*fields, "updated_at")},
             )
-            self.session.execute(stmt, batch)
+            self.session.execute(stmt, list(own_rows(self.session, batch)))
             batch.clear()
 
         for rec in records:
             row = {f: _to_db(f, rec.get(f)) for f in fields}
-            row.update(
-                org_id=org_id, source=source, external_id=str(rec["external_id"]), updated_at=now
-            )
+            row.update(source=source, external_id=str(rec["external_id"]), updated_at=now)
             batch.append(row)
             total += 1
             if len(batch) >= CHUNK:
@@ -128,35 +128,70 @@ class LocalRecords:
         model = _model(entity_type)
         fields = FIELDS[entity_type]
         sources.get(source)
-        org_id = int(current_org(self.session))
         names = ["external_id", *fields]
         schema: dict[str, Any] = {n: pl.String for n in names}
         if "stock_quantity" in schema:
-            schema["stock_quantity"] = pl.Int64
+            schema["stock_quantity"] = pl.String  # checked as a whole number in _typed
         conn = self.session.connection()
-        # org_id is an int and source a registered key (core.sources.spec.KEY_PATTERN): both
-        # are safe to write into the SQL.
-        where = f"org_id = {org_id} AND source = '{source}'"
-        read = _copy_csv if conn.dialect.name == "postgresql" else _sqlite_csv
-        yield pl.DataFrame(schema=schema)
-        if ids is None:
-            yield from read(conn, model.__tablename__, names, where, schema, None)
-            return
-        for start in range(0, len(ids), LOAD_CHUNK):
-            yield from read(
-                conn,
-                model.__tablename__,
-                names,
-                where,
-                schema,
-                list(ids[start : start + LOAD_CHUNK]),
-            )
+        read = _CsvRead(model.__tablename__, names, org_scope(self.session), source, schema)
+        reader = _copy_csv if conn.dialect.name == "postgresql" else _sqlite_csv
+        yield _typed(pl.DataFrame(schema=schema), 0)
+        chunks = (
+            [None]
+            if ids is None
+            else [list(ids[start : start + LOAD_CHUNK]) for start in range(0, len(ids), LOAD_CHUNK)]
+        )
+        done = 0
+        for chunk in chunks:
+            for frame in reader(conn, read, chunk):
+                yield _typed(frame, done)
+                done += frame.height
+
+
+@dataclass(frozen=True)
+class _CsvRead:
+    """What a raw CSV read of one local table reads: its columns, of one organization (the
+    tenancy's ``OrgScope``) and one source (a registered key: ``core.sources.spec``'s
+    KEY_PATTERN, safe to write into the SQL)."""
+
+    table: str
+    names: list[str]
+    scope: OrgScope
+    source: str
+    schema: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"{self.scope.sql} AND source = '{self.source}'"
+
+
+def _typed(frame: pl.DataFrame, before: int) -> pl.DataFrame:
+    """The stock column as whole numbers; a value that is not one names its row and column
+    (``before``: rows read before this frame)."""
+    if "stock_quantity" not in frame.columns:
+        return frame
+    raw = frame["stock_quantity"]
+    whole = raw.str.strip_chars().cast(pl.Int64, strict=False)
+    bad = whole.is_null() & raw.is_not_null() & (raw.str.strip_chars() != "")
+    if bad.any():
+        position = int(bad.arg_max() or 0)
+        raise RecordError(
+            LOCAL_SOURCE,
+            f"The local products row with external id {frame['external_id'][position]!r} "
+            f"(row {before + position + 1} of the read): column 'stock_quantity' holds "
+            f"{_shown(raw[position])}, which is not a whole number; fix the value in the "
+            "local database.",
+        )
+    return frame.with_columns(whole.alias("stock_quantity"))
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…'"
 
 
 def _sqlite_csv_field(name: str) -> str:
     """One CSV field: NULL as an empty field, text quoted (so "" stays an empty string)."""
-    if name == "stock_quantity":
-        return f"COALESCE({name}, '')"
     if name == "created_at":
         value = "strftime('%Y-%m-%dT%H:%M:%SZ', created_at)"
     else:
@@ -164,24 +199,20 @@ def _sqlite_csv_field(name: str) -> str:
     return f"""COALESCE('"' || replace({value}, '"', '""') || '"', '')"""
 
 
-def _sqlite_csv(
-    conn: Any,
-    table: str,
-    names: list[str],
-    where: str,
-    schema: dict[str, Any],
-    ids: list[str] | None,
-) -> Iterator[pl.DataFrame]:
+def _sqlite_csv(conn: Any, read: _CsvRead, ids: list[str] | None) -> Iterator[pl.DataFrame]:
     """SQLite: LOAD_CHUNK rows at a time as one CSV text, parsed by polars.
 
     CSV rather than JSON: polars' JSON reader takes several times the memory of its input.
     """
-    row = " || ',' || ".join(_sqlite_csv_field(n) for n in names)
+    row = " || ',' || ".join(_sqlite_csv_field(n) for n in read.names)
+    where = read.where
     if ids is not None:  # one bound JSON array, however many ids
         where += " AND external_id IN (SELECT value FROM json_each(?))"
     sql = (
-        f"SELECT group_concat({row}, char(10)), max(id), count(*) FROM "
-        f"(SELECT * FROM {table} WHERE {where} AND id > ? ORDER BY id LIMIT {LOAD_CHUNK})"
+        # as bytes: SQLite keeps whatever it was given, and text that is not UTF-8 must name
+        # its row rather than fail in the driver
+        f"SELECT CAST(group_concat({row}, char(10)) AS BLOB), max(id), count(*) FROM "
+        f"(SELECT * FROM {read.table} WHERE {where} AND id > ? ORDER BY id LIMIT {LOAD_CHUNK})"
     )
     prefix = () if ids is None else (orjson.dumps(ids).decode(),)
     last = 0
@@ -189,23 +220,16 @@ def _sqlite_csv(
         body, last_id, count = conn.exec_driver_sql(sql, (*prefix, last)).one()
         if not count:
             return
-        yield pl.read_csv(body.encode(), has_header=False, new_columns=names, schema=schema)
+        yield _parse_csv(bytes(body), read)
         if count < LOAD_CHUNK:
             return
         last = last_id
 
 
-def _copy_csv(
-    conn: Any,
-    table: str,
-    names: list[str],
-    where: str,
-    schema: dict[str, Any],
-    ids: list[str] | None,
-) -> Iterator[pl.DataFrame]:
+def _copy_csv(conn: Any, read: _CsvRead, ids: list[str] | None) -> Iterator[pl.DataFrame]:
     """PostgreSQL: COPY LOAD_CHUNK rows at a time out as CSV, parsed by polars."""
     exprs = ["id"]
-    for n in names:
+    for n in read.names:
         if n in MONEY or n == "lines":
             exprs.append(f"{n}::text")
         elif n == "created_at":
@@ -213,26 +237,52 @@ def _copy_csv(
         else:
             exprs.append(n)
     with conn.connection.dbapi_connection.cursor() as cur:
+        where = read.where
         if ids is not None:  # COPY takes no parameters: the driver quotes the array
             where += " AND " + cur.mogrify("external_id = ANY(%s)", (ids,)).decode()
         last = 0
         while True:
             sql = (
-                f"COPY (SELECT {', '.join(exprs)} FROM {table} WHERE {where} AND id > {last} "
-                f"ORDER BY id LIMIT {LOAD_CHUNK}) TO STDOUT WITH CSV"
+                f"COPY (SELECT {', '.join(exprs)} FROM {read.table} WHERE {where} "
+                f"AND id > {last} ORDER BY id LIMIT {LOAD_CHUNK}) TO STDOUT WITH CSV"
             )
             buf = io.BytesIO()
             cur.copy_expert(sql, buf)
             if not buf.getbuffer().nbytes:
                 return
-            buf.seek(0)
             frame = pl.read_csv(
-                buf,
+                buf.getvalue(),
                 has_header=False,
-                new_columns=["__id", *names],
-                schema={"__id": pl.Int64, **schema},
+                new_columns=["__id", *read.names],
+                schema={"__id": pl.Int64, **read.schema},
             )
             last = int(frame["__id"].max())  # type: ignore[arg-type]
             yield frame.drop("__id")
             if frame.height < LOAD_CHUNK:
                 return
+
+
+def _parse_csv(body: bytes, read: _CsvRead) -> pl.DataFrame:
+    """SQLite's CSV text of one chunk as a frame. SQLite keeps whatever bytes it was given:
+    text that is not UTF-8 names its row (by external id) and column."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8(body, read) from None
+    return pl.read_csv(body, has_header=False, new_columns=read.names, schema=read.schema)
+
+
+def _not_utf8(body: bytes, read: _CsvRead) -> RecordError:
+    text = body.decode("utf-8", "surrogateescape")  # undecodable bytes become surrogates
+    for fields in csv.reader(io.StringIO(text, newline="")):
+        for name, value in zip(read.names, fields, strict=False):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                key = fields[0].encode("utf-8", "replace").decode("utf-8")
+                return RecordError(
+                    LOCAL_SOURCE,
+                    f"The local {read.table} row with external id {key!r}: column {name!r} "
+                    "holds text that is not UTF-8; fix the value in the local database.",
+                )
+    return RecordError(LOCAL_SOURCE, f"The local {read.table} rows hold text that is not UTF-8.")

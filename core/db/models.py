@@ -91,17 +91,50 @@ class Organization(Base):
 
 
 class User(TenantMixin, Base):
+    """A user of one organization; usernames are unique within their organization."""
+
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("org_id", "username"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16))  # admin | editor | viewer
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one account or one client address, and until when the next sign-in
+    of it must wait (growing with each failure; see core/services/signin.py). Not an
+    organization's data: addresses are shared, and unknown accounts are counted too."""
+
+    __tablename__ = "sign_in_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column()
+
+
+class ApiToken(TenantMixin, Base):
+    """A bearer token of the JSON API that this server issued: a request's token must be one
+    of these and not revoked (the token itself is never stored, only its id)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # user | service
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class IntegrationConnector(TenantMixin, Base):
@@ -246,7 +279,12 @@ class PreviewRecord(TenantMixin, Base):
 
 
 class PreviewLock(TenantMixin, Base):
-    """Single-flight: a row exists while one process computes one (org, connector, entity)."""
+    """Single-flight: a row exists while one process computes one (org, connector, entity).
+
+    A row whose lease ran out was left by a refresh that never finished (its process died or
+    lost the database): whoever takes the lease over keeps who started that one and when
+    (``abandoned_by``, ``abandoned_at``), so that it can be told.
+    """
 
     __tablename__ = "sync_preview_lock"
     __table_args__ = (UniqueConstraint("org_id", "connector_id", "entity_type"),)
@@ -259,8 +297,11 @@ class PreviewLock(TenantMixin, Base):
     sync_type: Mapped[str] = mapped_column(String(16))
     entity_type: Mapped[str] = mapped_column(String(16))
     holder: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str | None] = mapped_column(String(64))
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime] = mapped_column()
+    abandoned_by: Mapped[str | None] = mapped_column(String(64))
+    abandoned_at: Mapped[datetime | None] = mapped_column()
 
 
 class SelectiveConfig(TenantMixin, Base):
@@ -335,4 +376,5 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     SelectiveConfig,
     ActivityLog,
     UserPreference,
+    ApiToken,
 )

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core.db.models import PreviewCache, PreviewRecord
-from core.db.scope import current_org
+from core.db.scope import current_org, own_rows
 from core.delta import CHANGE_KINDS
 
 KINDS = CHANGE_KINDS
@@ -114,13 +114,11 @@ class SnapshotRows:
             expires_at=expires_at,
             scope=dict(scope) if scope else None,
         )
-        org_id = snap.org_id
         batch: list[dict[str, Any]] = []
         positions = dict.fromkeys(KINDS, 0)
         for rec in records:
             batch.append(
                 {
-                    "org_id": org_id,
                     "cache_id": snap.id,
                     "kind": rec.kind,
                     "position": positions[rec.kind],
@@ -132,10 +130,10 @@ class SnapshotRows:
             )
             positions[rec.kind] += 1
             if len(batch) >= CHUNK:
-                self.session.execute(insert(PreviewRecord), batch)
+                self.session.execute(insert(PreviewRecord), list(own_rows(self.session, batch)))
                 batch = []
         if batch:
-            self.session.execute(insert(PreviewRecord), batch)
+            self.session.execute(insert(PreviewRecord), list(own_rows(self.session, batch)))
         if (
             sum(positions.values()) >= ANALYZE_AFTER
             and self.session.get_bind().dialect.name == "postgresql"

@@ -33,7 +33,7 @@ def external_id(source: RecordFormat, entity_type: str, record: Any) -> str:
         raw_id = raw_id if whole is None else whole
     if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
         raise record_error(source, entity_type, "?", f"no usable id ({raw_id!r})")
-    result = str(raw_id).strip()
+    result = str(raw_id).replace("\x00", "").strip()  # NUL dropped, as in all text
     if not result:
         raise record_error(source, entity_type, "?", "an empty id")
     return result

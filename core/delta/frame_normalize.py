@@ -81,7 +81,7 @@ def _text_series(series: pl.Series, field_type: FieldType, ctx: _Context, field:
     if series.dtype != pl.String:
         return _python_mapped(series, func, _S, ctx, field)
     is_ascii = _plain(series)
-    fast = series.str.strip_chars(_ASCII_SPACE)
+    fast = series.str.replace_all("\x00", "", literal=True).str.strip_chars(_ASCII_SPACE)
     if field_type == "email":
         fast = fast.str.to_lowercase()
     elif field_type == "code":
@@ -141,7 +141,7 @@ def leaves(spec: Spec, field_type: FieldType) -> Iterator[tuple[Path, FieldType]
 
 def _fast_text(raw: pl.Expr, field_type: FieldType) -> pl.Expr:
     """The ASCII rule of ``normalize.text``/``email``/``code`` as one polars expression."""
-    fast = raw.str.strip_chars(_ASCII_SPACE)
+    fast = raw.str.replace_all("\x00", "", literal=True).str.strip_chars(_ASCII_SPACE)
     if field_type == "email":
         fast = fast.str.to_lowercase()
     elif field_type == "code":
@@ -252,13 +252,16 @@ def _id_column(data: pl.DataFrame, source: RecordFormat, entity_type: str) -> pl
     if raw.dtype.is_integer():
         ids = raw.cast(_S)
     elif raw.dtype == pl.String:
+        raw = raw.str.replace_all("\x00", "", literal=True)  # as normalize.text drops NUL
         ids = pl.select(raw.str.strip_chars()).to_series()
         if not (raw.str.len_bytes() == raw.str.len_chars()).fill_null(True).all():
             ids = pl.Series(
                 [v.strip() if isinstance(v, str) else v for v in raw.to_list()], dtype=_S
             )
     else:
-        ids = pl.Series([str(v).strip() if v is not None else None for v in raw.to_list()])
+        ids = pl.Series(
+            [str(v).replace("\x00", "").strip() if v is not None else None for v in raw.to_list()]
+        )
     bad = ids.is_null() | (ids.str.len_bytes() == 0)
     if bad.any():
         raise record_error(source, entity_type, "?", f"no usable id ({key} is empty)")

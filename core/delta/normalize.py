@@ -59,8 +59,8 @@ def decode_entities(value: str) -> str:
 
 
 def text(value: Any) -> str | None:
-    """HTML references decoded, NFC, trimmed (``str.strip``); ``None``, ``False`` and blank
-    strings are ``None``.
+    """HTML references decoded, NFC, trimmed (``str.strip``), without NUL characters; ``None``,
+    ``False`` and blank strings are ``None``.
 
     Numbers are text too (a phone or postcode sent as a number), whole numbers only.
     """
@@ -75,7 +75,8 @@ def text(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Unreadable(value)
         value = str(value)
-    result = unicodedata.normalize("NFC", decode_entities(value)).strip()
+    # NUL is no text (PostgreSQL cannot store it): dropped on every backend alike
+    result = unicodedata.normalize("NFC", decode_entities(value.replace("\x00", ""))).strip()
     return result or None
 
 

@@ -13,15 +13,18 @@ organization:
                                                                              says (none: blank)
 
 Actors are made by ``AccountService`` (``user_context``, ``api_actor``, ``operator``,
-``scheduler``), which checks that the organization exists and that a user is active; the
-services then trust ``actor.org_id`` and call :func:`authorize` with one of the permissions
-below before they do anything.
+``scheduler``), which checks that the organization exists and that a user is active, and
+marks each actor it made as checked (:func:`checked`). The services call :func:`authorize`
+with one of the permissions below before they do anything; it refuses an actor that was not
+checked (one made by hand), so that ``actor.org_id`` is always an organization that exists
+and the actor belongs to it. ``tests/test_architecture.py`` keeps ``checked`` to
+``core/services/accounts.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from core.errors import PermissionDenied
 
@@ -55,6 +58,12 @@ class UserContext(_Ranked):
     @property
     def log_name(self) -> str:
         return self.username
+
+    @property
+    def login_key(self) -> str:
+        """``"<org id>/<username>"``: names this user across organizations (the session's
+        and the sign-in cookie's key; ``AccountService.user_context`` reads it)."""
+        return f"{self.org_id}/{self.username}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,26 @@ class Operator(_Ranked):
 
 
 Actor = UserContext | ApiCaller | Scheduler | Operator
+A = TypeVar("A", UserContext, ApiCaller, Scheduler, Operator)
+
+
+class _Checked:
+    """The mark of an actor whose organization (and user) AccountService checked."""
+
+
+_CHECKED = _Checked()
+_MARK = "_checked_by_accounts"
+
+
+def checked(actor: A) -> A:
+    """Mark ``actor`` as made by ``AccountService`` after checking it (only it calls this)."""
+    object.__setattr__(actor, _MARK, _CHECKED)
+    return actor
+
+
+def is_checked(actor: Actor) -> bool:
+    """True when ``AccountService`` made (and checked) this actor."""
+    return getattr(actor, _MARK, None) is _CHECKED
 
 
 @dataclass(frozen=True)
@@ -124,10 +153,17 @@ ADD_USERS = Permission("admin", "add users")
 RESET_PASSWORDS = Permission("admin", "reset passwords")
 CHANGE_ROLES = Permission("admin", "change roles")
 DEACTIVATE_USERS = Permission("admin", "deactivate users")
+MANAGE_API_TOKENS = Permission("admin", "issue and revoke API tokens")
 
 
 def authorize(actor: Actor, permission: Permission) -> None:
-    """Refuse unless ``actor``'s role allows ``permission`` (PermissionDenied, a sentence)."""
+    """Refuse unless ``actor`` was made by ``AccountService`` (its organization checked) and
+    its role allows ``permission`` (PermissionDenied, a sentence)."""
+    if not is_checked(actor):
+        raise PermissionDenied(
+            "This operation was asked for by someone the server has not identified "
+            f"(organization {actor.org_id} unchecked); nothing was done."
+        )
     if actor.can(permission.role):
         return
     need = ROLE_LABEL[permission.role]

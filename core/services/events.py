@@ -99,6 +99,22 @@ class RefreshFailed(ActivityEvent):
 
 
 @dataclass(frozen=True)
+class RefreshAbandoned(ActivityEvent):
+    """A refresh that stopped without finishing (its process died or lost the database),
+    found when the next refresh took its lease over; logged in the name of whoever started
+    it."""
+
+    name = "refresh"
+    cache_hit = False
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str
+    error: str
+    started_at: str
+
+
+@dataclass(frozen=True)
 class PreviewsExpired(ActivityEvent):
     """Cached previews expired by hand (of one connector or source, one entity, or all)."""
 
@@ -137,7 +153,10 @@ class SelectiveSyncSaved(ActivityEvent):
 
 @dataclass(frozen=True)
 class SignedIn(ActivityEvent):
+    """A sign-in with a password; ``client`` is the address it came from (when known)."""
+
     name = "login"
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,10 +166,14 @@ class SignedOut(ActivityEvent):
 
 @dataclass(frozen=True)
 class SignInFailed(ActivityEvent):
-    """A wrong password (the account locks after a few)."""
+    """A wrong password for a user of the organization; after a few in a row the next
+    sign-in waits ``wait_seconds`` (core/services/signin.py)."""
 
     name = "login"
     error: str
+    failures: int | None = None
+    wait_seconds: int | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +268,30 @@ class PasswordReset(ActivityEvent):
 
 
 @dataclass(frozen=True)
+class UserUnlocked(ActivityEvent):
+    """An admin or the operator cleared a user's failed sign-ins."""
+
+    name = "user_unlocked"
+    username: str
+    had_failures: bool
+
+
+@dataclass(frozen=True)
+class ApiTokenIssued(ActivityEvent):
+    name = "api_token_issued"
+    token_id: str
+    subject: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ApiTokenRevoked(ActivityEvent):
+    name = "api_token_revoked"
+    token_id: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class RoleChanged(ActivityEvent):
     name = "role_changed"
     username: str
@@ -267,6 +314,7 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     PreviewViewed,
     PreviewRefreshed,
     RefreshFailed,
+    RefreshAbandoned,
     PreviewsExpired,
     SelectiveSyncSaved,
     SignedIn,
@@ -281,9 +329,12 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     ConnectorTested,
     UserAdded,
     PasswordReset,
+    UserUnlocked,
     RoleChanged,
     UserActivated,
     UserDeactivated,
+    ApiTokenIssued,
+    ApiTokenRevoked,
 )
 #: Every action the log can hold, in the order the Activity screen offers them.
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(e.name for e in EVENT_TYPES))

@@ -111,6 +111,12 @@ def test_newcomer_journey(
     expect(page.get_by_role("button", name="Load demo data")).to_be_visible()
     idle(page)
     shot(page, artifacts, "02-welcome")
+    # a reload right after setup keeps the admin signed in: setup writes the cookie too
+    page.wait_for_function(f"document.cookie.includes('{COOKIE}=')", timeout=10_000)
+    page.reload()
+    expect(page.get_by_role("button", name="Load demo data")).to_be_visible()
+    expect(page.locator(".st-key-login_box")).to_have_count(0)
+    idle(page)
     page.get_by_role("button", name="Load demo data").click()
 
     # --- preview: counts as computed independently ---------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.bootstrap import Services
+from core.db.models import PreviewLock
+from core.db.tenancy import tenant_session
 from core.sandbox import SandboxServer
 from core.services.actors import UserContext
 from core.services.demo import WOO_CREDENTIALS
@@ -52,6 +55,42 @@ def test_refresh_computes_a_new_snapshot_and_logs_it(
     assert all(m.delta == "0" for m in at.metric)  # same data: no change since the last one
     events, _ = services.activity.list_activity(editor, limit=5)
     assert (events[0].action, events[0].user, events[0].cache_hit) == ("refresh", "eddie", False)
+
+
+def test_a_refresh_that_finds_an_abandoned_one_says_so(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    """A refresh whose process died left its lease behind: once it has run out, the next
+    refresh takes over, and says so on screen and in the activity log."""
+    editor = ctx("editor")
+    shown = next(
+        c for c in services.connectors.list(editor) if c.sync_type == "woocommerce" and c.is_default
+    )
+    started = datetime(2026, 5, 1, 9, 58, 7, tzinfo=UTC)
+    with tenant_session(services.sessions, editor.org_id) as s:
+        s.add(
+            PreviewLock(
+                org_id=editor.org_id,
+                connector_id=shown.id,
+                sync_type="woocommerce",
+                entity_type="customers",
+                holder="a-process-that-died",
+                started_by="ada",
+                acquired_at=started,
+                lease_until=started + timedelta(seconds=15),
+            )
+        )
+    at = open_page("preview", "editor")
+    at.button(key="refresh").click().run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "A refresh started by ada at 2026-05-01 09:58:07 UTC stopped without finishing "
+        "(its process ended or lost our database); it was started again."
+    ]
+    assert "just computed" in texts(at)
+    events, _ = services.activity.list_activity(editor, limit=5)
+    assert [(e.user, e.status) for e in events[:2]] == [("eddie", "ok"), ("ada", "failed")]
+    assert "stopped without finishing" in (events[1].error or "")
 
 
 def test_a_rate_limited_refresh_says_when_to_retry_once(

@@ -6,7 +6,15 @@ import pytest
 
 from core.errors import PermissionDenied
 from core.services import actors, events
-from core.services.actors import ApiCaller, Operator, Scheduler, UserContext, authorize
+from core.services.actors import (
+    ApiCaller,
+    Operator,
+    Scheduler,
+    UserContext,
+    authorize,
+    checked,
+    is_checked,
+)
 
 PERMISSIONS = {
     name: value for name, value in vars(actors).items() if isinstance(value, actors.Permission)
@@ -14,7 +22,8 @@ PERMISSIONS = {
 
 
 def _user(role: str) -> UserContext:
-    return UserContext(1, "ann", "Ann", role, 7, "Acme", "acme")
+    # as AccountService makes them (it checked the organization and the user)
+    return checked(UserContext(1, "ann", "Ann", role, 7, "Acme", "acme"))
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
@@ -34,7 +43,11 @@ def test_a_user_may_do_what_their_role_allows(role: str) -> None:
 
 
 def test_services_act_as_editors_and_the_operator_as_admin() -> None:
-    caller, timer, operator = ApiCaller(7, "billing"), Scheduler(7), Operator(7)
+    caller, timer, operator = (
+        checked(ApiCaller(7, "billing")),
+        checked(Scheduler(7)),
+        checked(Operator(7)),
+    )
     for actor in (caller, timer):
         authorize(actor, actors.REFRESH_PREVIEWS)
         authorize(actor, actors.CHANGE_SELECTIVE_SYNC)
@@ -42,6 +55,23 @@ def test_services_act_as_editors_and_the_operator_as_admin() -> None:
             authorize(actor, actors.ADD_USERS)
     for permission in PERMISSIONS.values():
         authorize(operator, permission)
+
+
+def test_an_actor_made_by_hand_may_do_nothing() -> None:
+    """Only actors AccountService made (after checking their organization) pass authorize:
+    a service can never act in an organization nobody checked."""
+    made_by_hand: list[actors.Actor] = [
+        UserContext(1, "ann", "Ann", "admin", 7, "Acme", "acme"),
+        ApiCaller(7, "billing"),
+        Scheduler(7),
+        Operator(7),
+    ]
+    for actor in made_by_hand:
+        assert not is_checked(actor)
+        for permission in (actors.VIEW, actors.CHANGE_SELECTIVE_SYNC, actors.EXPIRE_PREVIEWS):
+            with pytest.raises(PermissionDenied, match="has not identified"):
+                authorize(actor, permission)
+        assert is_checked(checked(actor)) and actor == checked(actor)  # type: ignore[type-var]
 
 
 def test_the_activity_log_names_each_actor_as_before() -> None:
@@ -144,7 +174,10 @@ def test_the_activity_screen_offers_every_action_once() -> None:
         "connector_tested",
         "user_added",
         "password_reset",
+        "user_unlocked",
         "role_changed",
         "user_activated",
         "user_deactivated",
+        "api_token_issued",
+        "api_token_revoked",
     )

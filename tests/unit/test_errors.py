@@ -18,6 +18,7 @@ CLASSES = {
 TRANSIENT = {
     "RefreshRateLimited",
     "RefreshInProgress",
+    "RefreshInterrupted",
     "RateLimited",
     "ExternalTimeout",
     "Unreachable",
@@ -33,6 +34,7 @@ TERMINAL = {
     "RemoteNotFound",
     "BadResponse",
     "StoreError",
+    "SignInRefused",
     "InternalError",
     "WriteRefused",
     "BadQuery",
@@ -67,6 +69,11 @@ def test_a_store_error_is_transient_only_when_the_database_could_not_be_reached(
     assert retry_may_help(errors.StoreError("busy", transient=True))
 
 
+def test_a_sign_in_refusal_is_transient_only_while_sign_ins_wait() -> None:
+    assert not errors.SignInRefused("Username or password is incorrect.").transient
+    assert errors.SignInRefused("Too many failed sign-ins.", retry_after=5).transient
+
+
 def test_other_exceptions_are_not_worth_retrying() -> None:
     assert not retry_may_help(KeyError("total"))
     assert not retry_may_help(TimeoutError())
@@ -77,7 +84,7 @@ def test_the_module_docstring_draws_every_class_with_its_kind(name: str) -> None
     doc = errors.__doc__ or ""
     row = next((line for line in doc.splitlines() if re.search(rf"\b{name}\b", line)), None)
     assert row is not None, f"{name} is missing from the tree in core/errors.py"
-    if name == "StoreError":
+    if name in ("StoreError", "SignInRefused"):
         assert "terminal, transient" in row
     elif name != "SyncPreviewError":
         assert ("transient" if name in TRANSIENT else "terminal") in row, row

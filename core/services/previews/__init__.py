@@ -32,9 +32,10 @@ from core.services.connectors import (
     ConnectorIdentity,
     find_connector,
 )
+from core.services.heartbeat import Heartbeat
 from core.services.previews.guard import DEFAULT_PERCENT, ChangeWarning, change_warning
 from core.services.previews.history import ConnectorHistory, HistoryEntry, PreviewHistory
-from core.services.previews.lease import PreviewLease
+from core.services.previews.lease import Abandoned, PreviewLease
 from core.services.previews.pipeline import (
     PHASE_START,
     Phase,
@@ -86,6 +87,7 @@ class DeltaDetectionService:
         ttl_seconds: int = 3600,
         refresh_deadline_seconds: float = 600.0,
         wait_seconds: float = 120.0,
+        lease_seconds: float = 15.0,
         change_guard_percent: float = DEFAULT_PERCENT,
         clock: Clock | None = None,
     ) -> None:
@@ -94,10 +96,8 @@ class DeltaDetectionService:
         self.sessions = sessions
         self.limiter = limiter
         self.snapshots = SnapshotStore(sessions, self.clock, timedelta(seconds=ttl_seconds))
-        # the lease outlives the refresh's own deadline, so that it never expires under it
-        self.lease = PreviewLease(
-            sessions, self.clock, timedelta(seconds=refresh_deadline_seconds + 60)
-        )
+        # short, and kept alive by a heartbeat while the refresh runs (core.services.heartbeat)
+        self.lease = PreviewLease(sessions, self.clock, timedelta(seconds=lease_seconds))
         self.pipeline = RefreshPipeline(
             sessions,
             vault,
@@ -255,11 +255,16 @@ class DeltaDetectionService:
     # --- computing --------------------------------------------------------------------------
 
     def _refresh(self, actor: Actor, key: PreviewKey, report: ProgressFn) -> PreviewSnapshot:
-        def compute() -> PreviewSnapshot:
+        def compute(beat: Heartbeat) -> PreviewSnapshot:
             self.limiter.acquire(key.org_id)
-            return self.pipeline.run(actor, key, report)
+            return self.pipeline.run(actor, key, report, beat.check)
 
         def waiting() -> None:
             report(PreviewProgress("waiting", PHASE_START["waiting"]))
 
-        return self.flight.run(key, compute, on_wait=waiting)
+        def abandoned(found: Abandoned) -> str:
+            return self.snapshots.record_abandoned(key, found)
+
+        return self.flight.run(
+            key, compute, on_wait=waiting, by=actor.log_name, on_abandoned=abandoned
+        )

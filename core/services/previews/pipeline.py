@@ -95,19 +95,33 @@ class RefreshPipeline:
         self.snapshots = snapshots
         self.deadline_seconds = deadline_seconds
 
-    def run(self, actor: Actor, key: PreviewKey, report: ProgressFn) -> PreviewSnapshot:
-        """Fetch, diff and store; a failure is stored beside the last good snapshot, which is
-        returned (or the error raised when there is none)."""
+    def run(
+        self,
+        actor: Actor,
+        key: PreviewKey,
+        report: ProgressFn,
+        keep_going: Callable[[], None] = lambda: None,
+    ) -> PreviewSnapshot:
+        """Fetch, diff and store; a failure (storing included) is stored beside the last good
+        snapshot, which is returned (or the error raised when there is none).
+
+        ``keep_going()`` is called between pages and before storing; it raises to stop the
+        work (the lease's heartbeat: ``RefreshInterrupted`` once the lease is lost).
+        """
         t0 = time.monotonic()
+        failure: SyncPreviewError
         try:
-            outcome = self._diff(key, report, deadline=t0 + self.deadline_seconds)
+            result, notes = self._diff(key, report, keep_going, deadline=t0 + self.deadline_seconds)
+            keep_going()
+            changes = sum(result.counts.values()) - result.counts["unchanged"]
+            report(PreviewProgress("storing", PHASE_START["storing"], changes=changes))
+            snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes)
         except RecordError as err:  # a record the engine cannot read: the source's or ours
             failure = (InvalidRequest if err.local else BadResponse)(str(err))
-            return self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
         except NotFoundError:  # the connector was deleted meanwhile: nothing to store it with
             raise
         except SyncPreviewError as err:
-            return self.snapshots.store_failed(actor, key, err, _ms_since(t0))
+            failure = err
         except Exception:  # a bug or an unexpected library error: keep the good data
             reference = uuid.uuid4().hex[:12]
             log.exception(
@@ -118,17 +132,19 @@ class RefreshPipeline:
                 key.org_id,
                 reference,
             )
-            internal = InternalError("The refresh", reference)
-            return self.snapshots.store_failed(actor, key, internal, _ms_since(t0))
-        result, notes = outcome
-        changes = sum(result.counts.values()) - result.counts["unchanged"]
-        report(PreviewProgress("storing", PHASE_START["storing"], changes=changes))
-        snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes)
-        report(PreviewProgress("done", PHASE_START["done"]))
-        return snapshot
+            failure = InternalError("The refresh", reference)
+        else:
+            report(PreviewProgress("done", PHASE_START["done"]))
+            return snapshot
+        return self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
 
     def _diff(
-        self, key: PreviewKey, report: ProgressFn, *, deadline: float
+        self,
+        key: PreviewKey,
+        report: ProgressFn,
+        keep_going: Callable[[], None],
+        *,
+        deadline: float,
     ) -> tuple[DeltaResult, tuple[str, ...]]:
         """Fetch the external pages and diff them against the local records as they come;
         the result and what the connector said of its read.
@@ -150,6 +166,7 @@ class RefreshPipeline:
                 report(PreviewProgress("fetching", 0.0, connector=config.name))
 
                 def on_page(p: FetchProgress) -> None:
+                    keep_going()
                     total = p.pages_total or 0
                     share = FETCH_SHARE * p.pages_done / total if total else 0.0
                     report(
@@ -165,6 +182,7 @@ class RefreshPipeline:
 
                 pages = connector.iter_pages(key.entity_type, progress=on_page)
                 for chunk in iter_canonical_frames(key.sync_type, key.entity_type, pages):
+                    keep_going()
                     stream.add_external(chunk)
                     if not stream.has_local and local_job.done():
                         stream.use_local(local_job.result())

@@ -1,19 +1,23 @@
 """Single flight: one computation of a preview at a time; everyone else waits for its result.
 
-The caller that takes the preview's lease computes; the others poll until the lease is gone
-and then serve what that computation stored. When it ended without a result (its process
-died), a waiter tries to take the lease itself, a few times, before giving up.
+The caller that takes the preview's lease computes, while a heartbeat keeps the lease; the
+others poll until the lease is gone and then serve what that computation stored. When it
+ended without a result (its process died: its lease ran out within REFRESH_LEASE_SECONDS),
+a waiter takes the lease itself, a few times, before giving up; taking over an abandoned
+lease is told (``on_abandoned``) and the result carries that notice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from core.errors import RefreshInProgress
-from core.services.previews.lease import PreviewLease
+from core.services.heartbeat import Heartbeat
+from core.services.previews.lease import Abandoned, PreviewLease
 from core.services.previews.snapshots import Clock, PreviewKey, PreviewSnapshot, SnapshotStore
 
 POLL_SECONDS = 0.1
@@ -45,23 +49,33 @@ class SingleFlight:
     def run(
         self,
         key: PreviewKey,
-        compute: Callable[[], PreviewSnapshot],
+        compute: Callable[[Heartbeat], PreviewSnapshot],
         *,
         on_wait: Callable[[], None],
+        by: str | None = None,
+        on_abandoned: Callable[[Abandoned], str] | None = None,
     ) -> PreviewSnapshot:
-        """``compute()`` while holding the lease, or the result of whoever holds it."""
+        """``compute(heartbeat)`` while holding the lease, or the result of whoever holds it.
+
+        ``by`` names who asked (kept with the lease); ``on_abandoned`` is told when the lease
+        was taken over from a computation that never finished, and returns the notice the
+        result then carries.
+        """
         for _ in range(self.attempts):
             holder = uuid.uuid4().hex
             started = self.clock()
-            if self.lease.acquire(key, holder):
-                try:
-                    return compute()
-                finally:
-                    self.lease.release(key, holder)
+            taken = self.lease.acquire(key, holder, by=by)
+            if taken is not None:
+                with self.lease.kept(key, holder) as beat:
+                    notice = None
+                    if taken.abandoned is not None and on_abandoned is not None:
+                        notice = on_abandoned(taken.abandoned)
+                    result = compute(beat)
+                return dataclasses.replace(result, refresh_notice=notice) if notice else result
             on_wait()
-            result = self._wait(key, started - SINCE_SLACK)
-            if result is not None:
-                return result
+            theirs = self._wait(key, started - SINCE_SLACK)
+            if theirs is not None:
+                return theirs
         raise RefreshInProgress(TAKING_LONG)
 
     def _wait(self, key: PreviewKey, since: datetime) -> PreviewSnapshot | None:

@@ -4,12 +4,17 @@ what a refresh computed or why it failed, each with its activity event in one tr
 A *snapshot* is one stored preview of one connector's one entity: the counts, the changed
 records, when it was computed and until when it is served from the cache. A failed refresh is
 stored beside the last good snapshot and never replaces it. Each connector has its own
-snapshots, so two stores of one source never share (or overwrite) a preview.
+snapshots, so two stores of one source never share (or overwrite) a preview. A failure that
+cannot be stored because our database does not answer is kept in memory and stored with the
+next write of that organization's previews, once the database answers again.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,19 +22,23 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.connector_store import ConnectorIdentity
+from core.db.leases import Abandoned
 from core.db.models import PreviewCache
 from core.db.previews import KINDS, SnapshotRows, StoredRecord
 from core.db.tenancy import tenant_session
 from core.delta import HASH_VERSION, DeltaResult
-from core.errors import InternalError, InvalidRequest, NotFoundError, SyncPreviewError
+from core.errors import InternalError, InvalidRequest, NotFoundError, StoreError, SyncPreviewError
 from core.services.actors import Actor
 from core.services.events import (
     PreviewRefreshed,
     PreviewsExpired,
     PreviewViewed,
+    RefreshAbandoned,
     RefreshFailed,
     record,
 )
+
+log = logging.getLogger(__name__)
 
 #: Records of each kind that come with a served snapshot (more: ``page``).
 FIRST_PAGE = 50
@@ -71,6 +80,8 @@ class PreviewSnapshot:
     #: connector said of the read ("Odoo companies read: …")
     not_compared: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Said once, by the refresh that gave this snapshot: it replaced an abandoned refresh.
+    refresh_notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,19 @@ class ReadFacts:
             tuple(str(f) for f in scope.get("not_compared") or ()),
             tuple(str(n) for n in scope.get("notes") or ()),
         )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failed refresh as the snapshot store records it (a failed row and its event)."""
+
+    key: PreviewKey
+    by: str | None
+    at: datetime
+    duration_ms: int
+    message: str
+    error_type: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +206,48 @@ def _served(
     )
 
 
+def _failed_row(
+    s: Session, key: PreviewKey, at: datetime, duration_ms: int, error: str, by: str | None
+) -> PreviewCache:
+    """A failed refresh's row beside the good snapshots of its preview."""
+    return SnapshotRows(s).add_failed(
+        connector_id=key.connector_id,
+        sync_type=key.sync_type,
+        entity_type=key.entity_type,
+        at=at,
+        hash_version=HASH_VERSION,
+        duration_ms=duration_ms,
+        error=error,
+        created_by=by,
+    )
+
+
+def _write_failure(s: Session, failure: _Failure) -> None:
+    """The failed row beside the good snapshots, and its activity event."""
+    key = failure.key
+    failed = _failed_row(s, key, failure.at, failure.duration_ms, failure.message, failure.by)
+    event = RefreshFailed(
+        connector_id=key.connector_id,
+        connector=failed.connector.name,
+        sync_type=key.sync_type,
+        entity_type=key.entity_type,
+        duration_ms=failure.duration_ms,
+        error=failure.message,
+        error_type=failure.error_type,
+        reference=failure.reference,
+    )
+    record(s, event, by=failure.by, at=failure.at)
+
+
+def abandoned_message(abandoned: Abandoned) -> str:
+    """What users read about a refresh that stopped without finishing."""
+    who = f" by {abandoned.started_by}" if abandoned.started_by else ""
+    return (
+        f"A refresh started{who} at {abandoned.started_at:%Y-%m-%d %H:%M:%S} UTC stopped "
+        "without finishing (its process ended or lost our database); it was started again."
+    )
+
+
 def _read(rows: SnapshotRows, ready: Sequence[PreviewCache], *, cache_hit: bool) -> PreviewSnapshot:
     """The snapshot ``ready[0]`` as served, read from the database."""
     return _served(
@@ -199,12 +265,35 @@ class SnapshotStore:
         self.sessions = sessions
         self.clock = clock
         self.ttl = ttl
+        self._pending: list[_Failure] = []
+        self._pending_lock = threading.Lock()
+
+    @contextmanager
+    def _writing(self, org_id: int) -> Iterator[Session]:
+        """A transaction of ``org_id`` that first stores its failures kept while our
+        database did not answer."""
+        with self._pending_lock:
+            pending = [f for f in self._pending if f.key.org_id == org_id]
+        with tenant_session(self.sessions, org_id) as s:
+            for failure in pending:
+                _write_failure(s, failure)
+            yield s
+        if pending:
+            with self._pending_lock:
+                self._pending = [f for f in self._pending if f not in pending]
+            log.info("stored %d refresh failure(s) kept while the database was down", len(pending))
+
+    @property
+    def pending_failures(self) -> int:
+        """How many failed refreshes wait for our database to answer again."""
+        with self._pending_lock:
+            return len(self._pending)
 
     # --- reading ----------------------------------------------------------------------------
 
     def fresh(self, actor: Actor, key: PreviewKey) -> PreviewSnapshot | None:
         """The cached preview while it is valid (logged as a view), else None."""
-        with tenant_session(self.sessions, key.org_id) as s:
+        with self._writing(key.org_id) as s:
             rows = SnapshotRows(s)
             ready = rows.newest_ready(key.connector_id, key.entity_type)
             if not ready or ready[0].hash_version != HASH_VERSION:
@@ -280,7 +369,7 @@ class SnapshotStore:
                     first[rec.kind].append(rec)
                 yield rec
 
-        with tenant_session(self.sessions, key.org_id) as s:
+        with self._writing(key.org_id) as s:
             rows = SnapshotRows(s)
             before = rows.newest_ready(key.connector_id, key.entity_type, n=1)
             snap = rows.add_ready(
@@ -315,37 +404,60 @@ class SnapshotStore:
         self, actor: Actor, key: PreviewKey, err: SyncPreviewError, duration_ms: int
     ) -> PreviewSnapshot:
         """Record a failed refresh beside the last good snapshot and return that one (which
-        then says why the refresh failed); raise ``err`` when there is none."""
-        now = self.clock()
-        message = str(err)
-        with tenant_session(self.sessions, key.org_id) as s:
-            rows = SnapshotRows(s)
-            failed = rows.add_failed(
-                connector_id=key.connector_id,
-                sync_type=key.sync_type,
-                entity_type=key.entity_type,
-                at=now,
-                hash_version=HASH_VERSION,
-                duration_ms=duration_ms,
-                error=message,
-                created_by=actor.log_name,
+        then says why the refresh failed); raise ``err`` when there is none. When our
+        database does not answer, the failure is kept and stored once it does; ``err`` is
+        raised."""
+        failure = _Failure(
+            key,
+            actor.log_name,
+            self.clock(),
+            duration_ms,
+            str(err),
+            type(err).__name__,
+            err.reference if isinstance(err, InternalError) else None,
+        )
+        try:
+            with self._writing(key.org_id) as s:
+                _write_failure(s, failure)
+                rows = SnapshotRows(s)
+                ready = rows.newest_ready(key.connector_id, key.entity_type)
+                good = _read(rows, ready, cache_hit=True) if ready else None
+        except StoreError as store_err:
+            if not store_err.transient:
+                raise
+            with self._pending_lock:
+                self._pending.append(failure)
+            log.warning(
+                "refresh of %s/%s (org %s, connector %s) failed (%s) while our database did not "
+                "answer; the failure is stored once it answers again",
+                key.sync_type,
+                key.entity_type,
+                key.org_id,
+                key.connector_id,
+                failure.error_type,
             )
-            event = RefreshFailed(
+            raise err from None
+        if good is None:
+            raise err
+        return good
+
+    def record_abandoned(self, key: PreviewKey, abandoned: Abandoned) -> str:
+        """Record that a refresh stopped without finishing (a failed row and event, in the
+        name of whoever started it); returns the notice the next result carries."""
+        message = abandoned_message(abandoned)
+        now = self.clock()
+        with self._writing(key.org_id) as s:
+            failed = _failed_row(s, key, now, 0, message, abandoned.started_by)
+            event = RefreshAbandoned(
                 connector_id=key.connector_id,
                 connector=failed.connector.name,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
-                duration_ms=duration_ms,
                 error=message,
-                error_type=type(err).__name__,
-                reference=err.reference if isinstance(err, InternalError) else None,
+                started_at=abandoned.started_at.isoformat(),
             )
-            record(s, event, by=actor.log_name, at=now)
-            ready = rows.newest_ready(key.connector_id, key.entity_type)
-            good = _read(rows, ready, cache_hit=True) if ready else None
-        if good is None:
-            raise err
-        return good
+            record(s, event, by=abandoned.started_by, at=now)
+        return message
 
     def expire(
         self,
@@ -356,7 +468,7 @@ class SnapshotStore:
     ) -> int:
         """Expire the actor's organization's cached previews of one connector or source,
         one entity, or all; returns how many."""
-        with tenant_session(self.sessions, actor.org_id) as s:
+        with self._writing(actor.org_id) as s:
             n = SnapshotRows(s).invalidate(
                 self.clock(), sync_type, entity_type, connector.id if connector else None
             )

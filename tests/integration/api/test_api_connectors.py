@@ -12,7 +12,7 @@ import requests
 
 from core.sandbox import SandboxServer
 from core.services.demo import WOO_CREDENTIALS
-from tests.integration.api.test_api import API_SECRET, Api, bearer, token
+from tests.integration.api.test_api import _ISSUER, API_SECRET, Api, bearer, services_of, token
 from tests.integration.services.conftest import core_env, make_services, run_core
 
 LIVE = "Acme live shop"
@@ -52,9 +52,11 @@ def env(
 @pytest.fixture(scope="module")
 def api(env: dict[str, str]) -> Iterator[Api]:
     server = Api(env)
+    _ISSUER.append(services_of(env))  # tokens are issued (recorded) on this database
     try:
         yield server
     finally:
+        _ISSUER.pop().close()
         server.stop()
 
 

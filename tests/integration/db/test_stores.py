@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.fernet import Fernet
 
-from core.db.accounts import OrganizationRepo, UserLookup, UserRepo, check_password
+from core.db.accounts import OrganizationRepo, UserLookup, UserRepo, password_matches
 from core.db.audit import ActivityFilter, ActivityStore
 from core.db.connector_store import ConnectorStore
 from core.db.leases import LeaseRows
@@ -354,7 +354,7 @@ def test_accounts(session_factory, org_id):
     with tenant_session(session_factory, org_id) as s:
         users = UserRepo(s)
         users.create("Ann", "Ann A", "ANN@x.io", "correct horse", "admin")
-        with pytest.raises(InvalidRequest, match="taken"):
+        with pytest.raises(InvalidRequest, match="has a user 'ann' already"):
             users.create("ann", "Other", "o@x.io", "password1", "viewer")
         with pytest.raises(InvalidRequest, match="Invalid role"):
             users.create("carl", "Carl", "c@x.io", "password1", "root")
@@ -362,9 +362,9 @@ def test_accounts(session_factory, org_id):
             users.create("dora", "Dora", "d@x.io", "short", "viewer")
         users.set_password("ann", "new password")
     with system_session(session_factory) as s:
-        user = UserLookup(s).find("ANN")
-        assert user is not None and check_password("new password", user.password_hash)
-        assert not check_password("correct horse", user.password_hash)
+        user = UserLookup(s).in_org(org_id, "ANN")
+        assert user is not None and password_matches("new password", user.password_hash)
+        assert not password_matches("correct horse", user.password_hash)
         assert user.password_hash.startswith("$2")
         assert OrganizationRepo(s).get("acme").id == org_id
         assert OrganizationRepo(s).get(str(org_id)).slug == "acme"

@@ -85,6 +85,14 @@ def _row(model: type, org_id: int, n: int) -> Any:
         )
     if model is m.ActivityLog:
         return m.ActivityLog(**common, user="u", action="view")
+    if model is m.ApiToken:
+        return m.ApiToken(
+            **common,
+            token_id=f"t{org_id}_{n}",
+            subject="billing",
+            kind="service",
+            expires_at=NOW + timedelta(days=1),
+        )
     if model is m.UserPreference:
         user = _row(m.User, org_id, n)
         return m.UserPreference(**common, user=user, name="connector", value={"id": 1})

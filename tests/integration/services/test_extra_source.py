@@ -15,11 +15,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import jwt
 import pytest
 import requests
 
 from core import sources
+from core.api.tokens import issue_token
 from core.bootstrap import Services
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
@@ -142,8 +142,18 @@ def test_a_registered_source_is_a_sync_type_everywhere(
         )
         try:
             url = f"http://127.0.0.1:{port}/api/v1/integrations/sync/preview"
-            claims = {"org_id": admin.org_id, "sub": "reports", "exp": int(time.time()) + 600}
-            headers = {"Authorization": f"Bearer {jwt.encode(claims, API_SECRET, 'HS256')}"}
+            grant = services.api_tokens.issue(
+                services.accounts.operator(admin.org_id), "reports", days=1
+            )
+            signed = issue_token(
+                API_SECRET,
+                admin.org_id,
+                grant.subject,
+                token_id=grant.token_id,
+                kind=grant.kind,
+                expires_at=int(time.time()) + 600,
+            )
+            headers = {"Authorization": f"Bearer {signed}"}
             deadline = time.monotonic() + 60
             while True:
                 try:
