@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from core.sources.address import mask_addresses_in
 
 _SECRET_PARAMS = re.compile(
-    r"(?i)\b(consumer_key|consumer_secret|oauth_signature|oauth_nonce|oauth_consumer_key|"
-    r"password|api_key|apikey|token|key|secret)=([^&\s\"']*)"
-)
+    r"(?i)(?<![a-z_])(consumer_key|consumer_secret|oauth_signature|oauth_nonce|oauth_consumer_key|"
+    r"password|api_key|apikey|token|key|secret)(=|%3D|%253D)((?:(?!%26|%2526)[^&\s\"'])*)"
+)  # also percent-encoded, as in the OAuth 1.0a signature base string oauthlib logs
 _lock = threading.Lock()
 _known_secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None  # the registered secrets, as whole tokens
@@ -50,7 +50,7 @@ def _token(secret: str) -> str:
 def redact(text: str) -> str:
     """Replace secret query parameters, the user info of addresses and every registered
     secret value (a whole token, not a part of a word) by a mask."""
-    text = mask_addresses_in(_SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text))
+    text = mask_addresses_in(_SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text))
     with _lock:
         pattern = _pattern
     return text if pattern is None else pattern.sub("***", text)
