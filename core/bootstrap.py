@@ -21,6 +21,7 @@ from core.services.api_tokens import ApiTokenService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
+from core.services.local_data import LocalDataService
 from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
 from core.services.ratelimit import OrgRateLimiter, RefreshLimiter
@@ -37,6 +38,7 @@ class Services:
     accounts: AccountService
     api_tokens: ApiTokenService
     connectors: ConnectorService
+    local_data: LocalDataService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
     activity: ActivityService
@@ -105,6 +107,7 @@ def build_services(
         accounts=AccountService(sessions, clock),
         api_tokens=ApiTokenService(sessions, clock),
         connectors=ConnectorService(sessions, vault, connect),
+        local_data=LocalDataService(sessions, vault),
         previews=previews,
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),

@@ -96,6 +96,14 @@ class LocalRecords:
             removed += result.rowcount or 0  # type: ignore[attr-defined]
         return removed
 
+    def clear(self, source: str, entity_type: str) -> int:
+        """Remove every local record of one source and entity; returns how many."""
+        model = _model(entity_type)
+        result = self.session.execute(
+            delete(model).where(model.source == source).execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def count(self, source: str, entity_type: str) -> int:
         model = _model(entity_type)
         stmt = select(func.count(model.id)).where(model.source == source)

@@ -364,6 +364,49 @@ class UserPreference(TenantMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class LocalDatabaseRow(TenantMixin, Base):
+    """The organization's own database (one per organization): where it is, in the clear
+    without the password (``settings``: ``DatabaseSettings.public_dict()``), and the
+    password encrypted by the vault. Only ever read (see core/localdb)."""
+
+    __tablename__ = "local_database"
+    __table_args__ = (UniqueConstraint("org_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # postgresql | mysql | sqlite
+    settings: Mapped[dict[str, Any]] = mapped_column()
+    password_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tested_at: Mapped[datetime | None] = mapped_column()
+    test_ok: Mapped[bool | None] = mapped_column(Boolean)
+    test_message: Mapped[str | None] = mapped_column(Text)
+
+
+class LocalMappingRow(TenantMixin, Base):
+    """One version of where the local side of (source, entity) comes from: a mapping of the
+    organization's database (``kind`` "database": ``mapping`` is ``LocalMapping.to_dict()``)
+    or a file imported into our own tables (``kind`` "file"). Every save adds a version; the
+    newest of a (source, entity, connector) is in force. ``connector_id`` None: every
+    connector of the source (a connector's own mapping wins over it)."""
+
+    __tablename__ = "local_mapping"
+    __table_args__ = (Index("ix_local_mapping_lookup", "org_id", "sync_type", "entity_type", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # database | file
+    mapping: Mapped[dict[str, Any]] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 TENANT_MODELS: tuple[type[Base], ...] = (
     User,
     IntegrationConnector,
@@ -377,4 +420,6 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     ActivityLog,
     UserPreference,
     ApiToken,
+    LocalDatabaseRow,
+    LocalMappingRow,
 )

@@ -154,6 +154,7 @@ RESET_PASSWORDS = Permission("admin", "reset passwords")
 CHANGE_ROLES = Permission("admin", "change roles")
 DEACTIVATE_USERS = Permission("admin", "deactivate users")
 MANAGE_API_TOKENS = Permission("admin", "issue and revoke API tokens")
+MANAGE_LOCAL_DATA = Permission("admin", "connect your database, map your records and import files")
 
 
 def authorize(actor: Actor, permission: Permission) -> None:

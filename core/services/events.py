@@ -251,6 +251,66 @@ class ConnectorTested(ActivityEvent):
     error: str | None = None
 
 
+# --- your own data ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalDatabaseSet(ActivityEvent):
+    """The organization's own database was connected or changed (never its password; only
+    whether one was given)."""
+
+    name = "localdb_set"
+    kind: str
+    address: str
+    password_changed: bool
+    previews_expired: int = 0
+
+
+@dataclass(frozen=True)
+class LocalDatabaseRemoved(ActivityEvent):
+    name = "localdb_removed"
+    address: str
+
+
+@dataclass(frozen=True)
+class LocalDatabaseTested(ActivityEvent):
+    """A connection test of the organization's database; ``error`` says why it failed."""
+
+    name = "localdb_tested"
+    address: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingSaved(ActivityEvent):
+    """A new version of where the local records of (source, entity) come from."""
+
+    name = "mapping_saved"
+    sync_type: str
+    entity_type: str
+    version: int
+    summary: str
+    connector_id: int | None = None
+    connector: str | None = None
+    previews_expired: int = 0
+
+
+@dataclass(frozen=True)
+class FileImported(ActivityEvent):
+    """A CSV or Excel file imported into our own tables (or refused: ``error``)."""
+
+    name = "file_imported"
+    entity_type: str
+    file: str
+    rows: int
+    imported: int
+    invalid_rows: int
+    sync_type: str | None = None
+    sources: list[str] | None = None
+    error: str | None = None
+    previews_expired: int = 0
+
+
 # --- users ------------------------------------------------------------------------------------
 
 
@@ -327,6 +387,11 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     ConnectorDeleted,
     ConnectorMadeDefault,
     ConnectorTested,
+    LocalDatabaseSet,
+    LocalDatabaseTested,
+    LocalDatabaseRemoved,
+    MappingSaved,
+    FileImported,
     UserAdded,
     PasswordReset,
     UserUnlocked,

@@ -14,8 +14,8 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,11 +29,12 @@ from core.delta import (
     CanonicalFrame,
     DeltaResult,
     DeltaStream,
-    LocalIndex,
     RecordError,
     canonical_frame,
     iter_canonical_frames,
 )
+from core.delta.natural import KEY_LABELS, NATURAL_KEYS, MatchedResult, NaturalKeyStream
+from core.delta.subset import only_fields
 from core.errors import (
     BadResponse,
     InternalError,
@@ -41,13 +42,17 @@ from core.errors import (
     NotFoundError,
     SyncPreviewError,
 )
+from core.localdb import LocalReader
 from core.services.actors import Actor
 from core.services.connectors import ConnectorFactory
+from core.services.local_data import LocalSide, local_side
 from core.services.previews.snapshots import PreviewKey, PreviewSnapshot, SnapshotStore
 
 log = logging.getLogger(__name__)
 
 Phase = Literal["waiting", "fetching", "reading_local", "comparing", "storing", "done"]
+#: Ambiguous keys kept on a snapshot to be listed (all are counted).
+AMBIGUOUS_SHOWN = 200
 #: The share of the whole that fetching stands for, and where each later phase starts.
 FETCH_SHARE = 0.8
 PHASE_START: dict[Phase, float] = {
@@ -111,11 +116,13 @@ class RefreshPipeline:
         t0 = time.monotonic()
         failure: SyncPreviewError
         try:
-            result, notes = self._diff(key, report, keep_going, deadline=t0 + self.deadline_seconds)
+            result, notes, local = self._diff(
+                key, report, keep_going, deadline=t0 + self.deadline_seconds
+            )
             keep_going()
             changes = sum(result.counts.values()) - result.counts["unchanged"]
             report(PreviewProgress("storing", PHASE_START["storing"], changes=changes))
-            snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes)
+            snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes, local)
         except RecordError as err:  # a record the engine cannot read: the source's or ours
             failure = (InvalidRequest if err.local else BadResponse)(str(err))
         except NotFoundError:  # the connector was deleted meanwhile: nothing to store it with
@@ -145,11 +152,20 @@ class RefreshPipeline:
         keep_going: Callable[[], None],
         *,
         deadline: float,
-    ) -> tuple[DeltaResult, tuple[str, ...]]:
+    ) -> tuple[DeltaResult, tuple[str, ...], dict[str, Any] | None]:
         """Fetch the external pages and diff them against the local records as they come;
-        the result and what the connector said of its read.
+        the result, what the connector said of its read, and what the local side was.
 
-        The fields the source does not have (``read_scope``) are not compared."""
+        The fields the source does not have (``read_scope``) are not compared, nor those a
+        mapping of the local side leaves out."""
+        side = local_side(
+            self.sessions,
+            self.vault,
+            key.org_id,
+            key.sync_type,
+            key.entity_type,
+            key.connector_id,
+        )
         with tenant_session(self.sessions, key.org_id) as s:
             config = ConnectorStore(s, self.vault).secret_config(key.connector_id)
         connector = self.build_connector(config, deadline)
@@ -158,10 +174,19 @@ class RefreshPipeline:
         except BaseException:
             connector.close()
             raise
-        compared = [f for f in COMPARABLE_FIELDS[key.entity_type] if f not in missing]
-        stream = DeltaStream(key.entity_type, compared=compared)
+        compared = [
+            f
+            for f in COMPARABLE_FIELDS[key.entity_type]
+            if f not in missing and (side.compared is None or f in side.compared)
+        ]
+        local = _Local(self, key, side, compared)
+        stream: DeltaStream | NaturalKeyStream
+        if side.match == "natural":
+            stream = NaturalKeyStream(key.entity_type)
+        else:
+            stream = DeltaStream(key.entity_type, compared=compared)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-read") as pool:
-            local_job = pool.submit(self._local_index, stream, key)
+            local_job = pool.submit(local.index, stream)
             try:
                 report(PreviewProgress("fetching", 0.0, connector=config.name))
 
@@ -183,7 +208,7 @@ class RefreshPipeline:
                 pages = connector.iter_pages(key.entity_type, progress=on_page)
                 for chunk in iter_canonical_frames(key.sync_type, key.entity_type, pages):
                     keep_going()
-                    stream.add_external(chunk)
+                    stream.add_external(only_fields(chunk, compared))
                     if not stream.has_local and local_job.done():
                         stream.use_local(local_job.result())
                 notes = read_scope(connector, key.entity_type).notes
@@ -194,19 +219,100 @@ class RefreshPipeline:
                     report(PreviewProgress("reading_local", PHASE_START["reading_local"]))
                 stream.use_local(local_job.result())
         report(PreviewProgress("comparing", PHASE_START["comparing"]))
-        return stream.finish(self._local_rows(key, stream.local_ids_needed())), notes
+        rows = local.rows(stream.local_ids_needed())
+        if isinstance(stream, NaturalKeyStream):
+            matched = stream.finish(rows, local_without_key=local.without_key)
+            not_compared = tuple(f for f in COMPARABLE_FIELDS[key.entity_type] if f not in compared)
+            result = replace(matched.delta, not_compared=not_compared)
+            return result, notes + local.notes(matched), local.facts(matched)
+        result = stream.finish(rows)
+        return result, notes + local.notes(None), local.facts(None)
 
-    def _local_index(self, stream: DeltaStream, key: PreviewKey) -> LocalIndex:
-        """Key and fingerprint of the organization's local records of this source."""
+
+class _Local:
+    """The local side of one refresh: our own tables (as they are, or filled by a file
+    import) or the organization's database through its mapping."""
+
+    def __init__(
+        self, pipeline: RefreshPipeline, key: PreviewKey, side: LocalSide, compared: list[str]
+    ) -> None:
+        self.sessions = pipeline.sessions
+        self.key = key
+        self.side = side
+        self.compared = compared
+        self.reader: LocalReader | None = side.reader() if side.kind == "database" else None
+
+    @property
+    def without_key(self) -> int:
+        return self.reader.without_key if self.reader is not None else 0
+
+    def _frames(self, raw_frames: Any) -> Any:
+        entity = self.key.entity_type
+        for frame in raw_frames:
+            yield only_fields(canonical_frame("local", entity, frame), self.compared)
+
+    def index(self, stream: DeltaStream | NaturalKeyStream) -> Any:
+        """Key and fingerprint of the local records (on the worker thread)."""
+        key = self.key
+        if self.reader is not None:
+            frames = (only_fields(f, self.compared) for f in self.reader.frames())
+            return stream.index_local(frames)
         with tenant_session(self.sessions, key.org_id) as s:
             raw = LocalRecords(s).iter_frames(key.sync_type, key.entity_type)
-            return stream.index_local(canonical_frame("local", key.entity_type, f) for f in raw)
+            return stream.index_local(self._frames(raw))
 
-    def _local_rows(self, key: PreviewKey, ids: list[str]) -> CanonicalFrame:
-        """The local records with these external ids, canonical and columnar."""
+    def rows(self, ids: list[str]) -> CanonicalFrame:
+        """The local records with these keys, canonical and columnar."""
+        key = self.key
+        if self.reader is not None:
+            return only_fields(self.reader.rows_for_keys(ids), self.compared)
         with tenant_session(self.sessions, key.org_id) as s:
             raw = LocalRecords(s).load_frame(key.sync_type, key.entity_type, ids=ids)
-        return canonical_frame("local", key.entity_type, raw)
+        return only_fields(canonical_frame("local", key.entity_type, raw), self.compared)
+
+    def notes(self, matched: MatchedResult | None) -> tuple[str, ...]:
+        """Sentences on the local side: where from, how matched, what was compared."""
+        side = self.side
+        if side.kind == "builtin":
+            return ()
+        where = (
+            f"Your records: {side.description}"
+            if side.kind == "file"
+            else f"Your records from {side.settings.label if side.settings else 'your database'}"
+            f" (mapping version {side.version}): {side.description}"
+        )
+        out = [where, f"Fields compared: {', '.join(self.compared)}."]
+        label = KEY_LABELS.get(NATURAL_KEYS.get(self.key.entity_type, ""), "key")
+        if matched is not None and matched.ambiguous:
+            out.append(
+                f"{len(matched.ambiguous):,} {label}(s) are ambiguous (two records or rows "
+                "share one, or a store record has none): listed apart, never matched, not "
+                "counted as new, updated or deleted."
+            )
+        if self.without_key:
+            what = label if side.match == "natural" else "store id"
+            out.append(
+                f"{self.without_key:,} of your rows have no {what} and cannot be matched "
+                "(left out)."
+            )
+        return tuple(out)
+
+    def facts(self, matched: MatchedResult | None) -> dict[str, Any] | None:
+        """What the snapshot keeps of the local side (``PreviewSnapshot.local``)."""
+        side = self.side
+        if side.kind == "builtin":
+            return None
+        ambiguous = list(matched.ambiguous) if matched is not None else []
+        return {
+            "kind": side.kind,
+            "match": side.match,
+            "key": matched.key_field if matched is not None else None,
+            "version": side.version,
+            "compared": list(self.compared),
+            "ambiguous": len(ambiguous),
+            "ambiguous_records": [a.to_dict() for a in ambiguous[:AMBIGUOUS_SHOWN]],
+            "without_key": self.without_key,
+        }
 
 
 def _ms_since(t0: float) -> int:

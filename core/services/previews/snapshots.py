@@ -82,28 +82,46 @@ class PreviewSnapshot:
     notes: tuple[str, ...] = ()
     #: Said once, by the refresh that gave this snapshot: it replaced an abandoned refresh.
     refresh_notice: str | None = None
+    #: Where the local side came from, when not our own tables as they are: ``kind``
+    #: ("database" or "file"), ``match`` ("id" or "natural"), ``key`` (the natural key's
+    #: field), ``compared`` (fields), ``ambiguous`` (count) with ``ambiguous_records``
+    #: (key, reason, store ids, local rows), ``without_key`` (local rows that cannot match).
+    local: dict[str, Any] | None = None
+
+    @property
+    def ambiguous(self) -> int:
+        """How many keys could not be matched (natural-key matching only)."""
+        return int((self.local or {}).get("ambiguous", 0))
 
 
 @dataclass(frozen=True)
 class ReadFacts:
-    """What a refresh read beside the records: fields not compared, the connector's notes."""
+    """What a refresh read beside the records: fields not compared, the connector's notes,
+    and where the local side came from (``local``: kind, how records matched, the fields
+    compared, the ambiguous keys listed apart)."""
 
     not_compared: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    local: dict[str, Any] | None = None
 
-    def stored(self) -> dict[str, list[str]] | None:
+    def stored(self) -> dict[str, Any] | None:
         """The snapshot's ``scope`` column (None when there is nothing to say)."""
-        if not self.not_compared and not self.notes:
+        if not self.not_compared and not self.notes and not self.local:
             return None
-        return {"not_compared": list(self.not_compared), "notes": list(self.notes)}
+        out: dict[str, Any] = {"not_compared": list(self.not_compared), "notes": list(self.notes)}
+        if self.local:
+            out["local"] = self.local
+        return out
 
     @classmethod
     def of(cls, row: PreviewCache) -> ReadFacts:
         """What a stored snapshot says it read."""
         scope = row.scope or {}
+        local = scope.get("local")
         return cls(
             tuple(str(f) for f in scope.get("not_compared") or ()),
             tuple(str(n) for n in scope.get("notes") or ()),
+            dict(local) if isinstance(local, dict) else None,
         )
 
 
@@ -203,6 +221,7 @@ def _served(
         refresh_failed_at=failed.computed_at if failed else None,
         not_compared=facts.not_compared,
         notes=facts.notes,
+        local=facts.local,
     )
 
 
@@ -356,6 +375,7 @@ class SnapshotStore:
         result: DeltaResult,
         duration_ms: int,
         notes: tuple[str, ...] = (),
+        local: dict[str, Any] | None = None,
     ) -> PreviewSnapshot:
         """Store what a refresh computed, log it and drop old snapshots; served as computed
         (the first page of each kind is kept from the result, not read back). ``notes``: what
@@ -384,7 +404,7 @@ class SnapshotStore:
                 duration_ms=duration_ms,
                 created_by=actor.log_name,
                 records=keeping_first_pages(stored_records(result)),
-                scope=ReadFacts(result.not_compared, notes).stored(),
+                scope=ReadFacts(result.not_compared, notes, local).stored(),
             )
             served = _served([snap, *before], first, cache_hit=False)
             event = PreviewRefreshed(
@@ -392,7 +412,8 @@ class SnapshotStore:
                 connector=served.connector_name,
                 sync_type=key.sync_type,
                 entity_type=key.entity_type,
-                counts=result.counts,
+                counts=result.counts
+                | ({"ambiguous": int(local.get("ambiguous", 0))} if local else {}),
                 duration_ms=duration_ms,
                 duplicates_collapsed=result.duplicates_collapsed,
             )

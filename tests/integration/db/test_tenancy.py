@@ -96,6 +96,20 @@ def _row(model: type, org_id: int, n: int) -> Any:
     if model is m.UserPreference:
         user = _row(m.User, org_id, n)
         return m.UserPreference(**common, user=user, name="connector", value={"id": 1})
+    if model is m.LocalDatabaseRow:
+        return m.LocalDatabaseRow(
+            **common, kind="sqlite", settings={"kind": "sqlite", "database": "/x.db"}
+        )
+    if model is m.LocalMappingRow:
+        return m.LocalMappingRow(
+            **common,
+            sync_type="woocommerce",
+            entity_type="customers",
+            version=1,
+            kind="file",
+            mapping={},
+            summary="s",
+        )
     raise AssertionError(f"add a row factory for {model.__name__}")
 
 
