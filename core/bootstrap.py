@@ -107,7 +107,7 @@ def build_services(
         accounts=AccountService(sessions, clock),
         api_tokens=ApiTokenService(sessions, clock),
         connectors=ConnectorService(sessions, vault, connect),
-        local_data=LocalDataService(sessions, vault),
+        local_data=LocalDataService(sessions, vault, clock),
         previews=previews,
         selective=SelectiveSyncService(sessions),
         activity=ActivityService(sessions),

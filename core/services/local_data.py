@@ -304,9 +304,11 @@ def _no_database() -> InvalidRequest:
     )
 
 
-def _expire(s: Session, sync_type: str, entity_type: str | None, connector_id: int | None) -> int:
+def _expire(
+    s: Session, now: datetime, sync_type: str, entity_type: str | None, connector_id: int | None
+) -> int:
     """Expire the cached previews a change of the local side affects (they stay as history)."""
-    return SnapshotRows(s).invalidate(utcnow(), sync_type, entity_type, connector_id)
+    return SnapshotRows(s).invalidate(now, sync_type, entity_type, connector_id)
 
 
 def _file_summary(name: str, rows: int, match: str, entity: str, compared: Sequence[str]) -> str:
@@ -366,9 +368,12 @@ def local_side(
 class LocalDataService:
     """The organization's database, the mappings of its records, and file imports."""
 
-    def __init__(self, sessions: sessionmaker[Session], vault: Vault) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], vault: Vault, clock: Clock | None = None
+    ) -> None:
         self.sessions = sessions
         self.vault = vault
+        self.clock: Clock = clock or utcnow
 
     # --- the database -----------------------------------------------------------------
 
@@ -430,7 +435,7 @@ class LocalDataService:
                 by=actor.log_name,
             )
             expired = sum(
-                _expire(s, row.sync_type, row.entity_type, row.connector_id)
+                _expire(s, self.clock(), row.sync_type, row.entity_type, row.connector_id)
                 for row in store.all_in_force()
                 if row.kind == "database"
             )
@@ -479,7 +484,7 @@ class LocalDataService:
         with tenant_session(self.sessions, actor.org_id) as s:
             store = LocalDataStore(s, self.vault)
             if draft is None:
-                store.record_test(check.ok, check.message, utcnow())
+                store.record_test(check.ok, check.message, self.clock())
             event = LocalDatabaseTested(settings.address, None if check.ok else check.message)
             record(s, event, by=actor.log_name)
         return check
@@ -578,7 +583,7 @@ class LocalDataService:
                 summary=mapping.describe(),
                 by=actor.log_name,
             )
-            expired = _expire(s, mapping.sync_type, mapping.entity_type, connector_id)
+            expired = _expire(s, self.clock(), mapping.sync_type, mapping.entity_type, connector_id)
             event = MappingSaved(
                 mapping.sync_type,
                 mapping.entity_type,
@@ -720,7 +725,7 @@ class LocalDataService:
                     summary=summary,
                     by=actor.log_name,
                 )
-                expired += _expire(s, source, entity_type, connector_id)
+                expired += _expire(s, self.clock(), source, entity_type, connector_id)
             event = FileImported(
                 entity_type,
                 name,
