@@ -17,6 +17,12 @@ from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.sandbox import SandboxServer
 from core.services.actors import UserContext
+from tests.integration.localdb.conftest import (  # noqa: F401 - the organization's databases
+    crm,
+    mariadb_crm,
+    pg_crm,
+    sqlite_crm,
+)
 
 SANDBOX_SIZE = 200
 

@@ -22,13 +22,7 @@ from core.errors import (
 )
 from core.localdb import DatabaseSettings
 from core.services.local_data import LocalMapping
-from tests.integration.localdb.conftest import (  # noqa: F401 - fixtures
-    Crm,
-    crm,
-    mariadb_crm,
-    pg_crm,
-    sqlite_crm,
-)
+from tests.integration.localdb.conftest import Crm
 
 CUSTOMER_COLUMNS = {
     "email": "mail",
@@ -355,11 +349,11 @@ def test_a_value_that_is_not_its_field_names_the_row_and_column(services, demo_o
 
 def test_a_file_with_invalid_rows_is_refused_unless_only_valid_rows_are_asked(services, demo_org):
     body = (
-        "E-mail,Full name,City,Stock\n"
-        "ann@example.org,Ann,Paris,1\n"
-        ",No Mail,Oslo,2\n"
-        "bob@example.org,Bob,Lyon,x\n"
-    ).encode()
+        b"E-mail,Full name,City,Stock\n"
+        b"ann@example.org,Ann,Paris,1\n"
+        b",No Mail,Oslo,2\n"
+        b"bob@example.org,Bob,Lyon,x\n"
+    )
     columns = {"email": "E-mail", "name": "Full name", "city": "City"}
     report = services.local_data.check_file(demo_org, "customers", body, "people.csv", columns)
     assert [(p.row, p.column) for p in report.problems] == [(3, "E-mail")]
