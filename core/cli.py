@@ -143,7 +143,12 @@ def _print_table(snap: PreviewSnapshot) -> None:
         f"{snap.expires_at:%H:%M:%S} UTC ({'cache hit' if snap.cache_hit else 'computed now'})"
     )
     if snap.not_compared:
-        print(f"not available, not compared: {', '.join(snap.not_compared)}")
+        print(f"not compared: {', '.join(snap.not_compared)}")
+    if snap.local and snap.local.get("match") == "natural":
+        print(
+            f"matched by {snap.local.get('key')}: {snap.ambiguous:,} ambiguous, "
+            f"{int(snap.local.get('without_key', 0)):,} of your rows without a key"
+        )
     for note in snap.notes:
         print(f"note: {note}")
     for kind in ("new", "updated", "deleted"):
@@ -475,6 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(handler=_cmd_reset_password)
+
+    from core.cli_local import add_parsers as add_local_parsers
+
+    add_local_parsers(sub)
     return parser
 
 

@@ -56,6 +56,25 @@ def preview_data(snap: PreviewSnapshot) -> dict[str, Any]:
         "cacheHit": snap.cache_hit,
         "notCompared": list(snap.not_compared),
         "notes": list(snap.notes),
+        "localSide": _local_side(snap.local),
+    }
+
+
+def _local_side(local: dict[str, Any] | None) -> dict[str, Any]:
+    """Where the local records came from, how they matched, and what was left apart."""
+    if not local:
+        return {"kind": "builtin", "match": "id"}
+    return {
+        "kind": local.get("kind"),
+        "match": local.get("match"),
+        "matchKey": local.get("key"),
+        "mappingVersion": local.get("version"),
+        "compared": list(local.get("compared") or ()),
+        "ambiguous": {
+            "count": int(local.get("ambiguous", 0)),
+            "records": list(local.get("ambiguous_records") or ()),
+        },
+        "localWithoutKey": int(local.get("without_key", 0)),
     }
 
 

@@ -172,7 +172,9 @@ def test_a_preview_is_the_envelope_and_then_served_from_the_cache(api: Api, org_
         "cacheHit",
         "notCompared",
         "notes",
+        "localSide",
     }
+    assert data["localSide"] == {"kind": "builtin", "match": "id"}
     assert (data["syncType"], data["entityType"]) == ("woocommerce", "customers")
     assert set(data["delta"]) == {"new", "updated", "deleted"}
     assert all(data["delta"][k]["count"] > 0 for k in ("new", "updated", "deleted"))

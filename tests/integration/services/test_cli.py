@@ -50,6 +50,7 @@ def test_demo_then_preview_json_is_the_api_envelope(cli_env, sandbox):
         "cacheHit",
         "notCompared",
         "notes",
+        "localSide",
     }
     assert data["notCompared"] == []  # WooCommerce has every customer field
     assert data["notes"] == ["WooCommerce customers read: WordPress users with the role customer."]
