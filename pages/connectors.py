@@ -15,6 +15,7 @@ from ui import state
 from ui.auth import require_user
 from ui.browser import locality
 from ui.demo import load_demo_button
+from ui.local_data import database_section, import_section, mapping_section
 from ui.services import get_services
 
 user = require_user("admin")
@@ -206,6 +207,21 @@ with st.form("add_connector", clear_on_submit=True):
             ),
             lambda added: f"➕ {fmt.md(added.name)} was added. Use “Test connection” to check it.",
         )
+
+st.subheader("🗄️ Your database")
+st.caption(
+    "Your own customers, products and orders: the local side of every preview. Connect your "
+    "database (read-only) and map its tables, or import a file below."
+)
+database_section(user, loc)
+st.markdown("#### 🧭 Where your records are")
+mapping_section(user, loc)
+st.markdown("#### 📥 Import a file")
+st.caption(
+    "No database access? Upload a CSV or Excel file: it replaces our own records of that kind. "
+    "Rows that cannot be read are listed; nothing is imported while any is, unless you choose."
+)
+import_section(user)
 
 st.subheader("🎁 Demo stores")
 st.caption(

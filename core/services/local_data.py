@@ -48,7 +48,7 @@ from core.localdb import (
     Sample,
     TableInfo,
 )
-from core.localdb.fileimport import ImportProblem, ImportReport, parse_file
+from core.localdb.fileimport import ImportProblem, ImportReport, parse_file, read_table
 from core.localdb.settings import KIND_LABELS, KINDS
 from core.services.actors import MANAGE_LOCAL_DATA, VIEW, Actor, authorize
 from core.services.checks import check_entity_type, check_sync_type
@@ -65,6 +65,7 @@ from core.services.events import (
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "COMPARABLE_FIELDS",
     "KINDS",
     "KIND_LABELS",
     "ColumnInfo",
@@ -634,6 +635,11 @@ class LocalDataService:
             return [_version(row) for row in rows]
 
     # --- files ------------------------------------------------------------------------
+
+    def file_columns(self, actor: Actor, data: bytes, file_name: str) -> list[str]:
+        """The column titles of a CSV or ``.xlsx`` file (its header row)."""
+        authorize(actor, MANAGE_LOCAL_DATA)
+        return list(read_table(data, file_name)[0].columns)
 
     def check_file(
         self,

@@ -1,0 +1,59 @@
+"""The Connectors screen's "Your database": connect an SQLite file, see the test's result, map
+customers with drop-downs, see a sample as the preview compares it, save a version."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from core.bootstrap import Services
+from core.services.actors import UserContext
+from tests.ui.appkit import open_page, texts
+from ui.format import md
+
+
+def _shop(tmp_dir: Path) -> Path:
+    path = tmp_dir / "shop.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE clients (no INTEGER PRIMARY KEY, woo_id TEXT, mail TEXT, town TEXT)")
+    conn.execute("INSERT INTO clients VALUES (1, '1', ' Ann@Example.ORG ', 'Paris')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_connect_map_sample_and_save(
+    services: Services, ctx: Callable[[str], UserContext], tmp_dir: Path
+) -> None:
+    shop = _shop(tmp_dir)
+    at = open_page("connectors", "admin")
+    assert "No database of yours is connected" in texts(at)
+    at.radio(key="localdb_kind").set_value("sqlite").run()
+    at.text_input(key="localdb_path").input(str(shop))
+    at.button(key="localdb_try").click().run()
+    assert not at.exception
+    assert md("read-only: 1 table or view visible") in texts(at)
+    at.button(key="localdb_save").click().run()
+    assert services.local_data.database(ctx("admin")).kind == "sqlite"
+
+    key = "map_woocommerce_customers"
+    at.selectbox(key=f"{key}_table").select("clients").run()
+    at.selectbox(key=f"{key}_idcol").select("woo_id").run()
+    at.selectbox(key=f"{key}_f_email").select("mail").run()
+    at.selectbox(key=f"{key}_f_city").select("town").run()
+    at.button(key=f"{key}_sample").click().run()
+    assert not at.exception
+    (rows,) = [d.value for d in at.dataframe if "email" in d.value.columns]
+    assert rows.to_dict("records") == [
+        {"external_id": "1", "email": "ann@example.org", "city": "Paris"}
+    ]
+    at.button(key=f"{key}_save").click().run()
+    assert not at.exception
+    saved = services.local_data.mapping(ctx("admin"), "woocommerce", "customers")
+    assert saved is not None and saved.version == 1
+    assert saved.mapping is not None and saved.mapping.column_of == {
+        "email": "mail",
+        "city": "town",
+    }
+    assert "Mapping saved (version 1)" in texts(at)
