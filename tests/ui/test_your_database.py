@@ -35,7 +35,8 @@ def test_connect_map_sample_and_save(
     assert not at.exception
     assert md("read-only: 1 table or view visible") in texts(at)
     at.button(key="localdb_save").click().run()
-    assert services.local_data.database(ctx("admin")).kind == "sqlite"
+    connected = services.local_data.database(ctx("admin"))
+    assert connected is not None and connected.kind == "sqlite"
 
     key = "map_woocommerce_customers"
     at.selectbox(key=f"{key}_table").select("clients").run()
