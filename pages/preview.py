@@ -12,7 +12,7 @@ from ui.browser import locality
 from ui.connectors import pick_connector
 from ui.demo import load_demo_button
 from ui.nav import page_path
-from ui.preview import csv_export, open_snapshot, refresh_snapshot
+from ui.preview import csv_export, local_side, open_snapshot, refresh_snapshot
 from ui.records import RecordReader, highlight
 from ui.services import get_services
 from ui.tables import record_columns
@@ -102,9 +102,10 @@ if snapshot.not_compared or snapshot.notes:
     with st.expander("ℹ️ What was read", expanded=bool(snapshot.not_compared)):
         if snapshot.not_compared:
             fields = ", ".join(fmt.field_label(f) for f in snapshot.not_compared)
-            st.markdown(f"**Not available, not compared:** {fields}")
+            st.markdown(f"**Not compared:** {fields}")
         for note in snapshot.notes:
             st.markdown(f"- {fmt.md(note)}")
+local_side(snapshot)
 guard = services.previews.change_warning(user, snapshot)
 if guard is not None:
     st.warning(f"🚧 **Check before you sync.** {guard.sentence()}", icon=None)

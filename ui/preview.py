@@ -184,3 +184,56 @@ def csv_export(
         return out.getvalue()
 
     return build
+
+
+def local_side(snapshot: PreviewSnapshot) -> None:
+    """Where the local records came from (your database or an imported file) and, when they
+    matched by natural key, the keys that could not match, listed apart with the reason."""
+    local = snapshot.local
+    if not local:
+        return
+    where = "your database" if local.get("kind") == "database" else "your imported file"
+    how = (
+        f"matched by {fmt.field_label(str(local.get('key') or 'email'))}"
+        if local.get("match") == "natural"
+        else "matched by the store's id"
+    )
+    compared = ", ".join(fmt.field_label(f) for f in local.get("compared") or ())
+    st.caption(
+        f"🗄️ Compared with {where} (mapping version {local.get('version')}), {how}; "
+        f"fields compared: {compared}."
+    )
+    ambiguous = int(local.get("ambiguous", 0))
+    without = int(local.get("without_key", 0))
+    if not ambiguous and not without:
+        return
+    left, right, _ = st.columns([1, 1, 2])
+    left.metric(
+        "❓ Ambiguous",
+        fmt.number(ambiguous),
+        help="Keys two records (or two of your rows) share: never matched by guess, not "
+        "counted as new, updated or deleted.",
+        border=True,
+    )
+    right.metric(
+        "🚫 Your rows without a key",
+        fmt.number(without),
+        help="Rows of yours with no key to match on (left out).",
+        border=True,
+    )
+    records = local.get("ambiguous_records") or []
+    if records:
+        with st.expander(f"❓ Ambiguous keys ({fmt.number(ambiguous)})"):
+            st.dataframe(
+                [
+                    {
+                        "Key": r.get("key") or "(none)",
+                        "Why": r.get("reason"),
+                        "Store records": ", ".join(r.get("external_ids") or ()),
+                        "Your rows": r.get("local_rows"),
+                    }
+                    for r in records
+                ],
+                hide_index=True,
+                key=f"ambiguous_{snapshot.snapshot_id}",
+            )
