@@ -339,21 +339,28 @@ def mapping_section(user: UserContext, loc: fmt.Locality) -> None:
         return
     st.caption(fmt.md(draft.describe()))
     sample_col, save_col, _ = st.columns([2, 2, 4])
+    kept = f"{key}_sample_kept"
     if sample_col.button("👀 Show a sample", key=f"{key}_sample"):
         try:
-            sample = services.local_data.sample(user, draft, SAMPLE_ROWS)
-        except SyncPreviewError as err:
-            _error(err)
-        else:
-            st.markdown(
-                f"**The first {len(sample.records)} rows, as the preview compares them** "
-                "(`external_id`: the key matched on)"
+            st.session_state[kept] = (
+                draft.to_json(),
+                services.local_data.sample(user, draft, SAMPLE_ROWS),
             )
-            st.dataframe(pd.DataFrame(sample.records), hide_index=True, key=f"{key}_rows")
-            if sample.without_key:
-                st.warning(
-                    f"{len(sample.without_key)} of these rows have no key and cannot be matched."
-                )
+        except SyncPreviewError as err:
+            st.session_state.pop(kept, None)
+            _error(err)
+    shown = st.session_state.get(kept)
+    if shown is not None and shown[0] == draft.to_json():  # the sample of this very draft
+        sample = shown[1]
+        st.markdown(
+            f"**The first {len(sample.records)} rows, as the preview compares them** "
+            "(`external_id`: the key matched on)"
+        )
+        st.dataframe(pd.DataFrame(sample.records), hide_index=True)
+        if sample.without_key:
+            st.warning(
+                f"{len(sample.without_key)} of these rows have no key and cannot be matched."
+            )
     if save_col.button("💾 Save mapping", key=f"{key}_save", type="primary"):
         try:
             saved = services.local_data.save_mapping(user, draft)
@@ -439,7 +446,6 @@ def import_section(user: UserContext) -> None:
             st.dataframe(
                 pd.DataFrame([p.to_dict() for p in report.problems]),
                 hide_index=True,
-                key="imp_problems",
             )
 
 
