@@ -50,7 +50,7 @@ def _shown(view: DatabaseView | None, loc: fmt.Locality) -> None:
         )
         return
     secret = f" · password {view.password_masked}" if view.password_set else ""
-    st.markdown(f"**{view.kind_label}** · `{fmt.md(view.url)}`{secret}")
+    st.markdown(f"**{view.kind_label}** · {fmt.md(view.url)}{secret}")
     if view.tested_at is not None:
         when = fmt.date_time(view.tested_at, loc)
         icon = "✅" if view.test_ok else "❌"

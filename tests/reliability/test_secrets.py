@@ -140,6 +140,34 @@ def test_no_secret_is_written_anywhere(own_postgres, shop, tmp_path):
         finally:
             api.stop()
         written.append(api.log())
+        # your own database: its password, by the dashboard's way and the command line's
+        crm_password = "crm-pw-" + secrets.token_hex(8)
+        services.local_data.set_database(
+            admin,
+            services.local_data.draft_settings(
+                url=f"postgresql://reader:{crm_password}@127.0.0.1:1/crm"
+            ),
+        )
+        check = services.local_data.test_database(admin)
+        assert not check.ok
+        written.append(check.message)
+        cli_env = env | {"CRM_PW": crm_password}
+        for args in (
+            (
+                "localdb",
+                "set",
+                "--org",
+                "acme",
+                "--url",
+                "mysql://reader@127.0.0.1:1/crm",
+                "--password-env",
+                "CRM_PW",
+            ),
+            ("localdb", "test", "--org", "acme"),
+            ("localdb", "show", "--org", "acme", "--json"),
+        ):
+            done = run_core(cli_env, *args)
+            written.extend((done.stdout, done.stderr))
         activity = run_core(env, "activity", "--org", "acme", "--limit", "500", "--json")
         written.append(activity.stdout)
         assert len(json.loads(activity.stdout)["events"]) > 8
@@ -147,6 +175,7 @@ def test_no_secret_is_written_anywhere(own_postgres, shop, tmp_path):
         services.close()
     dump = own_postgres.dump()
     assert b"sync_activity_log" in dump and b"integration_connector" in dump
+    assert b"local_database" in dump
 
     values = {
         "WooCommerce consumer key": woo["consumer_key"],
@@ -160,6 +189,7 @@ def test_no_secret_is_written_anywhere(own_postgres, shop, tmp_path):
         "an API token": token,
         "a wrong consumer secret": wrong_secret,
         "a wrong Odoo password": wrong_password,
+        "your database's password": crm_password,
     }
     for what, value in values.items():
         assert value.encode() not in dump, f"{what} is in the database"

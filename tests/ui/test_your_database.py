@@ -58,3 +58,19 @@ def test_connect_map_sample_and_save(
         "city": "town",
     }
     assert "Mapping saved (version 1)" in texts(at)
+
+
+def test_the_password_is_never_shown(services: Services, ctx: Callable[[str], UserContext]) -> None:
+    secret = "crm-Pa55-never-shown"
+    services.local_data.set_database(
+        ctx("admin"),
+        services.local_data.draft_settings(url=f"postgresql://reader:{secret}@127.0.0.1:1/crm"),
+    )
+    at = open_page("connectors", "admin")
+    shown = texts(at)
+    assert md("postgresql://reader@127.0.0.1:1/crm") in shown and "••••••" in shown
+    assert secret not in shown
+    assert all(secret not in str(t.value) for t in at.text_input)
+    at.button(key="localdb_test").click().run()
+    assert md("Nothing answers at 127.0.0.1:1") in texts(at)
+    assert secret not in texts(at)
