@@ -21,7 +21,7 @@ from core.errors import (
     WriteRefused,
 )
 from core.localdb import DatabaseSettings
-from core.services.local_data import LocalMapping
+from core.services.local_data import LinesMapping, LocalMapping
 from tests.integration.localdb.conftest import Crm
 
 CUSTOMER_COLUMNS = {
@@ -383,3 +383,71 @@ def test_a_file_with_invalid_rows_is_refused_unless_only_valid_rows_are_asked(se
     snap = services.previews.get_preview_snapshot(demo_org, "woocommerce", "customers")
     assert snap.local["kind"] == "file" and snap.local["match"] == "natural"
     assert snap.counts["deleted"] <= 2 and "phone" in snap.not_compared
+
+
+def test_orders_take_their_lines_from_a_second_table(services, admin, crm):
+    connect(services, admin, crm)
+    lines = LinesMapping(
+        table=crm.table("sale_lines"),
+        order_key="sale_ref",
+        parent_key="sale_id",
+        sku="article",
+        quantity="qty",
+        total="line_sum",
+    )
+    mapping = LocalMapping.create(
+        "woocommerce",
+        "orders",
+        table=crm.table("sales"),
+        match="id:woo_order",
+        columns={"number": "sale_no", "total": "sum_total", "currency": "cur"},
+        lines=lines,
+    )
+    saved = services.local_data.save_mapping(admin, mapping)
+    assert saved.compared_fields == ("number", "currency", "total", "lines")
+    sample = services.local_data.sample(admin, mapping)
+    first = next(r for r in sample.records if r["external_id"] == "9001")
+    assert first["currency"] == "EUR" and first["total"] == "12.50"
+    assert "A-1" in str(first["lines"]) and "B-2" in str(first["lines"])
+    wrong = LocalMapping.create(
+        "woocommerce",
+        "orders",
+        table=crm.table("sales"),
+        match="id:woo_order",
+        columns={"number": "sale_no"},
+        lines=LinesMapping(
+            table=crm.table("sale_lines"),
+            order_key="sale_ref",
+            parent_key="sale_id",
+            sku="article",
+            quantity="qtty",
+            total="line_sum",
+        ),
+    )
+    with pytest.raises(BadQuery, match="has no column 'qtty' \\(for the lines' quantity\\)"):
+        services.local_data.save_mapping(admin, wrong)
+
+
+def test_a_connector_s_own_mapping_wins_over_its_source_s(services, demo_org, sqlite_crm):
+    connect(services, demo_org, sqlite_crm)
+    whole = LocalMapping.create(
+        "woocommerce", "customers", table="clients", match="natural", columns={"email": "mail"}
+    )
+    own = LocalMapping.create(
+        "woocommerce",
+        "customers",
+        table="clients",
+        match="id:woo_id",
+        columns={"email": "mail", "city": "town"},
+    )
+    services.local_data.save_mapping(demo_org, whole)
+    services.local_data.save_mapping(demo_org, own, "Demo WooCommerce store")
+    of_connector = services.local_data.mapping(
+        demo_org, None, "customers", "Demo WooCommerce store"
+    )
+    assert of_connector.mapping == own and of_connector.connector_id is not None
+    assert services.local_data.mapping(demo_org, "woocommerce", "customers").mapping == whole
+    snap = services.previews.get_preview_snapshot(
+        demo_org, "woocommerce", "customers", force_refresh=True
+    )
+    assert snap.local["match"] == "id" and snap.local["compared"] == ["email", "city"]
