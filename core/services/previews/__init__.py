@@ -293,7 +293,28 @@ class DeltaDetectionService:
             raise RuntimeError("refreshes in the background need use_jobs() first")
         key = self._key(actor, sync_type, entity_type, connector)
         target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
-        return self.jobs.enqueue(actor, "refresh", target, permission=REFRESH_PREVIEWS)
+        running = self.jobs.active(actor, "refresh", target)
+        if running is not None:  # joining a refresh costs no fresh computation
+            return running, False
+        self.limiter.acquire(key.org_id)  # refused now, not later in the worker
+        return self.jobs.enqueue(
+            actor, "refresh", target, permission=REFRESH_PREVIEWS, payload={"counted": True}
+        )
+
+    def running_refresh(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> JobView | None:
+        """The refresh of this preview queued or running now (anyone's), if any."""
+        if self.jobs is None:
+            return None
+        key = self.preview_key(actor, sync_type, entity_type, connector)
+        target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
+        return self.jobs.active(actor, "refresh", target)
 
     def refresh_job(self, ctx: JobContext) -> JobOutcome:
         """The handler of "refresh" jobs: fetch, diff and store one preview, reporting its
@@ -304,7 +325,7 @@ class DeltaDetectionService:
         notice = None
         if ctx.abandoned is not None:
             notice = self.snapshots.record_abandoned(key, Abandoned(*ctx.abandoned))
-        if not isinstance(ctx.actor, Scheduler):
+        if not isinstance(ctx.actor, Scheduler) and not ctx.payload.get("counted"):
             self.limiter.acquire(key.org_id)
         listener = self._listeners.get(ctx.job_id)
 
