@@ -53,6 +53,8 @@ class Services:
     def close(self) -> None:
         """Stop in-process sandboxes and release database connections."""
         self.sandboxes.close()
+        if self.jobs.queue is not None:
+            self.jobs.queue.close()
         self.engine.dispose()
 
 

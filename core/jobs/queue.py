@@ -73,6 +73,10 @@ class JobQueue:
         """Put a job on the queue (any worker takes it)."""
         self._task(org_id, job_id)
 
+    def close(self) -> None:
+        """Close the queue's connection of this thread (SQLite, PostgreSQL)."""
+        self.huey.storage.close()
+
     def pending(self) -> int:
         """Messages waiting on the queue."""
         return int(self.huey.pending_count())
