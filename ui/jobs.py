@@ -128,7 +128,7 @@ def jobs_table(user: UserContext, limit: int = 50) -> list[dict[str, Any]]:
                 ),
                 "State": j.state
                 + (f" ({j.phase} {j.fraction:.0%})" if j.state == "running" else ""),
-                "Duration": None if took is None else f"{took:.1f} s",
+                "Duration": "" if took is None else f"{took:.1f} s",
                 "By": j.started_by or "operator",
                 "Error": j.error or "",
             }
