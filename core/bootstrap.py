@@ -15,12 +15,15 @@ from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade_to_head
 from core.db.tenancy import store_errors
 from core.db.vault import Vault
+from core.jobs import JobKinds
+from core.jobs.queue import JobQueue
 from core.services.accounts import AccountService
 from core.services.activity import ActivityService
 from core.services.api_tokens import ApiTokenService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
+from core.services.jobs import JobService
 from core.services.local_data import LocalDataService
 from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
@@ -47,10 +50,13 @@ class Services:
     sandboxes: SandboxPool
     api_limiter: OrgRateLimiter
     health: HealthService
+    jobs: JobService
 
     def close(self) -> None:
         """Stop in-process sandboxes and release database connections."""
         self.sandboxes.close()
+        if self.jobs.queue is not None:
+            self.jobs.queue.close()
         self.engine.dispose()
 
 
@@ -60,8 +66,10 @@ def build_services(
     clock: Clock | None = None,
     migrate: bool = True,
     rate_limit_namespace: str = "syncpreview",
+    queue: bool = True,
 ) -> Services:
-    """Connect to the database (migrating it), and build every service."""
+    """Connect to the database (migrating it), and build every service (``queue=False``:
+    without the workers' queue; refreshes then run only in the caller's process)."""
     settings = settings or load_settings()
     assert settings.secret_key is not None
     if migrate:
@@ -100,11 +108,25 @@ def build_services(
         change_guard_percent=settings.change_guard_percent,
         clock=clock,
     )
+    accounts = AccountService(sessions, clock)
+    # every kind of job is registered here: "refresh" by the previews (use_jobs); the next
+    # kinds (apply) are one more `kinds.register(name, handler)` line
+    kinds = JobKinds()
+    jobs = JobService(
+        sessions,
+        accounts,
+        kinds,
+        JobQueue(settings.queue_location) if queue else None,
+        lease_seconds=settings.refresh_lease_seconds,
+        worker_seen_seconds=settings.scheduler_seconds * 3,
+        clock=clock,
+    )
+    previews.use_jobs(jobs)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        accounts=AccountService(sessions, clock),
+        accounts=accounts,
         api_tokens=ApiTokenService(sessions, clock),
         connectors=ConnectorService(sessions, vault, connect),
         local_data=LocalDataService(sessions, vault, clock),
@@ -118,6 +140,7 @@ def build_services(
         health=HealthService(
             sessions, (limiter, api_limiter), lambda: previews.snapshots.pending_failures
         ),
+        jobs=jobs,
     )
     services.demo.resume()  # the demo's sandbox ended with the last process: start it here
     return services

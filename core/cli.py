@@ -22,6 +22,8 @@ from core.errors import ConfigError, InvalidRequest, NotFoundError, SyncPreviewE
 
 if TYPE_CHECKING:
     from core.bootstrap import Services
+    from core.services.actors import Actor
+    from core.services.jobs import JobView
     from core.services.previews import PreviewSnapshot
 
 Handler = Callable[[argparse.Namespace], int]
@@ -103,13 +105,18 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         services = _services()
         try:
             operator = services.accounts.operator(args.org)
-            snap = services.previews.get_preview_snapshot(
-                operator,
-                args.sync_type,
-                args.entity,
-                force_refresh=args.refresh,
-                connector=args.connector,
-            )
+            if args.refresh and services.jobs.workers_alive():
+                snap = _refresh_by_worker(services, operator, args)
+            else:
+                if args.refresh:
+                    print("No worker is running: refreshing in this process.", file=sys.stderr)
+                snap = services.previews.get_preview_snapshot(
+                    operator,
+                    args.sync_type,
+                    args.entity,
+                    force_refresh=args.refresh,
+                    connector=args.connector,
+                )
         finally:
             services.close()
     except SyncPreviewError as err:
@@ -130,6 +137,69 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     else:
         _print_table(snap)
     return 1 if snap.refresh_error and args.refresh else 0
+
+
+def _refresh_by_worker(
+    services: Services, operator: Actor, args: argparse.Namespace
+) -> PreviewSnapshot:
+    """Queue the refresh for a worker (or join the one queued or running), show its progress,
+    and return the preview it left."""
+    job, created = services.previews.enqueue_refresh(
+        operator, args.sync_type, args.entity, connector=args.connector
+    )
+    how = (
+        "queued"
+        if created
+        else f"already {job.state}, started by {job.started_by or 'the operator'}"
+    )
+    print(f"Refresh job {job.id} {how}; a worker runs it.", file=sys.stderr)
+
+    def show(j: JobView) -> None:
+        if j.state == "running":
+            print(f"  {j.phase or 'starting'} {j.fraction:.0%}", file=sys.stderr)
+
+    ended = services.jobs.wait(operator, job.id, 24 * 3600, on_change=show)
+    if ended.state == "cancelled":
+        raise SyncPreviewError(f"The refresh was cancelled by {ended.cancelled_by or 'someone'}.")
+    snap = services.previews.latest(operator, args.sync_type, args.entity, connector=args.connector)
+    if snap is None:
+        raise SyncPreviewError(ended.error or "The refresh failed.")
+    return snap
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    services = _services()
+    try:
+        operator = services.accounts.operator(args.org)
+        jobs = services.jobs.recent(operator, args.limit)
+        alive = services.jobs.workers_alive()
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps({"workers": alive, "jobs": [j.to_dict() for j in jobs]}, indent=2))
+        return 0
+    now = datetime.now(UTC)
+    print(f"{alive} worker(s) alive")
+    for j in jobs:
+        took = j.duration_seconds(now)
+        what = f"{j.sync_type or ''} {j.entity_type or ''}".strip()
+        progress = f" {j.phase or ''} {j.fraction:.0%}" if j.state == "running" else ""
+        print(
+            f"{j.id:>6}  {j.created_at:%Y-%m-%d %H:%M:%S}  {j.kind:<8} {what:<22} "
+            f"{j.state:<10}{progress}  {'' if took is None else f'{took:.1f} s'}  "
+            f"by {j.started_by or 'operator'}" + (f"  {j.error}" if j.error else "")
+        )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from core.config import load_settings
+    from core.worker import run_worker
+
+    settings = load_settings()
+    return run_worker(settings, args.workers or settings.worker_threads)
 
 
 def _print_table(snap: PreviewSnapshot) -> None:
@@ -427,6 +497,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON API envelope")
     p.set_defaults(handler=_cmd_preview)
 
+    p = sub.add_parser("worker", help="run a worker: refreshes (and other jobs) in the background")
+    p.add_argument("--workers", type=int, help="jobs run at once (threads; default WORKER_THREADS)")
+    p.set_defaults(handler=_cmd_worker)
+
+    p = sub.add_parser("jobs", help="list an organization's recent background jobs")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_jobs)
+
     p = sub.add_parser("invalidate", help="expire cached previews")
     p.add_argument("--org", required=True, help="organization slug or id")
     p.add_argument("--sync-type", help="only this source")
@@ -491,7 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = build_parser().parse_args(argv)
     # a server logs its warnings; a command's errors reach the operator as one sentence
-    level = logging.WARNING if args.command == "api" else logging.ERROR
+    level = logging.WARNING if args.command in ("api", "worker") else logging.ERROR
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     handler: Handler = args.handler
     try:

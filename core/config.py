@@ -87,6 +87,34 @@ class Settings(BaseSettings):
         description="Lease of a running refresh, renewed by its heartbeat every third of it: "
         "a refresh whose process died blocks its preview at most this long.",
     )
+    queue_url: str | None = Field(
+        None,
+        description="Where the background workers' queue lives: sqlite:///path, "
+        "postgresql://user@host/db or redis://host:6379/0. Empty: Redis when REDIS_URL is set, "
+        "else PostgreSQL when DATABASE_URL is PostgreSQL, else DATA_DIR/queue.db (SQLite).",
+    )
+    worker_threads: int = Field(
+        2, ge=1, le=64, description="Jobs one `python -m core worker` runs at once (--workers)."
+    )
+    scheduler_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often each worker looks for work to schedule: previews to keep warm, "
+        "jobs whose worker died (their lease ran out), and announces itself as alive.",
+    )
+    warm_previews: bool = Field(
+        True,
+        description="Workers refresh, ahead of expiry, every preview computed at least once "
+        "(done by 'scheduler'; not counted against RATE_LIMIT).",
+    )
+    warm_ahead_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long before its expiry a warm preview is refreshed.",
+    )
+    warm_per_org: int = Field(
+        2, ge=1, description="Scheduled refreshes of one organization queued or running at once."
+    )
     login_sleep_seconds: float = Field(
         0.7, ge=0, description="Pause after each failed sign-in (slows guessing)."
     )
@@ -103,7 +131,9 @@ class Settings(BaseSettings):
     )
     api_rate_limit: str = Field("10/minute", description="JSON API requests per organization.")
 
-    @field_validator("database_url", "redis_url", "secret_key", "cookie_key", "api_jwt_secret")
+    @field_validator(
+        "database_url", "redis_url", "queue_url", "secret_key", "cookie_key", "api_jwt_secret"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         """``NAME=`` (set but empty) means the same as not set: the documented default."""
@@ -131,6 +161,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'syncpreview.db').resolve()}"
+
+    @property
+    def queue_location(self) -> str:
+        """The queue's URL: QUEUE_URL, else REDIS_URL, else a PostgreSQL DATABASE_URL, else
+        an SQLite file beside the embedded database."""
+        if self.queue_url:
+            return self.queue_url
+        if self.redis_url:
+            return self.redis_url
+        if self.database_url and self.database_url.startswith("postgresql"):
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'queue.db').resolve()}"
 
     @property
     def is_embedded(self) -> bool:

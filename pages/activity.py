@@ -22,6 +22,7 @@ from ui.activity import (
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import connector_label, pick_connector, picker_order
+from ui.jobs import jobs_table
 from ui.services import get_services
 
 user = require_user()
@@ -229,8 +230,28 @@ def show_history() -> None:
     )
 
 
-log_tab, history_tab = st.tabs(
-    ["📜 Log", "🕒 Preview history per connector"], key="activity_tabs", on_change="rerun"
+def show_jobs() -> None:
+    """The organization's recent background jobs (refreshes), with state and duration."""
+    rows = jobs_table(user)
+    alive = services.jobs.workers_alive()
+    st.caption(
+        f"{alive} worker(s) running." if alive else "⚠️ No worker is running: queued jobs wait."
+    )
+    if not rows:
+        st.info("No background job yet: a refresh from the Preview runs as one.")
+        return
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="jobs_table",
+        column_config={"Started": when_column},
+    )
+
+
+log_tab, history_tab, jobs_tab = st.tabs(
+    ["📜 Log", "🕒 Preview history per connector", "⚙️ Jobs"],
+    key="activity_tabs",
+    on_change="rerun",
 )
 if log_tab.open:
     with log_tab:
@@ -238,3 +259,6 @@ if log_tab.open:
 if history_tab.open:
     with history_tab:
         show_history()
+if jobs_tab.open:
+    with jobs_tab:
+        show_jobs()

@@ -11,8 +11,9 @@ from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
 from ui.demo import load_demo_button
+from ui.jobs import follow_refresh, start_refresh
 from ui.nav import page_path
-from ui.preview import csv_export, local_side, open_snapshot, refresh_snapshot
+from ui.preview import csv_export, local_side, open_snapshot
 from ui.records import RecordReader, highlight
 from ui.services import get_services
 from ui.tables import record_columns
@@ -51,9 +52,10 @@ refresh = user.can("editor") and actions.button(
     help=f"Fetch the records from {fmt.md(connector.name)} again and recompute",
 )
 
-snapshot = refresh_snapshot(user, connector, entity_type) if refresh else None
-if snapshot is None:  # not refreshed, or the refresh was refused: the current preview
-    snapshot = open_snapshot(user, connector, entity_type)
+if refresh:  # a worker refreshes; the page follows the job (so does every other user's)
+    start_refresh(user, connector, entity_type)
+follow_refresh(user, connector, entity_type)
+snapshot = open_snapshot(user, connector, entity_type)
 if snapshot is None:
     st.stop()
 

@@ -3,7 +3,8 @@
     build/run-env/bin/python scripts/smoke.py
 
 Runs with the runtime dependencies only (no pytest): migrate, load the demo, a JSON preview
-of every source and entity, the dashboard server answering (`server.py`, as scripts/run
+of every source and entity, a refresh through a worker (`python -m core worker`), the
+dashboard server answering (`server.py`, as scripts/run
 starts it, with the JSON API mounted), and the Preview page signed in, drawn without an
 error. Exits non-zero with the reason on the first thing a user would see broken.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -74,6 +76,43 @@ def check_previews(env: dict[str, str]) -> None:
             if min(counts.values()) <= 0:
                 fail(f"{where}: the demo must show new, updated and deleted records: {counts}")
             print(f"  {where}: {counts}")
+
+
+def check_worker(env: dict[str, str]) -> None:
+    """A refresh through a worker, as scripts/run starts one: queued, run, its preview shown."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "core", "worker"],
+        cwd=ROOT,
+        env={**env, "SCHEDULER_SECONDS": "0.5"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(120):
+            if worker.poll() is not None:
+                fail(f"the worker exited: {worker.stdout.read() if worker.stdout else ''}")
+            if "1 worker(s) alive" in core(env, "jobs", "--org", "demo").stdout:
+                break
+            time.sleep(0.5)
+        else:
+            fail("the worker did not say it is alive within 60 s")
+        out = core(
+            env, "preview", "--org", "demo", "--sync-type", "woocommerce", "--entity",
+            "customers", "--refresh",
+        )  # fmt: skip
+        if out.returncode != 0 or "a worker runs it" not in out.stderr:
+            fail(f"a refresh through the worker: {out.returncode} {out.stdout}{out.stderr}")
+        jobs = json.loads(core(env, "jobs", "--org", "demo", "--json").stdout)["jobs"]
+        if not jobs or jobs[0]["state"] != "succeeded":
+            fail(f"the worker's refresh job did not succeed: {jobs[:1]}")
+        print(f"  worker: refresh job {jobs[0]['id']} succeeded")
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def check_server(env: dict[str, str]) -> None:
@@ -161,6 +200,7 @@ def main() -> None:
                 fail(f"`python -m core {step[0]}` exited {out.returncode}: {out.stderr}")
         print("Smoke test of this environment:")
         check_previews(env)
+        check_worker(env)
         check_server(env)
         check_preview_page(Path(data_dir))
     print("Smoke test passed.")

@@ -116,7 +116,7 @@ def _computed(
         )
     except SyncPreviewError as err:
         done()
-        _show_refusal(err, refreshing=force_refresh)
+        show_refusal(err, refreshing=force_refresh)
         return None
     done()
     if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
@@ -125,7 +125,7 @@ def _computed(
     return snap
 
 
-def _show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
+def show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
     """Why there is no new preview: when to try again after a refused refresh, else the error."""
     if refreshing and isinstance(err, RefreshRateLimited):
         at = datetime.now(UTC).timestamp() + err.retry_after

@@ -20,6 +20,7 @@ PAGE_OFFSETS = "sp_page_offsets"
 PREVIEW_KIND = "sp_preview_kind"
 SELECTIVE_DRAFTS = "sp_selective_drafts"
 KIND_TABS = "preview_kind_tabs"  # the widget's own key
+FOLLOWED_JOBS = "sp_followed_jobs"
 
 
 def _get(key: str, default: Any) -> Any:
@@ -144,3 +145,18 @@ def pop_flash() -> tuple[str, str] | None:
     if time.monotonic() > until:
         st.session_state.pop(FLASH, None)
     return kind, message
+
+
+def followed_job(connector_id: int, entity_type: str) -> int | None:
+    """The refresh job this session saw running for the preview (to notice it ended)."""
+    followed: dict[tuple[int, str], int] = _get(FOLLOWED_JOBS, {})
+    return followed.get((connector_id, entity_type))
+
+
+def follow_job(connector_id: int, entity_type: str, job_id: int | None) -> None:
+    """Remember (or forget, with None) the refresh job running for the preview."""
+    followed: dict[tuple[int, str], int] = _get(FOLLOWED_JOBS, {})
+    if job_id is None:
+        followed.pop((connector_id, entity_type), None)
+    else:
+        followed[(connector_id, entity_type)] = job_id

@@ -42,6 +42,14 @@ MAX_BODY_BYTES = 64 * 1024
 RETRY_UNAVAILABLE = 5
 
 
+class Accepted:
+    """Data for a 202 answer: the work goes on; ``location`` is where to follow it."""
+
+    def __init__(self, data: Any, location: str) -> None:
+        self.data = data
+        self.location = location
+
+
 class ApiError(Exception):
     """An answer other than 200: status, a sentence for the caller, extra headers."""
 
@@ -69,6 +77,8 @@ async def answer(
         await run_in_threadpool(limit, who.org_id)
         data_in = await read_json(request) if body else None
         data, headers["Cache-Control"] = await run_in_threadpool(work, who, data_in)
+        if isinstance(data, Accepted):
+            status, headers["Location"], data = 202, data.location, data.data
         result = envelope(data, request_id, started)
     except ApiError as err:
         status, result = err.status, error_envelope(str(err), request_id)

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 
-from core.api import health, previews
+from core.api import health, jobs, previews
 from core.api.answers import internal_error
 from core.api.callers import Callers
 from core.envelope import error_envelope
@@ -36,6 +36,7 @@ def create_api(services: Services) -> FastAPI:
     api.state.services = services
     api.state.callers = Callers(services.settings, services.accounts, services.api_limiter)
     api.include_router(previews.router)
+    api.include_router(jobs.router)
     api.include_router(health.router)
     api.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 of change a sync may include (``action=select``).
 
     GET  /v1/integrations/sync/preview?sync_type=&entity_type=[&connector=]
-    POST /v1/integrations/sync/preview?action=fetch&sync_type=&entity_type=[&connector=]
+    POST /v1/integrations/sync/preview?action=fetch&sync_type=&entity_type=[&connector=][&wait=]
     POST /v1/integrations/sync/preview?action=select&sync_type=&entity_type=[&connector=]
          {"includeNew": true, "includeUpdated": true, "includeDeleted": false}
 
@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from core.api.answers import Answer, Work, answer
+from core.api.answers import Accepted, Answer, Work, answer
 from core.api.callers import callers_of
+from core.api.jobs import job_data, job_location
 from core.envelope import preview_data, selective_data
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, RefreshInProgress, SyncPreviewError
 from core.services.actors import Actor
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 PREVIEW_PATH = "/v1/integrations/sync/preview"
 ACTIONS = ("fetch", "select")
 SELECT_KEYS = ("includeNew", "includeUpdated", "includeDeleted")
+#: How long ``action=fetch`` waits for a worker's refresh before answering 202 (``wait``).
+DEFAULT_WAIT = 25.0
+MAX_WAIT = 60.0
 
 router = APIRouter()
 
@@ -50,7 +54,9 @@ async def post_preview(request: Request) -> JSONResponse:
             request, lambda who, body: _select(services, who, which, body), body=True
         )
     if action == "fetch":
-        return await _answer(request, lambda who, _: _preview(services, who, which, fresh=True))
+        return await _answer(
+            request, lambda who, _: _fetch(services, who, which, _wait_of(request))
+        )
     return await _answer(request, lambda who, _: _refuse_action(action))
 
 
@@ -72,6 +78,42 @@ def _preview(services: Services, who: Actor, which: Which, *, fresh: bool) -> An
     else:
         cache = "no-store"
     return preview_data(snap), cache
+
+
+def _fetch(services: Services, who: Actor, which: Which, wait: float) -> Answer:
+    """Refresh by a worker: the preview when it is done within ``wait`` seconds, else 202 and
+    where to follow the job. With no worker alive, refresh here (the answer of old)."""
+    if not services.jobs.workers_alive():
+        return _preview(services, who, which, fresh=True)
+    job, _ = services.previews.enqueue_refresh(
+        who, which.sync_type, which.entity_type, connector=which.connector
+    )
+    ended = services.jobs.wait(who, job.id, wait)
+    if ended.active:
+        return Accepted(job_data(services, who, ended), job_location(ended.id)), "no-store"
+    if ended.state == "cancelled":
+        raise RefreshInProgress(
+            f"The refresh was cancelled by {ended.cancelled_by or 'someone'}; ask again."
+        )
+    snap = services.previews.latest(
+        who, which.sync_type, which.entity_type, connector=which.connector
+    )
+    if snap is None:
+        raise SyncPreviewError(ended.error or "The refresh failed.")
+    return preview_data(snap), "no-store"
+
+
+def _wait_of(request: Request) -> float:
+    raw = request.query_params.get("wait", "")
+    if not raw:
+        return DEFAULT_WAIT
+    try:
+        wait = float(raw)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT:
+        raise InvalidRequest(f"wait must be a number of seconds from 0 to {MAX_WAIT:g}.")
+    return wait
 
 
 def _select(services: Services, who: Actor, which: Which, body: Any) -> Answer:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -405,6 +406,63 @@ class LocalMappingRow(TenantMixin, Base):
     summary: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+class Job(TenantMixin, Base):
+    """A piece of background work of one organization (a refresh now; an apply later): what
+    the dashboard, the API and the command line read. The queue only delivers its id.
+
+    ``active_key`` names what the job works on (``refresh:<connector>:<entity>``) while it is
+    queued or running, and is cleared when it ends: the unique constraint makes a second
+    request for the same work find the first (single flight). ``lease_holder`` and
+    ``lease_until`` are the running attempt's lease, renewed by its heartbeat; a running job
+    whose lease ran out was abandoned (its worker died) and is run again by another.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("org_id", "active_key"),
+        Index("ix_jobs_org_created", "org_id", "created_at"),
+        Index("ix_jobs_state_lease", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    connector_id: Mapped[int | None] = mapped_column(Integer)  # history outlives a connector
+    sync_type: Mapped[str | None] = mapped_column(String(16))
+    entity_type: Mapped[str | None] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    phase: Mapped[str | None] = mapped_column(String(24))
+    fraction: Mapped[float] = mapped_column(Float, default=0.0)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    actor_ref: Mapped[str | None] = mapped_column(String(64))
+    active_key: Mapped[str | None] = mapped_column(String(120))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class WorkerBeat(Base):
+    """A running worker process (``python -m core worker``), seen alive at ``seen_at``: the
+    command line and the API run a refresh themselves when no worker was seen lately."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    threads: Mapped[int] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(16))  # the queue's kind, never its URL
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 TENANT_MODELS: tuple[type[Base], ...] = (
@@ -422,4 +480,5 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     ApiToken,
     LocalDatabaseRow,
     LocalMappingRow,
+    Job,
 )

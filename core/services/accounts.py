@@ -275,6 +275,22 @@ class AccountService:
         with system_session(self.sessions) as s:
             return checked(Scheduler(OrganizationRepo(s).get(org_id).id))
 
+    def job_actor(self, org_id: int, kind: str, ref: str | None) -> Actor:
+        """Who a job acts for, made again where it runs (a worker): ``kind`` and ``ref`` as
+        ``job_identity`` gave them. A user deactivated since is refused (NotFoundError)."""
+        if kind == "user":
+            actor = self.user_context(ref or "")
+            if actor.org_id != org_id:
+                raise NotFoundError("This account does not exist or was deactivated.")
+            return actor
+        with system_session(self.sessions) as s:
+            org = OrganizationRepo(s).get(org_id).id
+        if kind == "api":
+            return checked(ApiCaller(org, ref or ""))
+        if kind == "scheduler":
+            return checked(Scheduler(org))
+        return checked(Operator(org, ref))
+
     def record_logout(self, actor: UserContext) -> None:
         """Write a sign-out to the activity log."""
         with tenant_session(self.sessions, actor.org_id) as s:
@@ -346,3 +362,14 @@ class AccountService:
 
 def _is_self(actor: Actor, username: str) -> bool:
     return isinstance(actor, UserContext) and actor.username == username
+
+
+def job_identity(actor: Actor) -> tuple[str, str | None]:
+    """How a job remembers its actor: a kind and a reference (``job_actor`` reads them)."""
+    if isinstance(actor, UserContext):
+        return "user", actor.login_key
+    if isinstance(actor, ApiCaller):
+        return "api", actor.subject
+    if isinstance(actor, Scheduler):
+        return "scheduler", None
+    return "operator", actor.name

@@ -142,6 +142,7 @@ class Permission:
 VIEW = Permission("viewer", "see previews, settings and activity")
 REFRESH_PREVIEWS = Permission("editor", "refresh previews")
 EXPIRE_PREVIEWS = Permission("editor", "expire cached previews")
+CANCEL_JOBS = Permission("editor", "cancel work someone else started")
 CHANGE_SELECTIVE_SYNC = Permission("editor", "change selective sync")
 ADD_CONNECTORS = Permission("admin", "add connectors")
 CHANGE_CONNECTORS = Permission("admin", "change connectors")

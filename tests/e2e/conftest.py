@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,8 @@ class Server:
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    with_worker: bool = True  # as scripts/run: the dashboard and one worker
+    worker: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -56,7 +59,15 @@ class Server:
             for k, v in os.environ.items()
             if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "COOKIE_KEY", "RATE_LIMIT")
         }
-        env.update(DATA_DIR=str(self.data_dir), LOGIN_SLEEP_SECONDS="0", PYTHONPATH=str(ROOT))
+        env.update(
+            DATA_DIR=str(self.data_dir),
+            LOGIN_SLEEP_SECONDS="0",
+            PYTHONPATH=str(ROOT),
+            SCHEDULER_SECONDS="1",
+        )
+        self._env = env
+        if self.with_worker:
+            self.start_worker()
         self.log = self.data_dir.parent / f"streamlit-{self.port}.log"
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
@@ -82,6 +93,17 @@ class Server:
         )
         return self
 
+    def start_worker(self) -> None:
+        """`python -m core worker` over this server's data folder."""
+        self._worker_log = (self.data_dir.parent / f"worker-{self.port}.log").open("wb")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "core", "worker"],
+            cwd=ROOT,
+            env=self._env,
+            stdout=self._worker_log,
+            stderr=subprocess.STDOUT,
+        )
+
     def wait_ready(self, timeout: float = 30.0) -> Server:
         until = time.monotonic() + timeout
         while time.monotonic() < until:
@@ -95,6 +117,15 @@ class Server:
         raise TimeoutError(f"streamlit did not start:\n{self.read_log()}")
 
     def stop(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGINT)
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
+        if getattr(self, "_worker_log", None) is not None:
+            self._worker_log.close()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

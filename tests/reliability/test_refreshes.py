@@ -77,7 +77,9 @@ def _wait_for_lease(db) -> None:
     while time.monotonic() < deadline:
         try:
             with sqlite3.connect(db, timeout=5) as conn:
-                if conn.execute("SELECT count(*) FROM sync_preview_lock").fetchone()[0]:
+                # every refresh is a job: its lease is the job's
+                sql = "SELECT count(*) FROM jobs WHERE lease_until IS NOT NULL"
+                if conn.execute(sql).fetchone()[0]:
                     return
         except sqlite3.OperationalError:  # not migrated yet
             pass

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.bootstrap import Services
-from core.db.models import PreviewLock
+from core.db.models import Job
 from core.db.tenancy import tenant_session
 from core.sandbox import SandboxServer
+from core.services.activity import ActivityFilter
 from core.services.actors import UserContext
 from core.services.demo import WOO_CREDENTIALS
 from tests.ui.appkit import open_page, texts
@@ -40,7 +41,16 @@ def test_counts_match_the_stored_preview(
     assert refresh_shown == (role != "viewer")
 
 
-def test_refresh_computes_a_new_snapshot_and_logs_it(
+def _run_queued(services: Services, user: UserContext) -> int:
+    """Run the organization's queued jobs as a worker does; how many."""
+    ran = 0
+    for job in services.jobs.recent(user, 10):
+        if job.active and services.jobs.run(user.org_id, job.id) is not None:
+            ran += 1
+    return ran
+
+
+def test_refresh_queues_a_job_the_page_follows_and_shows_its_preview(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
     editor = ctx("editor")
@@ -48,20 +58,30 @@ def test_refresh_computes_a_new_snapshot_and_logs_it(
     at = open_page("preview", "editor")
     at.button(key="refresh").click().run()
     assert not at.exception
+    # the page returned at once: the job waits for a worker, and everyone sees it
+    assert "Refreshing — started by eddie" in texts(at)
+    assert services.previews.latest(editor, "woocommerce", "customers") == before
+    other = open_page("preview", "admin")
+    assert "Refreshing — started by eddie" in texts(other)
+    assert any(b.key == "cancel_refresh" for b in other.button)
+
+    assert _run_queued(services, editor) == 1  # a worker runs it
+    at.run()
+    assert not at.exception
     after = services.previews.latest(editor, "woocommerce", "customers")
     assert before is not None and after is not None
     assert after.snapshot_id != before.snapshot_id
-    assert "just computed" in texts(at)
+    assert "Refreshing" not in texts(at)
     assert all(m.delta == "0" for m in at.metric)  # same data: no change since the last one
-    events, _ = services.activity.list_activity(editor, limit=5)
-    assert (events[0].action, events[0].user, events[0].cache_hit) == ("refresh", "eddie", False)
+    events, _ = services.activity.list_activity(editor, ActivityFilter(action="refresh"))
+    assert (events[0].user, events[0].cache_hit) == ("eddie", False)
 
 
-def test_a_refresh_that_finds_an_abandoned_one_says_so(
+def test_a_refresh_whose_worker_died_is_taken_over_and_said(
     services: Services, ctx: Callable[[str], UserContext]
 ) -> None:
-    """A refresh whose process died left its lease behind: once it has run out, the next
-    refresh takes over, and says so on screen and in the activity log."""
+    """A refresh whose worker died left its job running with a lease that ran out: the page
+    shows it, another worker takes it over, and the activity log says what happened."""
     editor = ctx("editor")
     shown = next(
         c for c in services.connectors.list(editor) if c.sync_type == "woocommerce" and c.is_default
@@ -69,47 +89,56 @@ def test_a_refresh_that_finds_an_abandoned_one_says_so(
     started = datetime(2026, 5, 1, 9, 58, 7, tzinfo=UTC)
     with tenant_session(services.sessions, editor.org_id) as s:
         s.add(
-            PreviewLock(
+            Job(
                 org_id=editor.org_id,
+                kind="refresh",
                 connector_id=shown.id,
                 sync_type="woocommerce",
                 entity_type="customers",
-                holder="a-process-that-died",
+                active_key=f"refresh:{shown.id}:customers",
+                state="running",
+                phase="fetching",
+                fraction=0.4,
                 started_by="ada",
-                acquired_at=started,
+                actor_kind="operator",
+                actor_ref="ada",
+                created_at=started,
+                started_at=started,
+                lease_holder="a-worker-that-died",
                 lease_until=started + timedelta(seconds=15),
+                attempts=1,
             )
         )
     at = open_page("preview", "editor")
-    at.button(key="refresh").click().run()
-    assert not at.exception
-    assert [w.value for w in at.warning] == [
-        "A refresh started by ada at 2026-05-01 09:58:07 UTC stopped without finishing "
-        "(its process ended or lost our database); it was started again."
-    ]
-    assert "just computed" in texts(at)
-    events, _ = services.activity.list_activity(editor, limit=5)
-    assert [(e.user, e.status) for e in events[:2]] == [("eddie", "ok"), ("ada", "failed")]
+    assert "Refreshing — started by ada" in texts(at)
+    at.button(key="refresh").click().run()  # joins it: one refresh at a time
+    assert [i.value for i in at.info] == ["A refresh started by ada is already running."]
+    assert _run_queued(services, editor) == 1
+    at.run()
+    assert not at.exception and "Refreshing" not in texts(at)
+    events, _ = services.activity.list_activity(editor, ActivityFilter(action="refresh"))
+    assert [(e.user, e.status) for e in events[:2]] == [("ada", "ok"), ("ada", "failed")]
     assert "stopped without finishing" in (events[1].error or "")
 
 
 def test_a_rate_limited_refresh_says_when_to_retry_once(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch, ctx: Callable[[str], UserContext]
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT", "1/minute")
     at = open_page("preview", "admin")
     at.button(key="refresh").click().run()
-    assert not at.warning
-    assert [s.value for s in at.success if "Preview refreshed in" in s.value]
+    assert not at.warning or all("worker" in w.value for w in at.warning)
+    _run_queued(services, ctx("admin"))
+    at.run()
     at.button(key="refresh").click().run()
     assert not at.exception
-    warnings = [w.value for w in at.warning]
+    warnings = [w.value for w in at.warning if "worker" not in w.value]
     assert len(warnings) == 1
     assert "You can refresh again in" in warnings[0]
     assert warnings[0].count(" in ") == 1, warnings[0]  # when to retry, said once
     assert "(limit 1/minute)" in warnings[0]
     # no word of a refresh beside the refusal (a toast would outlive its run)
-    assert not at.toast and not [s for s in at.success if "refreshed" in s.value]
+    assert not at.toast and "Refreshing" not in texts(at)
     assert at.metric  # the last preview is still shown
 
 
@@ -303,6 +332,7 @@ def test_the_picked_connector_is_shown_and_remembered_for_the_user(
     assert _counts(again) == {k: f"{v:,}" for k, v in live.counts.items()}
     again.button(key="refresh").click().run()
     assert not again.exception
+    assert _run_queued(services, editor) == 1
     refreshed = services.previews.latest(editor, None, "customers", connector=live_store)
     assert refreshed is not None and refreshed.snapshot_id != live.snapshot_id
     after = services.previews.latest(editor, "woocommerce", "customers")

@@ -18,13 +18,24 @@ See docs/architecture.md for the flow of one refresh.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.clock import utcnow
 from core.db.vault import Vault
-from core.services.actors import EXPIRE_PREVIEWS, REFRESH_PREVIEWS, VIEW, Actor, authorize
+from core.errors import RefreshInProgress, SyncPreviewError
+from core.jobs import JobCancelled, JobContext, JobOutcome, JobTarget
+from core.services.actors import (
+    EXPIRE_PREVIEWS,
+    REFRESH_PREVIEWS,
+    VIEW,
+    Actor,
+    Scheduler,
+    authorize,
+)
 from core.services.checks import check_entity_type, check_named, check_sync_type
 from core.services.connectors import (
     ConnectorChoice,
@@ -33,6 +44,7 @@ from core.services.connectors import (
     find_connector,
 )
 from core.services.heartbeat import Heartbeat
+from core.services.jobs import JobService, JobView
 from core.services.previews.guard import DEFAULT_PERCENT, ChangeWarning, change_warning
 from core.services.previews.history import ConnectorHistory, HistoryEntry, PreviewHistory
 from core.services.previews.lease import Abandoned, PreviewLease
@@ -43,7 +55,7 @@ from core.services.previews.pipeline import (
     ProgressFn,
     RefreshPipeline,
 )
-from core.services.previews.singleflight import SingleFlight
+from core.services.previews.singleflight import SINCE_SLACK, TAKING_LONG, SingleFlight
 from core.services.previews.snapshots import (
     FIRST_PAGE,
     Clock,
@@ -109,6 +121,10 @@ class DeltaDetectionService:
         self.flight = SingleFlight(
             self.lease, self.snapshots, self.clock, wait_seconds=wait_seconds
         )
+        self.wait_seconds = wait_seconds
+        #: set by ``use_jobs``: every refresh is then a job (one lease: the job's)
+        self.jobs: JobService | None = None
+        self._listeners: dict[int, ProgressFn] = {}
 
     # --- the public contract (docs/api.md) --------------------------------------------------
 
@@ -252,9 +268,142 @@ class DeltaDetectionService:
             actor.org_id, connector_id, entity_type=entity_type, since=since, until=until
         )
 
+    # --- refreshing in jobs ------------------------------------------------------------------
+
+    def use_jobs(self, jobs: JobService) -> None:
+        """Refresh through jobs: register the "refresh" kind, and make every refresh asked
+        of this service (a cache miss, ``force_refresh``) a job run in the caller's process
+        (or the result of the job a worker already runs)."""
+        jobs.kinds.register("refresh", self.refresh_job)
+        self.jobs = jobs
+
+    def enqueue_refresh(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> tuple[JobView, bool]:
+        """Queue a refresh of the preview for a worker (or find the one queued or running);
+        the job and whether it is new."""
+        check_named(sync_type, entity_type)
+        authorize(actor, REFRESH_PREVIEWS)
+        if self.jobs is None:
+            raise RuntimeError("refreshes in the background need use_jobs() first")
+        key = self._key(actor, sync_type, entity_type, connector)
+        target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
+        running = self.jobs.active(actor, "refresh", target)
+        if running is not None:  # joining a refresh costs no fresh computation
+            return running, False
+        self.limiter.acquire(key.org_id)  # refused now, not later in the worker
+        return self.jobs.enqueue(
+            actor, "refresh", target, permission=REFRESH_PREVIEWS, payload={"counted": True}
+        )
+
+    def running_refresh(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> JobView | None:
+        """The refresh of this preview queued or running now (anyone's), if any."""
+        if self.jobs is None:
+            return None
+        key = self.preview_key(actor, sync_type, entity_type, connector)
+        target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
+        return self.jobs.active(actor, "refresh", target)
+
+    def refresh_job(self, ctx: JobContext) -> JobOutcome:
+        """The handler of "refresh" jobs: fetch, diff and store one preview, reporting its
+        phases to the job; scheduled ones do not count against the rate limit."""
+        t = ctx.target
+        assert t.connector_id is not None and t.sync_type and t.entity_type
+        key = PreviewKey(ctx.org_id, t.connector_id, t.sync_type, t.entity_type)
+        notice = None
+        if ctx.abandoned is not None:
+            notice = self.snapshots.record_abandoned(key, Abandoned(*ctx.abandoned))
+        if not isinstance(ctx.actor, Scheduler) and not ctx.payload.get("counted"):
+            self.limiter.acquire(key.org_id)
+        listener = self._listeners.get(ctx.job_id)
+
+        def report(p: PreviewProgress) -> None:
+            detail = {
+                "connector": p.connector,
+                "pagesDone": p.pages_done,
+                "pagesTotal": p.pages_total,
+                "recordsDone": p.records_done,
+                "changes": p.changes,
+            }
+            ctx.progress(p.phase, p.fraction, {k: v for k, v in detail.items() if v})
+            if listener is not None:
+                listener(p)
+
+        snapshot = self.pipeline.run(ctx.actor, key, report, ctx.check)
+        if notice:
+            snapshot = dataclasses.replace(snapshot, refresh_notice=notice)
+        result = {
+            "snapshotId": snapshot.snapshot_id,
+            "counts": dict(snapshot.counts),
+            "computedAt": snapshot.computed_at.isoformat(),
+        }
+        return JobOutcome(result=result, error=snapshot.refresh_error, value=snapshot)
+
+    def _refresh_in_job(
+        self, jobs: JobService, actor: Actor, key: PreviewKey, report: ProgressFn
+    ) -> PreviewSnapshot:
+        target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
+        since = self.clock() - SINCE_SLACK
+        until = time.monotonic() + self.wait_seconds
+        told_waiting = False
+        while True:
+            # the caller was authorized already (a viewer's cache miss computes too)
+            job, _created = jobs.enqueue(actor, "refresh", target, permission=VIEW, send=False)
+            self._listeners[job.id] = report
+            try:
+                ran = jobs.run_here(actor, job.id)  # None: someone holds its lease
+            finally:
+                self._listeners.pop(job.id, None)
+            if ran is not None:
+                if ran.outcome is not None and ran.outcome.value is not None:
+                    snapshot: PreviewSnapshot = ran.outcome.value
+                    return snapshot
+                if ran.raised is not None:
+                    raise ran.raised
+                raise SyncPreviewError(ran.job.error or "The refresh failed.")
+            if not told_waiting:
+                report(PreviewProgress("waiting", PHASE_START["waiting"]))
+                told_waiting = True
+            # wait a lease's time at most: a holder that died is then taken over
+            left = until - time.monotonic()
+            ended = jobs.wait(actor, job.id, max(0.0, min(left, self.lease.ttl.total_seconds())))
+            if not ended.active:
+                theirs = self.snapshots.outcome_since(key, since)
+                if theirs is not None:
+                    return theirs
+                if ended.state == "cancelled":
+                    raise JobCancelled(
+                        f"The refresh was cancelled by {ended.cancelled_by or 'someone'}."
+                    )
+            if time.monotonic() >= until:
+                raise RefreshInProgress(TAKING_LONG)
+            theirs = self.snapshots.outcome_since(key, since)
+            if theirs is not None:
+                return theirs
+            if ended.state == "cancelled":
+                raise JobCancelled(
+                    f"The refresh was cancelled by {ended.cancelled_by or 'someone'}."
+                )
+        raise RefreshInProgress(TAKING_LONG)
+
     # --- computing --------------------------------------------------------------------------
 
     def _refresh(self, actor: Actor, key: PreviewKey, report: ProgressFn) -> PreviewSnapshot:
+        if self.jobs is not None:
+            return self._refresh_in_job(self.jobs, actor, key, report)
+
         def compute(beat: Heartbeat) -> PreviewSnapshot:
             self.limiter.acquire(key.org_id)
             return self.pipeline.run(actor, key, report, beat.check)

@@ -42,6 +42,7 @@ from core.errors import (
     NotFoundError,
     SyncPreviewError,
 )
+from core.jobs import JobCancelled
 from core.localdb import LocalReader
 from core.services.actors import Actor
 from core.services.connectors import ConnectorFactory
@@ -125,7 +126,7 @@ class RefreshPipeline:
             snapshot = self.snapshots.store_ready(actor, key, result, _ms_since(t0), notes, local)
         except RecordError as err:  # a record the engine cannot read: the source's or ours
             failure = (InvalidRequest if err.local else BadResponse)(str(err))
-        except NotFoundError:  # the connector was deleted meanwhile: nothing to store it with
+        except (NotFoundError, JobCancelled):  # deleted meanwhile, or cancelled: nothing to store
             raise
         except SyncPreviewError as err:
             failure = err

@@ -79,6 +79,14 @@ def _row(model: type, org_id: int, n: int) -> Any:
             holder="h",
             lease_until=NOW + timedelta(hours=1),
         )
+    if model is m.Job:
+        return m.Job(
+            **common,
+            kind="refresh",
+            actor_kind="operator",
+            active_key=f"refresh:{n}:customers",
+            state="queued",
+        )
     if model is m.SelectiveConfig:
         return m.SelectiveConfig(
             **common, connector=_connector(org_id, n), sync_type="woocommerce", entity_type="e"

@@ -1,0 +1,136 @@
+"""Following background jobs on the dashboard: start a refresh, show its progress to every
+user of the organization (a fragment that polls the job row), cancel it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from core.errors import SyncPreviewError
+from core.services.actors import UserContext
+from core.services.connectors import ConnectorView
+from core.services.jobs import JobView
+from core.services.previews import PreviewProgress
+from ui import format as fmt
+from ui import state
+from ui.preview import progress_text, show_refusal
+from ui.services import get_services
+
+#: How often an open Preview looks at its refresh job (seconds).
+POLL_SECONDS = 1.0
+
+
+def start_refresh(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
+    """Queue a refresh for a worker (or join the one running); returns at once."""
+    try:
+        job, created = get_services().previews.enqueue_refresh(
+            user, connector.sync_type, entity_type, connector=connector.id
+        )
+    except SyncPreviewError as err:
+        show_refusal(err, refreshing=True)
+        return
+    if not get_services().jobs.workers_alive():
+        st.warning(
+            "No worker is running, so the refresh waits in the queue: start one with "
+            "`python -m core worker` (`scripts/run` starts one beside the dashboard)."
+        )
+    state.follow_job(connector.id, entity_type, job.id)
+    if not created:
+        st.info(f"A refresh started by {job.started_by or 'the operator'} is already running.")
+
+
+def job_progress(job: JobView, entity_type: str) -> str:
+    """What the progress bar says of a job's phase."""
+    if job.state == "queued":
+        return "Waiting for a worker…"
+    if job.cancel_requested:
+        return "Cancelling…"
+    detail: dict[str, Any] = dict(job.detail or {})
+    p = PreviewProgress(
+        job.phase if job.phase in _PHASES else "fetching",  # type: ignore[arg-type]
+        job.fraction,
+        connector=detail.get("connector"),
+        pages_done=int(detail.get("pagesDone") or 0),
+        pages_total=detail.get("pagesTotal"),
+        records_done=int(detail.get("recordsDone") or 0),
+        changes=detail.get("changes"),
+    )
+    return progress_text(p, entity_type)
+
+
+_PHASES = ("waiting", "fetching", "reading_local", "comparing", "storing", "done")
+
+
+def headline(job: JobView, now: datetime) -> str:
+    """ "Refreshing — started by alice 40 s ago, 62 %"."""
+    who = job.started_by or "the operator"
+    return (
+        f"Refreshing — started by {fmt.md(who)} {fmt.ago(job.created_at, now)}, {job.fraction:.0%}"
+    )
+
+
+def _cancel(user: UserContext, job_id: int) -> None:
+    try:
+        get_services().jobs.cancel(user, job_id)
+    except SyncPreviewError as err:
+        state.flash("error", str(err))
+
+
+def follow_refresh(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
+    """The progress of this preview's refresh, whoever started it, while it runs; when it
+    ends, the page is run again so that the new preview appears."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def progress() -> None:
+        services = get_services()
+        job = services.previews.running_refresh(
+            user, connector.sync_type, entity_type, connector=connector.id
+        )
+        followed = state.followed_job(connector.id, entity_type)
+        if job is None:
+            if followed is not None:  # it ended: say how, and show the new preview
+                state.follow_job(connector.id, entity_type, None)
+                ended = services.jobs.get(user, followed)
+                if ended.state == "failed":
+                    state.flash("error", f"The refresh failed: {ended.error}")
+                elif ended.state == "cancelled":
+                    state.flash("warning", f"The refresh was cancelled by {ended.cancelled_by}.")
+                st.rerun()
+            return
+        state.follow_job(connector.id, entity_type, job.id)
+        now = datetime.now(UTC)
+        with st.container(border=True, key="refresh_job"):
+            st.markdown(f"**🔄 {headline(job, now)}**")
+            st.progress(min(max(job.fraction, 0.0), 1.0), text=job_progress(job, entity_type))
+            may_cancel = user.can("editor") or job.started_by == user.log_name
+            if may_cancel and not job.cancel_requested:
+                st.button(
+                    "Cancel refresh", key="cancel_refresh", on_click=_cancel, args=(user, job.id)
+                )
+
+    progress()
+
+
+def jobs_table(user: UserContext, limit: int = 50) -> list[dict[str, Any]]:
+    """The organization's recent jobs as table rows."""
+    now = datetime.now(UTC)
+    rows = []
+    for j in get_services().jobs.recent(user, limit):
+        took = j.duration_seconds(now)
+        rows.append(
+            {
+                "Started": j.created_at,
+                "Job": f"{j.kind} #{j.id}",
+                "What": " ".join(
+                    x for x in (j.sync_type, fmt.ENTITY_LABEL.get(j.entity_type or "", "")) if x
+                ),
+                "State": j.state
+                + (f" ({j.phase} {j.fraction:.0%})" if j.state == "running" else ""),
+                "Duration": "" if took is None else f"{took:.1f} s",
+                "By": j.started_by or "operator",
+                "Error": j.error or "",
+            }
+        )
+    return rows
