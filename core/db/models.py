@@ -406,6 +406,8 @@ class LocalMappingRow(TenantMixin, Base):
     summary: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(TenantMixin, Base):
     """A piece of background work of one organization (a refresh now; an apply later): what
     the dashboard, the API and the command line read. The queue only delivers its id.
