@@ -211,6 +211,14 @@ def _mapping_sample(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping_remove(services: Services, args: argparse.Namespace) -> int:
+    version = services.local_data.remove_mapping(
+        services.accounts.operator(args.org), args.sync_type, args.entity, args.connector
+    )
+    print(f"Stopped (version {version.version}): the previews compare with our own tables.")
+    return 0
+
+
 def _mapping_show(services: Services, args: argparse.Namespace) -> int:
     operator = services.accounts.operator(args.org)
     if args.entity:
@@ -357,6 +365,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--connector", help=CONNECTOR_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_with_services(_mapping_show))
+    p = msub.add_parser("remove", help="stop using a mapping (our own tables again)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--sync-type", help="woocommerce or odoo")
+    p.add_argument("--entity", required=True, help="customers, products or orders")
+    p.add_argument("--connector", help=CONNECTOR_HELP)
+    p.set_defaults(handler=_with_services(_mapping_remove))
     p = msub.add_parser("history", help="every version of one mapping, newest first")
     p.add_argument("--org", required=True, help="organization slug or id")
     p.add_argument("--sync-type", help="woocommerce or odoo")

@@ -246,6 +246,16 @@ def mapping_section(user: UserContext, loc: fmt.Locality) -> None:
             f"{fmt.md(current_version.created_by or 'the operator')} "
             f"{fmt.date_time(current_version.created_at, loc)} — {fmt.md(current_version.summary)}"
         )
+        if st.button(
+            "↩️ Stop using it (compare with our own tables)", key=f"map_stop_{sync_type}_{entity}"
+        ):
+            try:
+                services.local_data.remove_mapping(user, sync_type, entity)
+            except SyncPreviewError as err:
+                _error(err)
+            else:
+                state.flash("success", "↩️ The previews compare with our own tables again.")
+                st.rerun()
     else:
         st.caption("No mapping yet: this preview compares with our own tables.")
     current = current_version.mapping if current_version is not None else None

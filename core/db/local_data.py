@@ -128,7 +128,8 @@ class LocalDataStore:
         self, sync_type: str, entity_type: str, connector_id: int | None
     ) -> LocalMappingRow | None:
         """The mapping a preview of that connector uses: the connector's own newest version,
-        else its source's; None when neither exists (our own tables, as they are)."""
+        else (none, or it stopped using its own) its source's; None when neither exists (our
+        own tables, as they are). A version of kind "builtin" means our own tables."""
         scope: Any = LocalMappingRow.connector_id.is_(None)
         if connector_id is not None:
             scope = or_(scope, LocalMappingRow.connector_id == connector_id)
@@ -137,13 +138,16 @@ class LocalDataStore:
             .where(*self._which(sync_type, entity_type), scope)
             .order_by(LocalMappingRow.id.desc())
         )
-        found: LocalMappingRow | None = None
+        own: LocalMappingRow | None = None
+        whole: LocalMappingRow | None = None
         for row in rows:
             if row.connector_id is not None:
-                return row  # the connector's own newest version
-            if found is None:
-                found = row
-        return found
+                own = own or row  # the connector's own newest version
+            else:
+                whole = whole or row
+        if own is not None and own.kind != "builtin":
+            return own
+        return whole  # the connector stopped using its own (kind "builtin"): its source's
 
     def history(
         self, sync_type: str, entity_type: str, connector_id: int | None

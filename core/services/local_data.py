@@ -142,7 +142,7 @@ class MappingVersion:
     sync_type: str
     entity_type: str
     connector_id: int | None
-    kind: Literal["database", "file"]
+    kind: Literal["database", "file", "builtin"]
     summary: str
     created_by: str | None
     created_at: datetime
@@ -242,6 +242,18 @@ class LocalSide:
 
 
 def _version(row: LocalMappingRow) -> MappingVersion:
+    if row.kind == "builtin":
+        return MappingVersion(
+            row.id,
+            row.version,
+            row.sync_type,
+            row.entity_type,
+            row.connector_id,
+            "builtin",
+            row.summary,
+            row.created_by,
+            row.created_at,
+        )
     if row.kind == "database":
         return MappingVersion(
             row.id,
@@ -335,7 +347,7 @@ def local_side(
     with tenant_session(sessions, org_id) as s:
         store = LocalDataStore(s, vault)
         row = store.in_force(sync_type, entity_type, connector_id)
-        if row is None:
+        if row is None or row.kind == "builtin":
             return LocalSide("builtin")
         version = _version(row)
         if version.kind == "file":
@@ -597,6 +609,48 @@ class LocalDataService:
             record(s, event, by=actor.log_name)
             return _version(row)
 
+    def remove_mapping(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice = None,
+    ) -> MappingVersion:
+        """Stop using the mapping of (source, entity[, connector]): a new version that says
+        "our own tables" (the history keeps the ones before); the previews are expired."""
+        authorize(actor, MANAGE_LOCAL_DATA)
+        check_entity_type(entity_type)
+        connector_id, connector_name, sync_type = self._connector_id(actor, connector, sync_type)
+        with tenant_session(self.sessions, actor.org_id) as s:
+            store = LocalDataStore(s, self.vault)
+            own = store.history(sync_type, entity_type, connector_id)
+            if not own or own[0].kind == "builtin":
+                whose = f"connector {connector_name}'s own" if connector_name else "the source's"
+                raise InvalidRequest(
+                    f"There is no mapping of {sync_type} {entity_type} ({whose}) to stop using."
+                )
+            row = store.add_version(
+                sync_type,
+                entity_type,
+                connector_id,
+                kind="builtin",
+                mapping={},
+                summary=f"{entity_type.capitalize()}: back to our own tables (no mapping).",
+                by=actor.log_name,
+            )
+            expired = _expire(s, self.clock(), sync_type, entity_type, connector_id)
+            event = MappingSaved(
+                sync_type,
+                entity_type,
+                row.version,
+                row.summary,
+                connector_id,
+                connector_name,
+                expired,
+            )
+            record(s, event, by=actor.log_name)
+            return _version(row)
+
     def mapping(
         self,
         actor: Actor,
@@ -611,13 +665,14 @@ class LocalDataService:
         connector_id, _, sync_type = self._connector_id(actor, connector, sync_type)
         with tenant_session(self.sessions, actor.org_id) as s:
             row = LocalDataStore(s, self.vault).in_force(sync_type, entity_type, connector_id)
-            return None if row is None else _version(row)
+            return None if row is None or row.kind == "builtin" else _version(row)
 
     def mappings(self, actor: Actor) -> list[MappingVersion]:
         """Every mapping in force in the organization."""
         authorize(actor, VIEW)
         with tenant_session(self.sessions, actor.org_id) as s:
-            return [_version(row) for row in LocalDataStore(s, self.vault).all_in_force()]
+            rows = LocalDataStore(s, self.vault).all_in_force()
+            return [_version(row) for row in rows if row.kind != "builtin"]
 
     def history(
         self,

@@ -136,8 +136,13 @@ def test_an_operator_connects_maps_and_previews_from_the_command_line(
     assert "phone" in data["notCompared"] and "city" not in data["notCompared"]
     assert data["delta"]["updated"]["count"] > 0  # the demo's changed cities and names
 
+    removed = run_core(cli_env, "mapping", "remove", *mapping)
+    assert removed.returncode == 0 and "our own tables" in removed.stdout
+    data = json.loads(run_core(cli_env, "preview", *mapping, "--json").stdout)["data"]
+    assert data["localSide"] == {"kind": "builtin", "match": "id"}
     history = run_core(cli_env, "mapping", "history", *mapping)
     assert history.returncode == 0 and "version 1, saved by the operator" in history.stdout
+    assert "version 2" in history.stdout
 
 
 def test_an_operator_imports_a_spreadsheet(cli_env, sandbox, tmp_path):

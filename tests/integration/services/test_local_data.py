@@ -451,3 +451,19 @@ def test_a_connector_s_own_mapping_wins_over_its_source_s(services, demo_org, sq
         demo_org, "woocommerce", "customers", force_refresh=True
     )
     assert snap.local["match"] == "id" and snap.local["compared"] == ["email", "city"]
+    # Stop using the connector's own: its source's applies again; then ours.
+    services.local_data.remove_mapping(demo_org, None, "customers", "Demo WooCommerce store")
+    snap = services.previews.get_preview_snapshot(demo_org, "woocommerce", "customers")
+    assert not snap.cache_hit and snap.local["match"] == "natural"
+    services.local_data.remove_mapping(demo_org, "woocommerce", "customers")
+    snap = services.previews.get_preview_snapshot(demo_org, "woocommerce", "customers")
+    assert snap.local is None
+    assert services.local_data.mappings(demo_org) == []
+    assert [v.kind for v in services.local_data.history(demo_org, "woocommerce", "customers")] == [
+        "builtin",
+        "database",
+    ]
+    with pytest.raises(
+        InvalidRequest, match="no mapping of woocommerce customers \\(the source's\\) to stop"
+    ):
+        services.local_data.remove_mapping(demo_org, "woocommerce", "customers")
