@@ -188,7 +188,7 @@ def fresh_servers(workdir: Path, seeded_dir: Path) -> Iterator[dict[str, Server]
     for page in DEEP_LINK_PAGES:
         data_dir = workdir / f"fresh-{page}" / "data"
         shutil.copytree(seeded_dir, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-        servers[page] = Server(data_dir).start()
+        servers[page] = Server(data_dir, with_worker=False).start()  # pages only
     try:
         for srv in servers.values():
             srv.wait_ready()
