@@ -63,7 +63,6 @@ class Server:
             DATA_DIR=str(self.data_dir),
             LOGIN_SLEEP_SECONDS="0",
             PYTHONPATH=str(ROOT),
-            SCHEDULER_SECONDS="1",
         )
         self._env = env
         if self.with_worker:
@@ -104,7 +103,7 @@ class Server:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 30.0) -> Server:
+    def wait_ready(self, timeout: float = 90.0) -> Server:
         until = time.monotonic() + timeout
         while time.monotonic() < until:
             assert self.proc is not None and self.proc.poll() is None, self.read_log()
