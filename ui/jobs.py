@@ -79,26 +79,31 @@ def _cancel(user: UserContext, job_id: int) -> None:
 
 
 def follow_refresh(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
-    """The progress of this preview's refresh, whoever started it, while it runs; when it
-    ends, the page is run again so that the new preview appears."""
+    """The progress of this preview's refresh, whoever started it, while it runs (a fragment
+    that polls the job row); when it ends, the page is run again so that the new preview
+    appears. With no refresh running nothing is drawn and nothing polls."""
+    services = get_services()
+    running = services.previews.running_refresh(
+        user, connector.sync_type, entity_type, connector=connector.id
+    )
+    if running is None and state.followed_job(connector.id, entity_type) is None:
+        return
 
     @st.fragment(run_every=POLL_SECONDS)
     def progress() -> None:
-        services = get_services()
         job = services.previews.running_refresh(
             user, connector.sync_type, entity_type, connector=connector.id
         )
         followed = state.followed_job(connector.id, entity_type)
         if job is None:
+            state.follow_job(connector.id, entity_type, None)
             if followed is not None:  # it ended: say how, and show the new preview
-                state.follow_job(connector.id, entity_type, None)
                 ended = services.jobs.get(user, followed)
                 if ended.state == "failed":
                     state.flash("error", f"The refresh failed: {ended.error}")
                 elif ended.state == "cancelled":
                     state.flash("warning", f"The refresh was cancelled by {ended.cancelled_by}.")
-                st.rerun()
-            return
+            st.rerun()
         state.follow_job(connector.id, entity_type, job.id)
         now = datetime.now(UTC)
         with st.container(border=True, key="refresh_job"):

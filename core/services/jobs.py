@@ -290,12 +290,12 @@ class JobService:
         return ran.job if ran is not None else None
 
     def run_here(self, actor: Actor, job_id: int) -> Ran | None:
-        """Run one of the actor's organization's jobs in this process (no worker alive);
-        None when someone else has it or it already ended."""
+        """Run one of the actor's organization's jobs in this process (no worker alive), as
+        ``actor`` (who asked for it); None when someone else has it or it already ended."""
         authorize(actor, VIEW)
-        return self._execute(actor.org_id, job_id)
+        return self._execute(actor.org_id, job_id, actor)
 
-    def _execute(self, org_id: int, job_id: int) -> Ran | None:
+    def _execute(self, org_id: int, job_id: int, actor: Actor | None = None) -> Ran | None:
         holder = uuid.uuid4().hex
         with tenant_session(self.sessions, org_id) as s:
             rows = JobRows(s)
@@ -303,15 +303,13 @@ class JobService:
             if row is None or row.state not in ACTIVE_STATES:
                 return None
             abandoned = (row.started_by, row.started_at) if row.state == "running" else None
-            if not rows.claim(job_id, holder, self.clock(), self.lease):
-                return None
-            s.expire_all()
-            row = rows.get(job_id)
-            assert row is not None
+            # what the claim does not change, read before it
             kind, payload = row.kind, dict(row.payload or {})
             target = JobTarget(row.connector_id, row.sync_type, row.entity_type)
             actor_kind, actor_ref = row.actor_kind, row.actor_ref
             cancelled_early = row.cancel_requested
+            if not rows.claim(job_id, holder, self.clock(), self.lease):
+                return None
         if abandoned is not None:
             log.warning(
                 "job %s (org %s) was abandoned by its worker; running it again", job_id, org_id
@@ -328,7 +326,8 @@ class JobService:
         if cancelled_early:
             return Ran(finish("cancelled"), None)
         try:
-            actor = self.accounts.job_actor(org_id, actor_kind, actor_ref)
+            if actor is None:  # a worker: the actor is made again from the job row
+                actor = self.accounts.job_actor(org_id, actor_kind, actor_ref)
             handler = self.kinds.handler(kind)
         except SyncPreviewError as err:
             return Ran(finish("failed", str(err)), None, err)

@@ -63,7 +63,6 @@ class Server:
             DATA_DIR=str(self.data_dir),
             LOGIN_SLEEP_SECONDS="0",
             PYTHONPATH=str(ROOT),
-            SCHEDULER_SECONDS="1",
         )
         self._env = env
         if self.with_worker:
@@ -104,7 +103,7 @@ class Server:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 30.0) -> Server:
+    def wait_ready(self, timeout: float = 90.0) -> Server:
         until = time.monotonic() + timeout
         while time.monotonic() < until:
             assert self.proc is not None and self.proc.poll() is None, self.read_log()
@@ -188,7 +187,7 @@ def fresh_servers(workdir: Path, seeded_dir: Path) -> Iterator[dict[str, Server]
     for page in DEEP_LINK_PAGES:
         data_dir = workdir / f"fresh-{page}" / "data"
         shutil.copytree(seeded_dir, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-        servers[page] = Server(data_dir).start()
+        servers[page] = Server(data_dir, with_worker=False).start()  # pages only
     try:
         for srv in servers.values():
             srv.wait_ready()

@@ -353,5 +353,6 @@ def test_a_cache_hit_and_a_refresh_cost_few_statements(services, demo_org):
         event.remove(services.engine, "before_cursor_execute", count)
     assert hit == ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
     reads = statements.count("SELECT")
-    # the connector, its config, local index and rows, the previous snapshot
-    assert reads <= 6, statements
+    # the connector, its config, local index and rows, the previous snapshot; and the refresh's
+    # job (every refresh is one): is one running, read it to claim it, read it as it ended
+    assert reads <= 9, " ".join(statements)
