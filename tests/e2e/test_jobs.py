@@ -44,14 +44,14 @@ def test_a_refresh_goes_on_while_the_user_walks_away(
         expect(box).to_contain_text(f"Refreshing — started by {ADMIN['username']}")
         expect(box).to_contain_text("Waiting for a worker")
         settled(page)
-        shot(page, artifacts, "10-refresh-job", focus=box)
+        shot(page, artifacts, "13-refresh-job", focus=box)
 
         # walk away: Activity's Jobs tab lists it
         page.get_by_role("link", name=re.compile("Activity")).click()
         page.get_by_role("tab", name=re.compile("Jobs")).click()
         expect(page.get_by_text("No worker is running")).to_be_visible()
         settled(page)
-        shot(page, artifacts, "11-jobs")
+        shot(page, artifacts, "14-jobs")
 
         # come back: still refreshing, then a worker starts and the new preview appears
         page.get_by_role("link", name=re.compile("Preview")).click()
