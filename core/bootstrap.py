@@ -18,6 +18,7 @@ from core.db.vault import Vault
 from core.services.accounts import AccountService
 from core.services.activity import ActivityService
 from core.services.api_tokens import ApiTokenService
+from core.services.apply import ApplyService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
@@ -39,6 +40,7 @@ class Services:
     connectors: ConnectorService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
+    apply: ApplyService
     activity: ActivityService
     preferences: PreferenceService
     demo: DemoService
@@ -47,7 +49,8 @@ class Services:
     health: HealthService
 
     def close(self) -> None:
-        """Stop in-process sandboxes and release database connections."""
+        """Stop in-process sandboxes and the apply thread; release database connections."""
+        self.apply.close()
         self.sandboxes.close()
         self.engine.dispose()
 
@@ -107,6 +110,7 @@ def build_services(
         connectors=ConnectorService(sessions, vault, connect),
         previews=previews,
         selective=SelectiveSyncService(sessions),
+        apply=ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size),
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),

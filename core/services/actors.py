@@ -154,6 +154,8 @@ RESET_PASSWORDS = Permission("admin", "reset passwords")
 CHANGE_ROLES = Permission("admin", "change roles")
 DEACTIVATE_USERS = Permission("admin", "deactivate users")
 MANAGE_API_TOKENS = Permission("admin", "issue and revoke API tokens")
+APPLY_SYNC = Permission("editor", "apply a sync")
+UNDO_SYNC = Permission("editor", "undo a sync")
 
 
 def authorize(actor: Actor, permission: Permission) -> None:
