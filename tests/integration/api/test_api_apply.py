@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import requests
 
-from tests.integration.api.test_api import (  # noqa: F401 - fixtures
-    Api,
-    api,
-    bearer,
-    demo_env,
-    org_id,
-    services_of,
-    token,
-)
+from tests.integration.api import test_api as base
+from tests.integration.api.test_api import Api, bearer, services_of, token
+
+# the fixtures of the API tests: a demo database and an API process of its own
+demo_env, api, org_id = base.demo_env, base.api, base.org_id
 
 WHICH = {"sync_type": "woocommerce", "entity_type": "products"}
 
