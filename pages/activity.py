@@ -19,6 +19,7 @@ from ui.activity import (
     history_series,
     make_filter,
 )
+from ui.apply import journal_csv_rows, journal_frame, result_sentence, runs_frame
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import connector_label, pick_connector, picker_order
@@ -229,8 +230,133 @@ def show_history() -> None:
     )
 
 
-log_tab, history_tab = st.tabs(
-    ["📜 Log", "🕒 Preview history per connector"], key="activity_tabs", on_change="rerun"
+RESULT_FILTERS = {
+    "All": (),
+    "Conflicts": ("conflict",),
+    "Applied": ("done",),
+    "Skipped": ("skipped",),
+    "Not applied yet": ("pending",),
+    "Left at undo (changed since)": ("undo_conflict",),
+}
+
+
+def show_runs() -> None:
+    """The applies of the organization: state, counts, who, how long; one run's per-record
+    results (searchable, downloadable) and its Undo."""
+    runs, total = services.apply.runs(user, limit=100)
+    if not runs:
+        st.info("No sync was applied yet. Apply one from the Preview.")
+        return
+    st.caption(f"{fmt.number(total, loc)} run(s), newest first.")
+    st.dataframe(
+        runs_frame(runs),
+        hide_index=True,
+        key="runs_table",
+        placeholder="",
+        column_config={"When": when_column},
+    )
+    by_id = {r.id: r for r in runs}
+    run_id = st.selectbox(
+        "Run",
+        list(by_id),
+        format_func=lambda i: (
+            f"Run {i} · {by_id[i].connector_name} · {fmt.ENTITY_LABEL[by_id[i].entity_type]}"
+        ),
+        key="runs_pick",
+    )
+    run = services.apply.run(user, run_id)
+    st.markdown(f"**{fmt.md(result_sentence(run))}**")
+    st.caption(
+        f"Planned: it {fmt.md(run.plan_sentence())}; "
+        f"{fmt.number(run.excluded, loc)} left out by hand. Started by "
+        f"{fmt.md(run.created_by or 'the operator')}."
+        + (
+            f" Undone by {fmt.md(run.undone_by or 'the operator')}: "
+            f"{fmt.number((run.undo_counts or {}).get('restored', 0), loc)} restored, "
+            f"{fmt.number((run.undo_counts or {}).get('conflicts', 0), loc)} left as they were "
+            "changed after the apply."
+            if run.state == "undone"
+            else ""
+        )
+    )
+    if run.state == "undoing":
+        follow_undo(run.id)
+    elif run.can_undo and user.can("editor"):
+        if state.confirming_undo() == run.id:
+            with st.container(border=True, key="undo_confirmation"):
+                st.markdown(
+                    f"**Undo run {run.id}?** The records it wrote get their values from before "
+                    "the run back; a record changed since the run is left as it is and "
+                    "reported."
+                )
+                go, cancel, _ = st.columns([1, 1, 4])
+                if go.button("↩️ Undo now", key="undo_confirm", type="primary"):
+                    # lead: route through the job queue (#16)
+                    services.apply.undo_in_background(user, run.id)
+                    state.ask_undo(None)
+                    st.rerun()
+                cancel.button("Cancel", key="undo_cancel", on_click=state.ask_undo, args=(None,))
+        else:
+            st.button("↩️ Undo this run…", key="undo", on_click=state.ask_undo, args=(run.id,))
+
+    st.markdown("**Records of this run**")
+    which, search_col, download = st.columns([2, 3, 1], vertical_alignment="bottom")
+    chosen = which.selectbox("Show", list(RESULT_FILTERS), key="runs_result")
+    search = search_col.text_input("Record id", key="runs_search", placeholder="external id")
+    page = services.apply.journal(
+        user, run.id, states=RESULT_FILTERS[chosen], search=search.strip(), limit=200
+    )
+    everything = services.apply.journal(
+        user, run.id, states=RESULT_FILTERS[chosen], search=search.strip(), limit=10_000
+    )
+    download.download_button(
+        "⬇️ CSV",
+        data=csv_text(journal_csv_rows(everything.entries)),
+        file_name=f"run-{run.id}-records.csv",
+        mime="text/csv",
+        key="runs_csv",
+    )
+    if not page.entries:
+        st.info("No record matches.")
+        return
+    st.caption(
+        f"{fmt.number(len(page.entries), loc)} of {fmt.number(page.total, loc)} record(s). "
+        "For a conflict: Expected is what the preview (or, at undo, the run) left; Found is "
+        "what the local record holds instead."
+    )
+    st.dataframe(journal_frame(page.entries), hide_index=True, key="runs_records", placeholder="")
+
+
+def follow_undo(run_id: int) -> None:
+    """The undo's progress, read from the run every second until it ends."""
+
+    @st.fragment(run_every=1.0)
+    def progress() -> None:
+        run = services.apply.run(user, run_id)
+        if run.state == "undoing":
+            st.info(f"↩️ Undoing run {run_id}…")
+            return
+        st.rerun()
+
+    progress()
+
+
+def csv_text(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
+
+
+log_tab, history_tab, runs_tab = st.tabs(
+    ["📜 Log", "🕒 Preview history per connector", "🔁 Sync runs"],
+    key="activity_tabs",
+    on_change="rerun",
 )
 if log_tab.open:
     with log_tab:
@@ -238,3 +364,6 @@ if log_tab.open:
 if history_tab.open:
     with history_tab:
         show_history()
+if runs_tab.open:
+    with runs_tab:
+        show_runs()

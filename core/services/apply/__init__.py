@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -292,19 +292,28 @@ class ApplyService:
         """Execute a run on this process's apply thread (one per process; runs queue up);
         the page reads the run's progress from its row."""
         # lead: route through the job queue (#16)
+        return self._submit(lambda: self.execute(actor, run_id), run_id)
+
+    def undo_in_background(self, actor: Actor, run_id: int) -> Future[RunView]:
+        """Undo a run on this process's apply thread; the page follows the run's state."""
+        # lead: route through the job queue (#16)
+        authorize(actor, UNDO_SYNC)
+        return self._submit(lambda: self.undo(actor, run_id), run_id)
+
+    def _submit(self, work: Callable[[], RunView], run_id: int) -> Future[RunView]:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apply")
             pool = self._pool
 
-        def work() -> RunView:
+        def logged() -> RunView:
             try:
-                return self.execute(actor, run_id)
+                return work()
             except SyncPreviewError as err:  # stored on the run; the page shows it
                 log.warning("apply run %s stopped: %s", run_id, err)
                 raise
 
-        return pool.submit(work)
+        return pool.submit(logged)
 
     def close(self) -> None:
         """Wait for the apply thread's current run and stop it."""
