@@ -428,6 +428,7 @@ class ApplyJournal(TenantMixin, Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("sync_apply_runs.id", ondelete="CASCADE"), nullable=False
     )
+    run: Mapped[ApplyRun] = relationship()
     op: Mapped[str] = mapped_column(String(8))  # create | update | delete
     external_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(
