@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import altair as alt
 import streamlit as st
 
+from core.errors import SyncPreviewError
 from ui import format as fmt
 from ui import state
 from ui.activity import (
@@ -279,7 +280,9 @@ def show_runs() -> None:
             else ""
         )
     )
-    if run.state == "undoing":
+    if run.state == "undoing" and run.error:
+        st.error(fmt.md(run.error))
+    if run.state == "undoing" and not run.error:
         follow_undo(run.id)
     elif run.can_undo and user.can("editor"):
         if state.confirming_undo() == run.id:
@@ -292,9 +295,13 @@ def show_runs() -> None:
                 go, cancel, _ = st.columns([1, 1, 4])
                 if go.button("↩️ Undo now", key="undo_confirm", type="primary"):
                     # lead: route through the job queue (#16)
-                    services.apply.undo_in_background(user, run.id)
-                    state.ask_undo(None)
-                    st.rerun()
+                    try:
+                        services.apply.undo_in_background(user, run.id)
+                    except SyncPreviewError as err:
+                        st.error(fmt.md(err))
+                    else:
+                        state.ask_undo(None)
+                        st.rerun()
                 cancel.button("Cancel", key="undo_cancel", on_click=state.ask_undo, args=(None,))
         else:
             st.button("↩️ Undo this run…", key="undo", on_click=state.ask_undo, args=(run.id,))

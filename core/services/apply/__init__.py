@@ -297,8 +297,8 @@ class ApplyService:
     def undo_in_background(self, actor: Actor, run_id: int) -> Future[RunView]:
         """Undo a run on this process's apply thread; the page follows the run's state."""
         # lead: route through the job queue (#16)
-        authorize(actor, UNDO_SYNC)
-        return self._submit(lambda: self.undo(actor, run_id), run_id)
+        view = self._begin_undo(actor, run_id)  # the page sees "undoing" right away
+        return self._submit(lambda: self._continue_undo(actor, run_id, view, None, None), run_id)
 
     def _submit(self, work: Callable[[], RunView], run_id: int) -> Future[RunView]:
         with self._pool_lock:
@@ -335,9 +335,12 @@ class ApplyService:
         """Restore the before-image of every record the run wrote that nobody changed since
         (newest first, in batches; resumable like ``execute``); the others are left as they
         are and reported (undo conflicts, with both values). Logged; the preview expires."""
+        view = self._begin_undo(actor, run_id)
+        return self._continue_undo(actor, run_id, view, progress, cancelled)
+
+    def _begin_undo(self, actor: Actor, run_id: int) -> RunView:
+        """Check that the run can be undone and mark it ``undoing``."""
         authorize(actor, UNDO_SYNC)
-        report = progress or _ignore_progress
-        stop = cancelled or _never
         with tenant_session(self.sessions, actor.org_id) as s:
             run = self._claim(s, run_id)
             view = run_view(run)
@@ -352,6 +355,34 @@ class ApplyService:
                 )
             run.state = "undoing"
             run.undone_by = actor.log_name
+            run.error = None
+            return view
+
+    def _continue_undo(
+        self,
+        actor: Actor,
+        run_id: int,
+        view: RunView,
+        progress: ProgressFn | None,
+        cancelled: CancelledFn | None,
+    ) -> RunView:
+        report = progress or _ignore_progress
+        stop = cancelled or _never
+        try:
+            return self._undo_batches(actor, run_id, view, report, stop)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, SyncPreviewError) else None
+            if message is None:
+                reference = uuid.uuid4().hex[:8]
+                log.exception("undo of run %s failed (reference %s)", run_id, reference)
+                message = str(InternalError("Undoing the run", reference))
+            with tenant_session(self.sessions, actor.org_id) as s:
+                self._claim(s, run_id).error = f"The undo stopped: {message} Undo again to go on."
+            raise
+
+    def _undo_batches(
+        self, actor: Actor, run_id: int, view: RunView, report: ProgressFn, stop: CancelledFn
+    ) -> RunView:
         total = max(1, view.counts["created"] + view.counts["updated"] + view.counts["deleted"])
         handled = 0
         while True:
