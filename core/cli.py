@@ -203,6 +203,10 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
     try:
+        if args.resume is not None:
+            return _resume(args, request_id, started)
+        if args.entity is None:
+            raise InvalidRequest("Give --entity: customers, products or orders.")
         if args.sync_type is None and args.connector is None:
             raise InvalidRequest(
                 "Give --sync-type (the source's default connector) or --connector."
@@ -240,6 +244,20 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             services.close()
     except SyncPreviewError as err:
         return _json_or_raise(args, err, request_id)
+    if args.json:
+        print(json.dumps(envelope(run.to_dict(), request_id, started), indent=2))
+    else:
+        _print_run(run, args.org)
+    return 0 if run.state == "succeeded" else 1
+
+
+def _resume(args: argparse.Namespace, request_id: str, started: float) -> int:
+    """Execute a run that did not finish (killed, failed or cancelled) from where it stopped."""
+    services = _services()
+    try:
+        run = services.apply.execute(services.accounts.operator(args.org), args.resume)
+    finally:
+        services.close()
     if args.json:
         print(json.dumps(envelope(run.to_dict(), request_id, started), indent=2))
     else:
@@ -595,8 +613,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="woocommerce or odoo: its default connector (required without --connector)",
     )
     p.add_argument("--connector", help=CONNECTOR_HELP)
-    p.add_argument("--entity", required=True, help="customers, products or orders")
+    p.add_argument("--entity", help="customers, products or orders (required without --resume)")
     p.add_argument("--exclude", help="external ids to leave out, separated by commas")
+    p.add_argument(
+        "--resume", type=int, metavar="RUN", help="continue a run that did not finish (by id)"
+    )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="print the run as JSON (the envelope)")
     p.set_defaults(handler=_cmd_apply)

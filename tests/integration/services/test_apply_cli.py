@@ -79,6 +79,9 @@ def test_apply_asks_first_then_applies_and_undo_restores(cli_env):
     shown = run_core(cli_env, "runs", "--org", "demo", "--run", str(run["runId"]))
     assert shown.returncode == 0 and f"Run {run['runId']} succeeded" in shown.stdout
 
+    resumed = run_core(cli_env, "apply", "--org", "demo", "--resume", str(run["runId"]))
+    assert resumed.returncode == 0 and f"Run {run['runId']} succeeded" in resumed.stdout
+
     undo = run_core(cli_env, "undo", "--org", "demo", "--run", str(run["runId"]))
     assert undo.returncode == 0, undo.stderr
     assert f"{new - 1 + updated:,} record(s) restored, 0 left as they are" in undo.stdout
