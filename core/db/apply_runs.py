@@ -4,6 +4,8 @@ core/services/apply for what a run does)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
@@ -13,6 +15,36 @@ from core.db.models import ApplyJournal, ApplyRun, PreviewRecord
 from core.db.scope import own_rows
 
 CHUNK = 1_000  # journal rows per INSERT
+
+
+@dataclass
+class JournalWork:
+    """One journal row while a batch decides its outcome (the columns a batch reads and
+    writes)."""
+
+    id: int
+    op: str
+    external_id: str
+    state: str
+    planned: dict[str, Any]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    found: dict[str, Any] | None = None
+    message: str | None = None
+    applied_at: datetime | None = None
+    undo_state: str | None = None
+    undo_found: dict[str, Any] | None = None
+
+
+_WORK = (
+    ApplyJournal.id,
+    ApplyJournal.op,
+    ApplyJournal.external_id,
+    ApplyJournal.state,
+    ApplyJournal.planned,
+    ApplyJournal.before,
+    ApplyJournal.after,
+)
 
 
 class ApplyRunRows:
@@ -113,30 +145,38 @@ class ApplyRunRows:
 
     # --- executing and undoing -------------------------------------------------------------
 
-    def pending(self, run_id: int, limit: int) -> list[ApplyJournal]:
-        """The next operations not applied yet, in the journal's order."""
-        return list(
-            self.session.scalars(
-                select(ApplyJournal)
-                .where(ApplyJournal.run_id == run_id, ApplyJournal.state == "pending")
-                .order_by(ApplyJournal.id)
-                .limit(limit)
-            )
+    def pending(self, run_id: int, limit: int) -> list[JournalWork]:
+        """The next operations not applied yet, in the journal's order (plain rows: no ORM
+        objects to track, the outcomes are written back by ``mark``)."""
+        rows = self.session.execute(
+            select(*_WORK)
+            .where(ApplyJournal.run_id == run_id, ApplyJournal.state == "pending")
+            .order_by(ApplyJournal.id)
+            .limit(limit)
         )
+        return [JournalWork(*row) for row in rows]
 
-    def to_undo(self, run_id: int, limit: int) -> list[ApplyJournal]:
+    def to_undo(self, run_id: int, limit: int) -> list[JournalWork]:
         """The next applied operations not undone yet, newest first."""
-        return list(
-            self.session.scalars(
-                select(ApplyJournal)
-                .where(
-                    ApplyJournal.run_id == run_id,
-                    ApplyJournal.state == "done",
-                    ApplyJournal.undo_state.is_(None),
-                )
-                .order_by(ApplyJournal.id.desc())
-                .limit(limit)
+        rows = self.session.execute(
+            select(*_WORK)
+            .where(
+                ApplyJournal.run_id == run_id,
+                ApplyJournal.state == "done",
+                ApplyJournal.undo_state.is_(None),
             )
+            .order_by(ApplyJournal.id.desc())
+            .limit(limit)
+        )
+        return [JournalWork(*row) for row in rows]
+
+    def mark(self, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
+        """Write these columns of each journal row back (one batched UPDATE by id)."""
+        if not work:
+            return
+        self.session.execute(
+            update(ApplyJournal).execution_options(synchronize_session=False),
+            [{"id": w.id, **{c: getattr(w, c) for c in columns}} for w in work],
         )
 
     def undo_counts(self, run_id: int) -> dict[str, int]:

@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.db.apply_runs import ApplyRunRows
+from core.db.apply_runs import ApplyRunRows, JournalWork
 from core.db.local_records import LocalRecords, to_db, to_json
-from core.db.models import ApplyJournal, ApplyRun
+from core.db.models import ApplyRun
 from core.delta import COMPARABLE_FIELDS, canonical_frame
 
 ProgressFn = Callable[[str, float], None]
@@ -76,12 +76,12 @@ class Tally:
     deletes: list[int] = field(default_factory=list)
 
 
-def _conflict(j: ApplyJournal, found: dict[str, Any] | None, message: str, t: Tally) -> None:
+def _conflict(j: JournalWork, found: dict[str, Any] | None, message: str, t: Tally) -> None:
     j.state, j.found, j.message = "conflict", found, message
     t.conflicts += 1
 
 
-def _skip(j: ApplyJournal, message: str, t: Tally) -> None:
+def _skip(j: JournalWork, message: str, t: Tally) -> None:
     j.state, j.message = "skipped", message
     t.skipped += 1
 
@@ -89,7 +89,7 @@ def _skip(j: ApplyJournal, message: str, t: Tally) -> None:
 def plan_batch(
     entity_type: str,
     fields: Sequence[str],
-    jobs: Sequence[ApplyJournal],
+    jobs: Sequence[JournalWork],
     current: Mapping[str, dict[str, Any]],
     now: datetime,
 ) -> Tally:
@@ -179,6 +179,7 @@ def apply_batch(s: Session, run: ApplyRun, batch_size: int, now: datetime) -> in
     )
     t = plan_batch(run.entity_type, fields, jobs, current, now)
     write_batch(s, run, t)
+    ApplyRunRows(s).mark(jobs, ("state", "before", "after", "found", "message", "applied_at"))
     run.created += t.created
     run.updated += t.updated
     run.deleted += t.deleted
@@ -236,5 +237,6 @@ def undo_batch(s: Session, run: ApplyRun, batch_size: int) -> int:
     local.insert_rows(run.sync_type, entity_type, inserts)
     local.update_rows(entity_type, updates)
     local.delete_rows(entity_type, deletes)
+    ApplyRunRows(s).mark(jobs, ("undo_state", "undo_found"))
     s.flush()
     return len(jobs)
