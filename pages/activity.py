@@ -20,7 +20,7 @@ from ui.activity import (
     history_series,
     make_filter,
 )
-from ui.apply import journal_csv_rows, journal_frame, result_sentence, runs_frame
+from ui.apply import follow_undo, journal_csv, journal_frame, result_sentence, runs_frame
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import connector_label, pick_connector, picker_order
@@ -283,7 +283,7 @@ def show_runs() -> None:
     if run.state == "undoing" and run.error:
         st.error(fmt.md(run.error))
     if run.state == "undoing" and not run.error:
-        follow_undo(run.id)
+        follow_undo(user, run.id)
     elif run.can_undo and user.can("editor"):
         if state.confirming_undo() == run.id:
             with st.container(border=True, key="undo_confirmation"):
@@ -318,7 +318,7 @@ def show_runs() -> None:
     )
     download.download_button(
         "⬇️ CSV",
-        data=csv_text(journal_csv_rows(everything.entries)),
+        data=journal_csv(everything.entries),
         file_name=f"run-{run.id}-records.csv",
         mime="text/csv",
         key="runs_csv",
@@ -332,32 +332,6 @@ def show_runs() -> None:
         "what the local record holds instead."
     )
     st.dataframe(journal_frame(page.entries), hide_index=True, key="runs_records", placeholder="")
-
-
-def follow_undo(run_id: int) -> None:
-    """The undo's progress, read from the run every second until it ends."""
-
-    @st.fragment(run_every=1.0)
-    def progress() -> None:
-        run = services.apply.run(user, run_id)
-        if run.state == "undoing":
-            st.info(f"↩️ Undoing run {run_id}…")
-            return
-        st.rerun()
-
-    progress()
-
-
-def csv_text(rows: list[dict]) -> str:
-    import csv
-    import io
-
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue()
 
 
 log_tab, history_tab, runs_tab = st.tabs(

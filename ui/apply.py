@@ -4,6 +4,9 @@ runs and their per-record results for the "Sync runs" view."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +20,7 @@ from core.services.connectors import ConnectorView
 from core.services.previews import PreviewSnapshot
 from ui import format as fmt
 from ui import state
-from ui.format import Locality, field_label
+from ui.format import field_label
 from ui.services import get_services
 
 #: What each state of a run reads as.
@@ -255,10 +258,33 @@ def journal_frame(entries: list[JournalEntry]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def follow_undo(user: UserContext, run_id: int) -> None:
+    """The undo's progress, read from the run every second until it ends (then a rerun)."""
+
+    @st.fragment(run_every=1.0)
+    def progress() -> None:
+        run = get_services().apply.run(user, run_id)
+        if run.state == "undoing" and not run.error:
+            st.info(f"↩️ Undoing run {run_id}…")
+            return
+        st.rerun()
+
+    progress()
+
+
+def journal_csv(entries: list[JournalEntry]) -> str:
+    """The per-record results as CSV text (every value as JSON text)."""
+    rows = journal_csv_rows(entries)
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
+
+
 def journal_csv_rows(entries: list[JournalEntry]) -> list[dict[str, Any]]:
     """The per-record results for a spreadsheet: every value as JSON text."""
-    import json
-
     return [
         {
             "record": e.external_id,
@@ -278,4 +304,11 @@ def journal_csv_rows(entries: list[JournalEntry]) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["Locality", "apply_controls", "journal_frame", "result_sentence", "runs_frame"]
+__all__ = [
+    "apply_controls",
+    "follow_undo",
+    "journal_csv",
+    "journal_frame",
+    "result_sentence",
+    "runs_frame",
+]
