@@ -20,6 +20,7 @@ from core.jobs.queue import JobQueue
 from core.services.accounts import AccountService
 from core.services.activity import ActivityService
 from core.services.api_tokens import ApiTokenService
+from core.services.apply import ApplyService
 from core.services.connectors import ConnectorService
 from core.services.demo import DemoService, SandboxPool
 from core.services.health import HealthService
@@ -44,6 +45,7 @@ class Services:
     local_data: LocalDataService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
+    apply: ApplyService
     activity: ActivityService
     preferences: PreferenceService
     demo: DemoService
@@ -53,7 +55,8 @@ class Services:
     jobs: JobService
 
     def close(self) -> None:
-        """Stop in-process sandboxes and release database connections."""
+        """Stop in-process sandboxes and the apply thread; release database connections."""
+        self.apply.close()
         self.sandboxes.close()
         if self.jobs.queue is not None:
             self.jobs.queue.close()
@@ -132,6 +135,7 @@ def build_services(
         local_data=LocalDataService(sessions, vault, clock),
         previews=previews,
         selective=SelectiveSyncService(sessions),
+        apply=ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size),
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),

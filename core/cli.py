@@ -23,6 +23,7 @@ from core.errors import ConfigError, InvalidRequest, NotFoundError, SyncPreviewE
 if TYPE_CHECKING:
     from core.bootstrap import Services
     from core.services.actors import Actor
+    from core.services.apply import RunView
     from core.services.jobs import JobView
     from core.services.previews import PreviewSnapshot
 
@@ -252,6 +253,182 @@ def _cmd_invalidate(args: argparse.Namespace) -> int:
         services.close()
     print(f"Expired {n} cached preview(s).")
     return 0
+
+
+def _json_or_raise(args: argparse.Namespace, err: SyncPreviewError, request_id: str) -> int:
+    if args.json:
+        print(json.dumps(error_envelope(str(err), request_id), indent=2))
+        return 2
+    raise err
+
+
+def _excluded(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal (standard error), read the answer from standard input."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    """Plan, confirm, start and execute an apply (inline; waits for it) and print its counts."""
+    started = time.perf_counter()
+    request_id = str(uuid.uuid4())
+    try:
+        if args.resume is not None:
+            return _resume(args, request_id, started)
+        if args.entity is None:
+            raise InvalidRequest("Give --entity: customers, products or orders.")
+        if args.sync_type is None and args.connector is None:
+            raise InvalidRequest(
+                "Give --sync-type (the source's default connector) or --connector."
+            )
+        services = _services()
+        try:
+            operator = services.accounts.operator(args.org)
+            which = {"connector": args.connector, "exclude": _excluded(args.exclude)}
+            plan = services.apply.plan(operator, args.sync_type, args.entity, **which)
+            print(
+                f"{plan.connector_name} {plan.entity_type} (preview of "
+                f"{plan.computed_at:%Y-%m-%d %H:%M} UTC): {plan.sentence()}"
+                + (f"; {plan.excluded:,} left out by hand" if plan.excluded else "")
+                + ".",
+                file=sys.stderr if args.json else sys.stdout,
+            )
+            if not args.yes and not _confirm("Apply these changes?"):
+                print("Nothing was applied.", file=sys.stderr)
+                return 1
+            run = services.apply.start(
+                operator,
+                args.sync_type,
+                args.entity,
+                snapshot_id=plan.snapshot_id,
+                **which,
+            )
+
+            def progress(phase: str, fraction: float) -> None:
+                if not args.json and sys.stderr.isatty():
+                    print(f"\r{phase} {fraction:.0%}", end="", file=sys.stderr, flush=True)
+
+            # lead: route through the job queue (#16) — the CLI waits for the job here
+            run = services.apply.execute(operator, run.id, progress=progress)
+        finally:
+            services.close()
+    except SyncPreviewError as err:
+        return _json_or_raise(args, err, request_id)
+    if args.json:
+        print(json.dumps(envelope(run.to_dict(), request_id, started), indent=2))
+    else:
+        _print_run(run, args.org)
+    return 0 if run.state == "succeeded" else 1
+
+
+def _resume(args: argparse.Namespace, request_id: str, started: float) -> int:
+    """Execute a run that did not finish (killed, failed or cancelled) from where it stopped."""
+    services = _services()
+    try:
+        run = services.apply.execute(services.accounts.operator(args.org), args.resume)
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps(envelope(run.to_dict(), request_id, started), indent=2))
+    else:
+        _print_run(run, args.org)
+    return 0 if run.state == "succeeded" else 1
+
+
+def _print_run(run: RunView, org: str) -> None:
+    c = run.counts
+    took = f" in {run.duration_seconds:.1f} s" if run.duration_seconds is not None else ""
+    print(
+        f"Run {run.id} {run.state.replace('_', ' ')}{took}: created {c['created']:,}, updated "
+        f"{c['updated']:,}, deleted {c['deleted']:,}, conflicts {c['conflicts']:,}, skipped "
+        f"{c['skipped']:,} ({run.entity_type} in {run.target_label})."
+    )
+    if c["conflicts"]:
+        print(
+            "Conflicts: local records changed after the preview were left as they are; "
+            f"see them with: python -m core runs --org {org} --run {run.id}"
+        )
+    if run.error:
+        print(f"Error: {run.error}")
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    """The organization's apply runs, newest first; or one run's per-record results."""
+    request_id = str(uuid.uuid4())
+    started = time.perf_counter()
+    try:
+        services = _services()
+        try:
+            operator = services.accounts.operator(args.org)
+            if args.run is not None:
+                run = services.apply.run(operator, args.run)
+                states = [s.strip() for s in (args.state or "").split(",") if s.strip()]
+                page = services.apply.journal(operator, args.run, states=states, limit=args.limit)
+            else:
+                runs, total = services.apply.runs(operator, limit=args.limit)
+        finally:
+            services.close()
+    except SyncPreviewError as err:
+        return _json_or_raise(args, err, request_id)
+    if args.run is not None:
+        if args.json:
+            data = {
+                "run": run.to_dict(),
+                "total": page.total,
+                "records": [e.to_dict() for e in page.entries],
+            }
+            print(json.dumps(envelope(data, request_id, started), indent=2))
+            return 0
+        _print_run(run, args.org)
+        for e in page.entries:
+            undo = f" (undo: {e.undo_state})" if e.undo_state else ""
+            print(f"  {e.op:<6} {e.external_id:>10}  {e.state:<9}{undo} {e.message or ''}".rstrip())
+            if e.state == "conflict" or e.undo_state == "conflict":
+                print(f"      expected: {json.dumps(e.expected or e.after, default=str)}")
+                print(f"      found:    {json.dumps(e.found or e.undo_found, default=str)}")
+        return 0
+    if args.json:
+        data = {"total": total, "runs": [r.to_dict() for r in runs]}
+        print(json.dumps(envelope(data, request_id, started), indent=2))
+        return 0
+    print(f"{total:,} run(s); newest first")
+    for r in runs:
+        c = r.counts
+        print(
+            f"{r.id:>5}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.created_by or '-':<12} "
+            f"{r.connector_name} {r.entity_type:<10} {r.state:<17} created={c['created']} "
+            f"updated={c['updated']} deleted={c['deleted']} conflicts={c['conflicts']} "
+            f"skipped={c['skipped']}"
+        )
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    """Undo a run: restore what nobody changed since, report the rest."""
+    request_id = str(uuid.uuid4())
+    started = time.perf_counter()
+    try:
+        services = _services()
+        try:
+            run = services.apply.undo(services.accounts.operator(args.org), args.run)
+        finally:
+            services.close()
+    except SyncPreviewError as err:
+        return _json_or_raise(args, err, request_id)
+    if args.json:
+        print(json.dumps(envelope(run.to_dict(), request_id, started), indent=2))
+        return 0
+    counts = run.undo_counts or {}
+    print(
+        f"Run {run.id} undone: {counts.get('restored', 0):,} record(s) restored, "
+        f"{counts.get('conflicts', 0):,} left as they are (changed after the apply)."
+    )
+    return 0 if not counts.get("conflicts") else 1
 
 
 def _cmd_activity(args: argparse.Namespace) -> int:
@@ -513,6 +690,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connector", help="only this connector (its name or id)")
     p.add_argument("--entity", help="only this entity")
     p.set_defaults(handler=_cmd_invalidate)
+
+    p = sub.add_parser("apply", help="apply a preview's selected changes to the local side")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument(
+        "--sync-type",
+        help="woocommerce or odoo: its default connector (required without --connector)",
+    )
+    p.add_argument("--connector", help=CONNECTOR_HELP)
+    p.add_argument("--entity", help="customers, products or orders (required without --resume)")
+    p.add_argument("--exclude", help="external ids to leave out, separated by commas")
+    p.add_argument(
+        "--resume", type=int, metavar="RUN", help="continue a run that did not finish (by id)"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print the run as JSON (the envelope)")
+    p.set_defaults(handler=_cmd_apply)
+
+    p = sub.add_parser("runs", help="list apply runs, newest first (or one run's records)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--run", type=int, help="show this run's per-record results")
+    p.add_argument(
+        "--state", help="with --run: only these results (conflict, skipped, done, undo_conflict)"
+    )
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_runs)
+
+    p = sub.add_parser("undo", help="undo an apply run (records changed since are left)")
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--run", required=True, type=int, help="the run's id (runs lists them)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_undo)
 
     p = sub.add_parser("activity", help="show the activity log, newest first")
     p.add_argument("--org", required=True, help="organization slug or id")

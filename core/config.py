@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         description="The Preview warns when more than this share of an entity's existing local "
         "records would change or be deleted (a wrong mapping or an emptied store).",
     )
+    apply_batch_size: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Records an apply writes per transaction (a killed apply resumes after the "
+        "last whole batch).",
+    )
     external_timeout_seconds: float = Field(
         30.0, gt=0, description="Hard wall-time limit of one call to WooCommerce or Odoo."
     )

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import altair as alt
 import streamlit as st
 
+from core.errors import SyncPreviewError
 from ui import format as fmt
 from ui import state
 from ui.activity import (
@@ -19,6 +20,7 @@ from ui.activity import (
     history_series,
     make_filter,
 )
+from ui.apply import follow_undo, journal_csv, journal_frame, result_sentence, runs_frame
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import connector_label, pick_connector, picker_order
@@ -248,8 +250,111 @@ def show_jobs() -> None:
     )
 
 
-log_tab, history_tab, jobs_tab = st.tabs(
-    ["📜 Log", "🕒 Preview history per connector", "⚙️ Jobs"],
+RESULT_FILTERS = {
+    "All": (),
+    "Conflicts": ("conflict",),
+    "Applied": ("done",),
+    "Skipped": ("skipped",),
+    "Not applied yet": ("pending",),
+    "Left at undo (changed since)": ("undo_conflict",),
+}
+
+
+def show_runs() -> None:
+    """The applies of the organization: state, counts, who, how long; one run's per-record
+    results (searchable, downloadable) and its Undo."""
+    runs, total = services.apply.runs(user, limit=100)
+    if not runs:
+        st.info("No sync was applied yet. Apply one from the Preview.")
+        return
+    st.caption(f"{fmt.number(total, loc)} run(s), newest first.")
+    st.dataframe(
+        runs_frame(runs),
+        hide_index=True,
+        key="runs_table",
+        placeholder="",
+        column_config={"When": when_column},
+    )
+    by_id = {r.id: r for r in runs}
+    run_id = st.selectbox(
+        "Run",
+        list(by_id),
+        format_func=lambda i: (
+            f"Run {i} · {by_id[i].connector_name} · {fmt.ENTITY_LABEL[by_id[i].entity_type]}"
+        ),
+        key="runs_pick",
+    )
+    run = services.apply.run(user, run_id)
+    st.markdown(f"**{fmt.md(result_sentence(run))}**")
+    st.caption(
+        f"Planned: it {fmt.md(run.plan_sentence())}; "
+        f"{fmt.number(run.excluded, loc)} left out by hand. Started by "
+        f"{fmt.md(run.created_by or 'the operator')}."
+        + (
+            f" Undone by {fmt.md(run.undone_by or 'the operator')}: "
+            f"{fmt.number((run.undo_counts or {}).get('restored', 0), loc)} restored, "
+            f"{fmt.number((run.undo_counts or {}).get('conflicts', 0), loc)} left as they were "
+            "changed after the apply."
+            if run.state == "undone"
+            else ""
+        )
+    )
+    if run.state == "undoing" and run.error:
+        st.error(fmt.md(run.error))
+    if run.state == "undoing" and not run.error:
+        follow_undo(user, run.id)
+    elif run.can_undo and user.can("editor"):
+        if state.confirming_undo() == run.id:
+            with st.container(border=True, key="undo_confirmation"):
+                st.markdown(
+                    f"**Undo run {run.id}?** The records it wrote get their values from before "
+                    "the run back; a record changed since the run is left as it is and "
+                    "reported."
+                )
+                go, cancel, _ = st.columns([1, 1, 4])
+                if go.button("↩️ Undo now", key="undo_confirm", type="primary"):
+                    # lead: route through the job queue (#16)
+                    try:
+                        services.apply.undo_in_background(user, run.id)
+                    except SyncPreviewError as err:
+                        st.error(fmt.md(err))
+                    else:
+                        state.ask_undo(None)
+                        st.rerun()
+                cancel.button("Cancel", key="undo_cancel", on_click=state.ask_undo, args=(None,))
+        else:
+            st.button("↩️ Undo this run…", key="undo", on_click=state.ask_undo, args=(run.id,))
+
+    st.markdown("**Records of this run**")
+    which, search_col, download = st.columns([2, 3, 1], vertical_alignment="bottom")
+    chosen = which.selectbox("Show", list(RESULT_FILTERS), key="runs_result")
+    search = search_col.text_input("Record id", key="runs_search", placeholder="external id")
+    page = services.apply.journal(
+        user, run.id, states=RESULT_FILTERS[chosen], search=search.strip(), limit=200
+    )
+    everything = services.apply.journal(
+        user, run.id, states=RESULT_FILTERS[chosen], search=search.strip(), limit=10_000
+    )
+    download.download_button(
+        "⬇️ CSV",
+        data=journal_csv(everything.entries),
+        file_name=f"run-{run.id}-records.csv",
+        mime="text/csv",
+        key="runs_csv",
+    )
+    if not page.entries:
+        st.info("No record matches.")
+        return
+    st.caption(
+        f"{fmt.number(len(page.entries), loc)} of {fmt.number(page.total, loc)} record(s). "
+        "For a conflict: Expected is what the preview (or, at undo, the run) left; Found is "
+        "what the local record holds instead."
+    )
+    st.dataframe(journal_frame(page.entries), hide_index=True, key="runs_records", placeholder="")
+
+
+log_tab, history_tab, runs_tab, jobs_tab = st.tabs(
+    ["📜 Log", "🕒 Preview history per connector", "🔁 Sync runs", "⚙️ Jobs"],
     key="activity_tabs",
     on_change="rerun",
 )
@@ -262,3 +367,6 @@ if history_tab.open:
 if jobs_tab.open:
     with jobs_tab:
         show_jobs()
+if runs_tab.open:
+    with runs_tab:
+        show_runs()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import format as fmt
 from ui import state
+from ui.apply import apply_controls
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
@@ -112,6 +113,12 @@ guard = services.previews.change_warning(user, snapshot)
 if guard is not None:
     st.warning(f"🚧 **Check before you sync.** {guard.sentence()}", icon=None)
 
+# --- apply ----------------------------------------------------------------------------------
+can_apply = user.can("editor")
+if can_apply:
+    apply_controls(user, connector, snapshot)
+left_out = state.excluded(connector.id, snapshot.entity_type)
+
 # --- records --------------------------------------------------------------------------------
 # The chosen kind is kept across reruns (paging, searching, a refresh, another entity, a
 # visit to another page): the tabs keep state under labels that do not change.
@@ -174,23 +181,46 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
             st.info("Nothing matches the search." if search else f"No {kind} records.")
             continue
         shown = reader.table(kind, page.records)
-        table_key = f"table_{table}_{page.offset}_{search.strip()}"
+        ids = [str(r.get("external_id")) for r in page.records]
+        if can_apply:  # ticked: part of the apply; unticked: left out (kept across reruns)
+            shown.insert(0, "Sync", [i not in left_out for i in ids])
+        version = state.ticks_version(connector.id, snapshot.entity_type)
+        table_key = f"table_{table}_{page.offset}_{search.strip()}_{version}"
+        columns = record_columns(reader)
+        if can_apply:
+            columns["Sync"] = st.column_config.CheckboxColumn(
+                "Sync",
+                help="Untick to leave this record out of the apply",
+                width="small",
+                disabled=kind == "updated",
+            )
         if kind == "updated":  # a click on a row shows its changes below
             picked = st.dataframe(
                 shown,
                 hide_index=True,
-                column_config=record_columns(reader),
+                column_config=columns,
                 placeholder="",
                 key=table_key,
                 on_select="rerun",
                 selection_mode="single-row",
                 selection_default={"selection": {"rows": [0]}},
             )
+        elif can_apply:
+            st.data_editor(
+                shown,
+                hide_index=True,
+                column_config=columns,
+                disabled=[c for c in shown.columns if c != "Sync"],
+                placeholder="",
+                key=table_key,
+                on_change=state.keep_ticks,
+                args=(table_key, connector.id, snapshot.entity_type, ids),
+            )
         else:
             st.dataframe(
                 shown,
                 hide_index=True,
-                column_config=record_columns(reader),
+                column_config=columns,
                 placeholder="",
                 key=table_key,
             )
@@ -222,6 +252,16 @@ for tab, kind in zip(tabs, fmt.KINDS, strict=True):
                 continue
             record = page.records[rows[0]]
             st.caption(f"{fmt.md(reader.title(record))} — click another row to see its changes.")
+            if can_apply:
+                record_id = str(record.get("external_id"))
+                tick_key = f"sync_one_{snapshot.snapshot_id}_{record_id}_{version}"
+                st.checkbox(
+                    "Sync this record (untick to leave it out of the apply)",
+                    value=record_id not in left_out,
+                    key=tick_key,
+                    on_change=state.set_ticked,
+                    args=(connector.id, snapshot.entity_type, record_id, tick_key),
+                )
             all_fields = st.toggle("Show unchanged fields too", key="diff_all_fields")
             diff = reader.diff(record, only_changed=not all_fields)
             st.table(highlight(diff.drop(columns="changed"), list(diff["changed"])))

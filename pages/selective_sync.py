@@ -20,7 +20,7 @@ loc = locality()
 st.title("✅ Selective sync")
 st.caption(
     "Choose which kinds of change a sync may apply, per connector and entity. "
-    "The counts come from the latest preview."
+    "The counts come from the latest preview; Apply on the Preview writes the kinds chosen here."
 )
 
 connectors = services.connectors.list(user)

@@ -160,3 +160,86 @@ def follow_job(connector_id: int, entity_type: str, job_id: int | None) -> None:
         followed.pop((connector_id, entity_type), None)
     else:
         followed[(connector_id, entity_type)] = job_id
+
+
+# --- applying a sync: records left out by hand, the confirmation, the run in progress --------
+
+EXCLUDED = "sp_apply_excluded"
+EXCLUDED_VERSION = "sp_apply_excluded_version"
+CONFIRM_APPLY = "sp_confirm_apply"
+ACTIVE_RUNS = "sp_active_runs"
+CONFIRM_UNDO = "sp_confirm_undo"
+
+
+def excluded(connector_id: int, entity_type: str) -> set[str]:
+    """The external ids this session unticked for (connector, entity): left out of an apply;
+    kept across reruns, refreshes and visits to other pages."""
+    chosen: dict[tuple[int, str], set[str]] = _get(EXCLUDED, {})
+    return chosen.setdefault((connector_id, entity_type), set())
+
+
+def ticks_version(connector_id: int, entity_type: str) -> int:
+    """Bumped when the ticks are reset, so that the tables' editors start afresh."""
+    return int(_get(EXCLUDED_VERSION, {}).get((connector_id, entity_type), 0))
+
+
+def keep_ticks(widget_key: str, connector_id: int, entity_type: str, ids: list[str]) -> None:
+    """A record table's callback: its "Sync" ticks (by row of the page) into the set of
+    records left out."""
+    edits = st.session_state.get(widget_key) or {}
+    left_out = excluded(connector_id, entity_type)
+    for row, changed in (edits.get("edited_rows") or {}).items():
+        if "Sync" not in changed or int(row) >= len(ids):
+            continue
+        if changed["Sync"]:
+            left_out.discard(ids[int(row)])
+        else:
+            left_out.add(ids[int(row)])
+
+
+def set_ticked(connector_id: int, entity_type: str, external_id: str, widget_key: str) -> None:
+    """A single record's "Sync this record" checkbox callback."""
+    left_out = excluded(connector_id, entity_type)
+    if st.session_state.get(widget_key):
+        left_out.discard(external_id)
+    else:
+        left_out.add(external_id)
+
+
+def tick_all(connector_id: int, entity_type: str) -> None:
+    """Include every record again."""
+    excluded(connector_id, entity_type).clear()
+    versions: dict[tuple[int, str], int] = _get(EXCLUDED_VERSION, {})
+    versions[(connector_id, entity_type)] = versions.get((connector_id, entity_type), 0) + 1
+
+
+def confirming_apply() -> tuple[int, str] | None:
+    value = st.session_state.get(CONFIRM_APPLY)
+    return value if isinstance(value, tuple) else None
+
+
+def ask_apply(connector_id: int, entity_type: str) -> None:
+    st.session_state[CONFIRM_APPLY] = (connector_id, entity_type)
+
+
+def cancel_apply() -> None:
+    st.session_state[CONFIRM_APPLY] = None
+
+
+def active_run(connector_id: int, entity_type: str) -> int | None:
+    """The apply run this session started for (connector, entity) and still follows."""
+    value = _get(ACTIVE_RUNS, {}).get((connector_id, entity_type))
+    return int(value) if isinstance(value, int) else None
+
+
+def set_active_run(connector_id: int, entity_type: str, run_id: int | None) -> None:
+    _get(ACTIVE_RUNS, {})[(connector_id, entity_type)] = run_id
+
+
+def confirming_undo() -> int | None:
+    value = st.session_state.get(CONFIRM_UNDO)
+    return value if isinstance(value, int) else None
+
+
+def ask_undo(run_id: int | None) -> None:
+    st.session_state[CONFIRM_UNDO] = run_id

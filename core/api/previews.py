@@ -1,10 +1,12 @@
-"""The preview endpoints: read a preview, recompute it (``action=fetch``), or save which kinds
-of change a sync may include (``action=select``).
+"""The preview endpoints: read a preview, recompute it (``action=fetch``), save which kinds
+of change a sync may include (``action=select``), or apply it (``action=apply``).
 
     GET  /v1/integrations/sync/preview?sync_type=&entity_type=[&connector=]
     POST /v1/integrations/sync/preview?action=fetch&sync_type=&entity_type=[&connector=][&wait=]
     POST /v1/integrations/sync/preview?action=select&sync_type=&entity_type=[&connector=]
          {"includeNew": true, "includeUpdated": true, "includeDeleted": false}
+    POST /v1/integrations/sync/preview?action=apply&sync_type=&entity_type=[&connector=]
+         optional {"snapshotId": 12, "exclude": ["17", "23"]}
 
 ``connector`` (an id or a name) picks one of the organization's connectors; without it, the
 default connector of ``sync_type``; with it, ``sync_type`` may be left out.
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from core.bootstrap import Services
 
 PREVIEW_PATH = "/v1/integrations/sync/preview"
-ACTIONS = ("fetch", "select")
+ACTIONS = ("fetch", "select", "apply")
+APPLY_KEYS = ("snapshotId", "exclude")
 SELECT_KEYS = ("includeNew", "includeUpdated", "includeDeleted")
 #: How long ``action=fetch`` waits for a worker's refresh before answering 202 (``wait``).
 DEFAULT_WAIT = 25.0
@@ -56,6 +59,10 @@ async def post_preview(request: Request) -> JSONResponse:
     if action == "fetch":
         return await _answer(
             request, lambda who, _: _fetch(services, who, which, _wait_of(request))
+        )
+    if action == "apply":
+        return await _answer(
+            request, lambda who, body: _apply(services, who, which, body), body=True
         )
     return await _answer(request, lambda who, _: _refuse_action(action))
 
@@ -134,6 +141,35 @@ def _select(services: Services, who: Actor, which: Which, body: Any) -> Answer:
         include_deleted=body["includeDeleted"],
     )
     return selective_data(view), "no-store"
+
+
+def _apply(services: Services, who: Actor, which: Which, body: Any) -> Answer:
+    """Apply the preview's selected changes; the answer is the run (its counts and state)."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise InvalidRequest("Send a JSON object with snapshotId and exclude, or no body.")
+    unknown = [str(k)[:40] for k in body if k not in APPLY_KEYS]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown {', '.join(unknown)} in the request body; it takes snapshotId and exclude."
+        )
+    snapshot_id = body.get("snapshotId")
+    if snapshot_id is not None and (
+        isinstance(snapshot_id, bool) or not isinstance(snapshot_id, int)
+    ):
+        raise InvalidRequest("snapshotId must be a whole number (the preview's id).")
+    run = services.apply.start(
+        who,
+        which.sync_type,
+        which.entity_type,
+        connector=which.connector,
+        snapshot_id=snapshot_id,
+        exclude=body.get("exclude"),
+    )
+    # lead: route through the job queue (#16) — answer 202 with the job instead of waiting
+    run = services.apply.execute(who, run.id)
+    return run.to_dict(), "no-store"
 
 
 def _refuse_action(action: str) -> Answer:

@@ -33,6 +33,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs["pool_pre_ping"] = True
+    if parsed.get_driver_name() == "psycopg2":
+        # UPDATE and DELETE executemany in pages of statements (psycopg2's execute_batch), not
+        # one round trip per row: an apply's batched writes and journal marks (INSERTs are
+        # batched as multi-row VALUES either way)
+        kwargs["executemany_mode"] = "values_plus_batch"
     return create_engine(url, **kwargs)
 
 

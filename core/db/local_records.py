@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,20 @@ CHUNK = 5_000
 def _model(entity_type: str) -> Any:
     sources.check_entity_type(entity_type)
     return LOCAL_MODELS[entity_type]
+
+
+def to_db(field: str, value: Any) -> Any:
+    """A canonical (or JSON) value as the local column stores it."""
+    return _to_db(field, value)
+
+
+def to_json(value: Any) -> Any:
+    """A local column's value as JSON keeps it (amounts and times as text)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
 
 
 def _to_db(field: str, value: Any) -> Any:
@@ -103,6 +117,61 @@ class LocalRecords:
             delete(model).where(model.source == source).execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- applying a sync: batched writes by id (core/services/apply) -------------------------
+
+    def rows_by_ids(
+        self, source: str, entity_type: str, external_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The local rows with these external ids (row ``id``, ``external_id`` and the
+        canonical fields as stored), by external id; one statement per CHUNK ids."""
+        model = _model(entity_type)
+        cols = [model.id, model.external_id, *(getattr(model, f) for f in FIELDS[entity_type])]
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(external_ids)
+        for start in range(0, len(ids), CHUNK):
+            stmt = select(*cols).where(
+                model.source == source, model.external_id.in_(ids[start : start + CHUNK])
+            )
+            for row in self.session.execute(stmt):
+                found[row.external_id] = dict(row._mapping)
+        return found
+
+    def insert_rows(self, source: str, entity_type: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows (``external_id``, the fields as stored, optionally their old ``id``)
+        in one statement."""
+        if not rows:
+            return
+        model = _model(entity_type)
+        now = utcnow()
+        batch = [{**row, "source": source, "updated_at": now} for row in rows]
+        self.session.execute(insert(model), list(own_rows(self.session, batch)))
+
+    def update_rows(self, entity_type: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Update rows by their ``id`` (each row: ``id`` and the fields it sets), batched by
+        the driver; the tenancy filter holds every statement to the organization."""
+        if not rows:
+            return
+        model = _model(entity_type)
+        now = utcnow()
+        self.session.execute(
+            update(model).execution_options(synchronize_session=False),
+            [{**row, "updated_at": now} for row in rows],
+        )
+
+    def delete_rows(self, entity_type: str, row_ids: Sequence[int]) -> int:
+        """Delete rows by their ``id``; returns how many were deleted."""
+        model = _model(entity_type)
+        removed = 0
+        ids = list(row_ids)
+        for start in range(0, len(ids), CHUNK):
+            result = self.session.execute(
+                delete(model)
+                .where(model.id.in_(ids[start : start + CHUNK]))
+                .execution_options(synchronize_session=False)
+            )
+            removed += result.rowcount or 0  # type: ignore[attr-defined]
+        return removed
 
     def count(self, source: str, entity_type: str) -> int:
         model = _model(entity_type)

@@ -467,6 +467,86 @@ class WorkerBeat(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ApplyRun(TenantMixin, Base):
+    """One apply of a snapshot to the local side: what was planned, what it did, who asked.
+
+    ``state``: queued -> running -> succeeded | partly_succeeded (conflicts) | failed |
+    cancelled; a finished run may become ``undone``. The snapshot is named, not referenced
+    (snapshots are pruned; the run and its journal outlive them), and so is the connector.
+    At most one run per snapshot: applying a snapshot again resumes its run.
+    """
+
+    __tablename__ = "sync_apply_runs"
+    __table_args__ = (
+        UniqueConstraint("org_id", "snapshot_id"),
+        Index("ix_apply_runs_org_connector", "org_id", "connector_id", "entity_type", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    connector_name: Mapped[str] = mapped_column(String(200))
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    snapshot_id: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(32), default="builtin")
+    state: Mapped[str] = mapped_column(String(24), default="queued")
+    #: planned record operations: {"create": n, "update": n, "delete": n}
+    planned: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    excluded: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column()
+    #: what the undo did: {"restored": n, "conflicts": n}
+    undo_counts: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class ApplyJournal(TenantMixin, Base):
+    """One planned record operation of a run, and what became of it (the run's journal).
+
+    ``planned``: the snapshot's view of the record (``before`` and ``after`` canonical values,
+    ``changes``); ``before``: the local row as it was just before the write (the before-image
+    undo restores, with its ``id``); ``after``: the values written; ``found``: the local
+    values met instead of the snapshot's (a conflict) or at undo (an undo conflict).
+    """
+
+    __tablename__ = "sync_apply_journal"
+    __table_args__ = (
+        UniqueConstraint("run_id", "external_id"),
+        Index("ix_apply_journal_work", "run_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_apply_runs.id", ondelete="CASCADE"), nullable=False
+    )
+    run: Mapped[ApplyRun] = relationship()
+    op: Mapped[str] = mapped_column(String(8))  # create | update | delete
+    external_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|done|conflict|skipped
+    planned: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    found: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    message: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime | None] = mapped_column()
+    undo_state: Mapped[str | None] = mapped_column(String(16))  # undone | conflict
+    undo_found: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
 TENANT_MODELS: tuple[type[Base], ...] = (
     User,
     IntegrationConnector,
@@ -483,4 +563,6 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     LocalDatabaseRow,
     LocalMappingRow,
     Job,
+    ApplyRun,
+    ApplyJournal,
 )

@@ -156,6 +156,8 @@ CHANGE_ROLES = Permission("admin", "change roles")
 DEACTIVATE_USERS = Permission("admin", "deactivate users")
 MANAGE_API_TOKENS = Permission("admin", "issue and revoke API tokens")
 MANAGE_LOCAL_DATA = Permission("admin", "connect your database, map your records and import files")
+APPLY_SYNC = Permission("editor", "apply a sync")
+UNDO_SYNC = Permission("editor", "undo a sync")
 
 
 def authorize(actor: Actor, permission: Permission) -> None:

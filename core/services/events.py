@@ -148,6 +148,57 @@ class SelectiveSyncSaved(ActivityEvent):
         }
 
 
+# --- applying a sync -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyStarted(ActivityEvent):
+    """An apply of a preview was started: run ``run_id``, what it plans (``counts``:
+    create/update/delete) and how many records were left out by hand (``excluded``)."""
+
+    name = "apply_started"
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str
+    run_id: int
+    snapshot_id: int
+    counts: Mapping[str, int]
+    excluded: int = 0
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncApplied(ActivityEvent):
+    """An apply run that ended: what it did (``counts``: created/updated/deleted/conflicts/
+    skipped) or why it stopped (``error``; the run can be resumed)."""
+
+    name = "apply"
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str
+    run_id: int
+    counts: Mapping[str, int]
+    duration_ms: int | None = None
+    state: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncUndone(ActivityEvent):
+    """An apply run undone: records restored, and those left as they are because they
+    changed after the apply (``counts``: restored/conflicts)."""
+
+    name = "undo"
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str
+    run_id: int
+    counts: Mapping[str, int]
+
+
 # --- signing in -------------------------------------------------------------------------------
 
 
@@ -377,6 +428,9 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     RefreshAbandoned,
     PreviewsExpired,
     SelectiveSyncSaved,
+    ApplyStarted,
+    SyncApplied,
+    SyncUndone,
     SignedIn,
     SignInFailed,
     SignedOut,

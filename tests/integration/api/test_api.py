@@ -248,7 +248,7 @@ def test_select_saves_the_selective_config_as_the_user(api: Api, org_id: int):
         (
             {"action": "delete", "sync_type": "odoo", "entity_type": "orders"},
             None,
-            "Invalid action 'delete'. Must be one of: fetch, select",
+            "Invalid action 'delete'. Must be one of: fetch, select, apply",
         ),
         (
             {"action": "select", "sync_type": "odoo", "entity_type": "orders"},

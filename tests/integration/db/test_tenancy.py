@@ -70,6 +70,18 @@ def _row(model: type, org_id: int, n: int) -> Any:
             search_text="",
             record={},
         )
+    if model in (m.ApplyRun, m.ApplyJournal):
+        run = m.ApplyRun(
+            **common,
+            connector_id=n,
+            connector_name="c",
+            sync_type="woocommerce",
+            entity_type="customers",
+            snapshot_id=1000 * org_id + n,
+        )
+        if model is m.ApplyRun:
+            return run
+        return m.ApplyJournal(**common, run=run, op="create", external_id=str(n), planned={})
     if model is m.PreviewLock:
         return m.PreviewLock(
             **common,
