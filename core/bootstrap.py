@@ -55,8 +55,7 @@ class Services:
     jobs: JobService
 
     def close(self) -> None:
-        """Stop in-process sandboxes and the apply thread; release database connections."""
-        self.apply.close()
+        """Stop in-process sandboxes; release database connections."""
         self.sandboxes.close()
         if self.jobs.queue is not None:
             self.jobs.queue.close()
@@ -112,8 +111,8 @@ def build_services(
         clock=clock,
     )
     accounts = AccountService(sessions, clock)
-    # every kind of job is registered here: "refresh" by the previews (use_jobs); the next
-    # kinds (apply) are one more `kinds.register(name, handler)` line
+    # every kind of job is registered here: "refresh" by the previews, "apply" and "undo" by
+    # the apply service (their use_jobs)
     kinds = JobKinds()
     jobs = JobService(
         sessions,
@@ -125,6 +124,8 @@ def build_services(
         clock=clock,
     )
     previews.use_jobs(jobs)
+    apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size)
+    apply.use_jobs(jobs)
     services = Services(
         settings=settings,
         engine=engine,
@@ -135,7 +136,7 @@ def build_services(
         local_data=LocalDataService(sessions, vault, clock),
         previews=previews,
         selective=SelectiveSyncService(sessions),
-        apply=ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size),
+        apply=apply,
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),
         demo=DemoService(sessions, vault, connect, sandboxes),

@@ -309,12 +309,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
                 **which,
             )
 
-            def progress(phase: str, fraction: float) -> None:
-                if not args.json and sys.stderr.isatty():
-                    print(f"\r{phase} {fraction:.0%}", end="", file=sys.stderr, flush=True)
-
-            # lead: route through the job queue (#16) — the CLI waits for the job here
-            run = services.apply.execute(operator, run.id, progress=progress)
+            run = _run_as_job(services, operator, run.id, quiet=args.json)
         finally:
             services.close()
     except SyncPreviewError as err:
@@ -330,7 +325,7 @@ def _resume(args: argparse.Namespace, request_id: str, started: float) -> int:
     """Execute a run that did not finish (killed, failed or cancelled) from where it stopped."""
     services = _services()
     try:
-        run = services.apply.execute(services.accounts.operator(args.org), args.resume)
+        run = _run_as_job(services, services.accounts.operator(args.org), args.resume)
     finally:
         services.close()
     if args.json:
@@ -338,6 +333,26 @@ def _resume(args: argparse.Namespace, request_id: str, started: float) -> int:
     else:
         _print_run(run, args.org)
     return 0 if run.state == "succeeded" else 1
+
+
+def _run_as_job(
+    services: Services, operator: Actor, run_id: int, *, undo: bool = False, quiet: bool = False
+) -> RunView:
+    """Execute (or undo) a run as a job: by a worker when one is alive (following its
+    progress), else in this process; the run as it ended."""
+    if not services.jobs.workers_alive():
+        return services.apply.execute_here(operator, run_id, undo=undo)
+    job = services.apply.enqueue(operator, run_id, undo=undo)
+    print(f"{job.kind.capitalize()} job {job.id} queued; a worker runs it.", file=sys.stderr)
+
+    def show(j: JobView) -> None:
+        if j.state == "running" and not quiet:
+            print(f"  {j.phase or 'starting'} {j.fraction:.0%}", file=sys.stderr)
+
+    ended = services.jobs.wait(operator, job.id, 24 * 3600, on_change=show)
+    if ended.state == "cancelled":
+        raise SyncPreviewError(f"The run was cancelled by {ended.cancelled_by or 'someone'}.")
+    return services.apply.run(operator, run_id)
 
 
 def _print_run(run: RunView, org: str) -> None:
@@ -415,7 +430,7 @@ def _cmd_undo(args: argparse.Namespace) -> int:
     try:
         services = _services()
         try:
-            run = services.apply.undo(services.accounts.operator(args.org), args.run)
+            run = _run_as_job(services, services.accounts.operator(args.org), args.run, undo=True)
         finally:
             services.close()
     except SyncPreviewError as err:

@@ -313,9 +313,8 @@ def show_runs() -> None:
                 )
                 go, cancel, _ = st.columns([1, 1, 4])
                 if go.button("↩️ Undo now", key="undo_confirm", type="primary"):
-                    # lead: route through the job queue (#16)
                     try:
-                        services.apply.undo_in_background(user, run.id)
+                        services.apply.enqueue(user, run.id, undo=True)  # a worker undoes it
                     except SyncPreviewError as err:
                         st.error(fmt.md(err))
                     else:

@@ -127,11 +127,16 @@ def _confirm(
                     snapshot_id=snapshot.snapshot_id,
                     exclude=sorted(left_out),
                 )
+                services.apply.enqueue(user, run.id)  # a worker applies it
             except SyncPreviewError as err:
                 st.error(fmt.md(err))
                 return
-            # lead: route through the job queue (#16) — enqueue the run instead
-            services.apply.execute_in_background(user, run.id)
+            if not services.jobs.workers_alive():
+                state.flash(
+                    "warning",
+                    "No worker is running, so the apply waits in the queue: start one with "
+                    "`python -m core worker` (`scripts/run` starts one beside the dashboard).",
+                )
             state.cancel_apply()
             state.set_active_run(connector.id, entity_type, run.id)
             st.rerun()

@@ -62,7 +62,9 @@ async def post_preview(request: Request) -> JSONResponse:
         )
     if action == "apply":
         return await _answer(
-            request, lambda who, body: _apply(services, who, which, body), body=True
+            request,
+            lambda who, body: _apply(services, who, which, body, _wait_of(request)),
+            body=True,
         )
     return await _answer(request, lambda who, _: _refuse_action(action))
 
@@ -143,7 +145,7 @@ def _select(services: Services, who: Actor, which: Which, body: Any) -> Answer:
     return selective_data(view), "no-store"
 
 
-def _apply(services: Services, who: Actor, which: Which, body: Any) -> Answer:
+def _apply(services: Services, who: Actor, which: Which, body: Any, wait: float) -> Answer:
     """Apply the preview's selected changes; the answer is the run (its counts and state)."""
     if body is None:
         body = {}
@@ -167,9 +169,13 @@ def _apply(services: Services, who: Actor, which: Which, body: Any) -> Answer:
         snapshot_id=snapshot_id,
         exclude=body.get("exclude"),
     )
-    # lead: route through the job queue (#16) — answer 202 with the job instead of waiting
-    run = services.apply.execute(who, run.id)
-    return run.to_dict(), "no-store"
+    if not services.jobs.workers_alive():  # no worker: apply here (as a refresh does)
+        return services.apply.execute_here(who, run.id).to_dict(), "no-store"
+    job = services.apply.enqueue(who, run.id)
+    ended = services.jobs.wait(who, job.id, wait)
+    if ended.active:
+        return Accepted(job_data(services, who, ended), job_location(ended.id)), "no-store"
+    return services.apply.run(who, run.id).to_dict(), "no-store"
 
 
 def _refuse_action(action: str) -> Answer:

@@ -79,6 +79,7 @@ class JobView:
     cancelled_by: str | None
     error: str | None
     result: Mapping[str, Any] | None = field(default=None)
+    payload: Mapping[str, Any] | None = field(default=None)  # what the handler is given
 
     @property
     def active(self) -> bool:
@@ -136,6 +137,7 @@ class JobView:
             cancelled_by=row.cancelled_by,
             error=row.error,
             result=row.result,
+            payload=row.payload,
         )
 
 

@@ -20,11 +20,9 @@ connector: two connectors of one source apply to the same local rows.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +33,7 @@ from core.db.models import ApplyRun
 from core.db.previews import SnapshotRows
 from core.db.tenancy import tenant_session
 from core.errors import InternalError, InvalidRequest, NotFoundError, SyncPreviewError
+from core.jobs import JobCancelled, JobContext, JobOutcome, JobTarget
 from core.services.actors import APPLY_SYNC, UNDO_SYNC, VIEW, Actor, authorize
 from core.services.apply.planning import (
     Chosen,
@@ -60,6 +59,7 @@ from core.services.apply.views import (
 from core.services.checks import check_entity_type, check_named
 from core.services.connectors import ConnectorChoice, find_connector
 from core.services.events import ApplyStarted, SyncApplied, SyncUndone, record
+from core.services.jobs import JobService, JobView
 
 __all__ = [
     "STATES",
@@ -99,8 +99,8 @@ class ApplyService:
         self.sessions = sessions
         self.clock: Clock = clock or utcnow
         self.batch_size = max(1, int(batch_size))
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        #: set by ``use_jobs``: runs and undos are then executed as jobs
+        self.jobs: JobService | None = None
 
     # --- planning -------------------------------------------------------------------------
 
@@ -288,39 +288,75 @@ class ApplyService:
             )
             return view
 
-    def execute_in_background(self, actor: Actor, run_id: int) -> Future[RunView]:
-        """Execute a run on this process's apply thread (one per process; runs queue up);
-        the page reads the run's progress from its row."""
-        # lead: route through the job queue (#16)
-        return self._submit(lambda: self.execute(actor, run_id), run_id)
+    # --- as jobs (core/jobs): workers execute runs and undos ------------------------------
 
-    def undo_in_background(self, actor: Actor, run_id: int) -> Future[RunView]:
-        """Undo a run on this process's apply thread; the page follows the run's state."""
-        # lead: route through the job queue (#16)
-        view = self._begin_undo(actor, run_id)  # the page sees "undoing" right away
-        return self._submit(lambda: self._continue_undo(actor, run_id, view, None, None), run_id)
+    def use_jobs(self, jobs: JobService) -> None:
+        """Execute runs and undos as jobs: register the "apply" and "undo" kinds."""
+        jobs.kinds.register("apply", self.apply_job)
+        jobs.kinds.register("undo", self.undo_job)
+        self.jobs = jobs
 
-    def _submit(self, work: Callable[[], RunView], run_id: int) -> Future[RunView]:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apply")
-            pool = self._pool
+    def enqueue(self, actor: Actor, run_id: int, *, undo: bool = False) -> JobView:
+        """Queue the execution (or the undo) of a run for a worker; the pages follow the
+        run's row. An undo is marked "undoing" at once."""
+        job, _ = self._job(actor, run_id, undo=undo, send=True)
+        return job
 
-        def logged() -> RunView:
-            try:
-                return work()
-            except SyncPreviewError as err:  # stored on the run; the page shows it
-                log.warning("apply run %s stopped: %s", run_id, err)
-                raise
+    def execute_here(self, actor: Actor, run_id: int, *, undo: bool = False) -> RunView:
+        """Execute (or undo) a run as a job in this process (no worker alive), and wait."""
+        job, _ = self._job(actor, run_id, undo=undo, send=False)
+        ran = self._jobs().run_here(actor, job.id)
+        if ran is not None and ran.raised is not None:
+            raise ran.raised
+        return self.run(actor, run_id)
 
-        return pool.submit(logged)
+    def apply_job(self, ctx: JobContext) -> JobOutcome:
+        """The handler of "apply" jobs: execute the run named by the payload."""
+        run = self.execute(
+            ctx.actor,
+            int(ctx.payload["run_id"]),
+            progress=lambda phase, fraction: ctx.progress(phase, fraction, None),
+            cancelled=ctx.cancelled,
+        )
+        return _outcome(run)
 
-    def close(self) -> None:
-        """Wait for the apply thread's current run and stop it."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def undo_job(self, ctx: JobContext) -> JobOutcome:
+        """The handler of "undo" jobs: undo the run named by the payload (marked "undoing"
+        when the job was queued)."""
+        run_id = int(ctx.payload["run_id"])
+        view = self._continue_undo(
+            ctx.actor,
+            run_id,
+            self.run(ctx.actor, run_id),
+            lambda phase, fraction: ctx.progress(phase, fraction, None),
+            ctx.cancelled,
+        )
+        return _outcome(view)
+
+    def _jobs(self) -> JobService:
+        if self.jobs is None:
+            raise RuntimeError("applying in the background needs use_jobs() first")
+        return self.jobs
+
+    def _job(self, actor: Actor, run_id: int, *, undo: bool, send: bool) -> tuple[JobView, bool]:
+        jobs = self._jobs()
+        view = self._begin_undo(actor, run_id) if undo else self.run(actor, run_id)
+        target = JobTarget(view.connector_id, view.sync_type, view.entity_type)
+        job, created = jobs.enqueue(
+            actor,
+            "undo" if undo else "apply",
+            target,
+            permission=UNDO_SYNC if undo else APPLY_SYNC,
+            payload={"run_id": run_id},
+            send=send,
+        )
+        other = (job.payload or {}).get("run_id")
+        if not created and other != run_id:  # one apply (or undo) of a preview at a time
+            raise InvalidRequest(
+                f"Run {other} of this preview is being {'undone' if undo else 'applied'}; "
+                "try again when it has finished."
+            )
+        return job, created
 
     # --- undo -----------------------------------------------------------------------------
 
@@ -475,3 +511,11 @@ class ApplyService:
                 run_id, states=states, search=search, limit=limit, offset=offset
             )
             return JournalPage([journal_entry(r) for r in found], total, offset, limit)
+
+
+def _outcome(run: RunView) -> JobOutcome:
+    """A job's outcome from the run it left: cancelled, failed (its error) or done."""
+    if run.state == "cancelled":
+        raise JobCancelled(run.error or "Cancelled.")
+    result = {"runId": run.id, "state": run.state, "counts": dict(run.counts)}
+    return JobOutcome(result=result, error=run.error if run.state == "failed" else None)
