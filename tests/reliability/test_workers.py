@@ -298,3 +298,37 @@ def test_the_cli_waits_for_a_worker_or_refreshes_itself(sandbox, tmp_path):
     listed = json.loads(run_core(env, "jobs", "--org", "demo", "--json").stdout)
     states = [(j["kind"], j["state"], j["startedBy"]) for j in listed["jobs"]]
     assert states[:2] == [("refresh", "succeeded", None), ("refresh", "succeeded", None)]
+
+
+def test_an_apply_and_its_undo_are_run_by_a_worker(sandbox, tmp_path):
+    """`apply --yes` and `undo` queue jobs a worker runs; the built-in store changes as the
+    preview said, and back."""
+    env, services, admin = _setup(sandbox, tmp_path)
+    try:
+        planned = services.apply.plan(admin, "woocommerce", "customers")
+        assert planned.total > 0
+        worker = Worker(env)
+        try:
+            _until("the worker to be alive", services.jobs.workers_alive)
+            apply = ("apply", "--org", "demo", "--sync-type", "woocommerce")
+            applied = run_core(env, *apply, "--entity", "customers", "--yes", "--json")
+            assert applied.returncode == 0, applied.stderr
+            assert "Apply job" in applied.stderr and "a worker runs it." in applied.stderr
+            run = json.loads(applied.stdout)["data"]
+            assert run["state"] == "succeeded"
+            assert services.previews.get_preview_snapshot(
+                admin, "woocommerce", "customers", force_refresh=True
+            ).counts["new"] == 0  # what was new is in the built-in store now
+            undone = run_core(env, "undo", "--org", "demo", "--run", str(run["runId"]))
+            assert undone.returncode == 0, undone.stderr
+            assert "Undo job" in undone.stderr
+        finally:
+            worker.stop()
+        kinds = [(j.kind, j.state) for j in services.jobs.recent(admin, 10)]
+        assert ("apply", "succeeded") in kinds and ("undo", "succeeded") in kinds, kinds
+        again = services.previews.get_preview_snapshot(
+            admin, "woocommerce", "customers", force_refresh=True
+        )
+        assert again.counts["new"] == planned.counts["create"], worker.log()
+    finally:
+        services.close()
