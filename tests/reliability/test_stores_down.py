@@ -170,7 +170,8 @@ def _wait_for_lease(port: int) -> None:
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres")
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT count(*) FROM sync_preview_lock")
+                # every refresh is a job: its lease is the job's
+                cur.execute("SELECT count(*) FROM jobs WHERE lease_until IS NOT NULL")
                 if cur.fetchone()[0]:
                     return
         finally:
