@@ -118,7 +118,9 @@ def _build_authenticator() -> stauth.Authenticate:
 
 
 def _render_login(authenticator: stauth.Authenticate) -> None:
-    token = authenticator.cookie_controller.get_cookie()
+    # Not in a session that signed out: until the browser has dropped the cookie, the cookie
+    # component may still hand back its old value, which would sign the user in again.
+    token = None if st.session_state.get("logout") else authenticator.cookie_controller.get_cookie()
     if token and isinstance(token.get("username"), str):
         # A valid "stay signed in" cookie: sign in from it without drawing the form, then
         # start the run again, so that the navigation (declared before the gate) is built
