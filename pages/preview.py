@@ -12,7 +12,7 @@ from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
 from ui.demo import load_demo_button
-from ui.jobs import follow_refresh, start_refresh
+from ui.jobs import compute_if_missing, follow_refresh, start_refresh
 from ui.nav import page_path
 from ui.preview import csv_export, local_side, open_snapshot
 from ui.records import RecordReader, highlight
@@ -55,6 +55,8 @@ refresh = user.can("editor") and actions.button(
 
 if refresh:  # a worker refreshes; the page follows the job (so does every other user's)
     start_refresh(user, connector, entity_type)
+else:  # a missing or expired preview too
+    compute_if_missing(user, connector, entity_type)
 follow_refresh(user, connector, entity_type)
 snapshot = open_snapshot(user, connector, entity_type)
 if snapshot is None:

@@ -41,6 +41,24 @@ def start_refresh(user: UserContext, connector: ConnectorView, entity_type: str)
         st.info(f"A refresh started by {job.started_by or 'the operator'} is already running.")
 
 
+def compute_if_missing(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
+    """A missing or expired preview is computed by a worker when one runs: queue it, so that
+    the page follows the job instead of computing in the page script. (With no worker alive
+    the page computes it itself, as before workers: a preview is never left waiting.)"""
+    services = get_services()
+    if not services.jobs.workers_alive():
+        return
+    try:
+        job = services.previews.enqueue_missing(
+            user, connector.sync_type, entity_type, connector=connector.id
+        )
+    except SyncPreviewError as err:
+        show_refusal(err, refreshing=False)
+        return
+    if job is not None:
+        state.follow_job(connector.id, entity_type, job.id)
+
+
 def job_progress(job: JobView, entity_type: str) -> str:
     """What the progress bar says of a job's phase."""
     if job.state == "queued":

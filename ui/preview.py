@@ -74,6 +74,12 @@ def open_snapshot(
             and snap.expires_at > datetime.now(UTC)
         ):
             return _with_cache_hit(snap, seen.cache_hit)
+    previews = get_services().previews
+    latest = previews.latest(ctx, connector.sync_type, entity_type, connector=connector.id)
+    if (latest is None or latest.expires_at <= datetime.now(UTC)) and previews.running_refresh(
+        ctx, connector.sync_type, entity_type, connector=connector.id
+    ) is not None:
+        return latest  # a worker computes it (its progress is shown): the last one meanwhile
     return _computed(ctx, connector, entity_type, force_refresh=False)
 
 

@@ -316,9 +316,12 @@ def test_an_apply_and_its_undo_are_run_by_a_worker(sandbox, tmp_path):
             assert "Apply job" in applied.stderr and "a worker runs it." in applied.stderr
             run = json.loads(applied.stdout)["data"]
             assert run["state"] == "succeeded"
-            assert services.previews.get_preview_snapshot(
-                admin, "woocommerce", "customers", force_refresh=True
-            ).counts["new"] == 0  # what was new is in the built-in store now
+            assert (
+                services.previews.get_preview_snapshot(
+                    admin, "woocommerce", "customers", force_refresh=True
+                ).counts["new"]
+                == 0
+            )  # what was new is in the built-in store now
             undone = run_core(env, "undo", "--org", "demo", "--run", str(run["runId"]))
             assert undone.returncode == 0, undone.stderr
             assert "Undo job" in undone.stderr

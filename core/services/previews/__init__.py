@@ -301,6 +301,35 @@ class DeltaDetectionService:
             actor, "refresh", target, permission=REFRESH_PREVIEWS, payload={"counted": True}
         )
 
+    def enqueue_missing(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> JobView | None:
+        """Queue the computation of a preview that is missing or expired, for a worker (a
+        viewer may: opening a preview computes it), or find the refresh running; None while
+        the preview is current."""
+        check_named(sync_type, entity_type)
+        authorize(actor, VIEW)
+        if self.jobs is None:
+            raise RuntimeError("refreshes in the background need use_jobs() first")
+        key = self._key(actor, sync_type, entity_type, connector)
+        latest = self.snapshots.latest(key)
+        if latest is not None and latest.expires_at > self.clock():
+            return None
+        target = JobTarget(key.connector_id, key.sync_type, key.entity_type)
+        running = self.jobs.active(actor, "refresh", target)
+        if running is not None:
+            return running
+        self.limiter.acquire(key.org_id)
+        job, _ = self.jobs.enqueue(
+            actor, "refresh", target, permission=VIEW, payload={"counted": True}
+        )
+        return job
+
     def running_refresh(
         self,
         actor: Actor,
