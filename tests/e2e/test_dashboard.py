@@ -245,6 +245,7 @@ def test_newcomer_journey(
         click_key(page, "logout_btn")
         expect(login_field(page)).to_be_visible()
         idle(page)
+        page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')", timeout=30_000)
         page.reload()  # a new session: nothing of the old one may sign it in
         expect(login_field(page)).to_be_visible()
         page.wait_for_timeout(500)  # the cookie component reruns the script once

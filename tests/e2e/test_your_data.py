@@ -62,6 +62,13 @@ def newcomer(workdir: Path, seeded_dir: Path) -> Iterator[tuple[Server, Path]]:
     srv.stop()
 
 
+def press(page: Page, key: str) -> None:
+    """Click the button of ``key`` once the rerun before has replaced its stale copy."""
+    button = page.locator(f".st-key-{key} button")
+    expect(button).to_have_count(1)
+    button.click()
+
+
 def choose(page: Page, key: str, option: str) -> None:
     """Pick ``option`` in the select box with ``key`` (again if a rerun replaced it)."""
     for attempt in range(3):
@@ -95,10 +102,10 @@ def test_connect_map_sample_save_and_preview(
     page.locator(".st-key-localdb_kind").get_by_text("SQLite file").click()
     idle(page)
     page.get_by_role("textbox", name="File path").fill(str(shop))
-    page.locator(".st-key-localdb_try button").click()
+    press(page, "localdb_try")
     expect(page.get_by_text(re.compile("read-only: 1 table or view visible"))).to_be_visible()
     idle(page)
-    page.locator(".st-key-localdb_save button").click()
+    press(page, "localdb_save")
     expect(page.get_by_text("Your database is set")).to_be_visible()
     idle(page)
 
