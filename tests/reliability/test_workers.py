@@ -163,6 +163,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it(sandbox, 
             rescuer.stop()
     assert ended.state == "succeeded", (ended, rescuer.log() if rescuer else "")
     assert ended.attempts == 2  # taken over once its lease ran out
+    # what the Preview says when the job ends: the refresh before stopped without finishing
+    assert ended.result is not None and "stopped without finishing" in ended.result["notice"]
     after = services.previews.latest(admin, "woocommerce", "customers")
     assert after is not None and good is not None and after.snapshot_id != good.snapshot_id
     assert after.counts == good.counts  # whole: the same data gives the same counts

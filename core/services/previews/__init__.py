@@ -377,6 +377,7 @@ class DeltaDetectionService:
             "snapshotId": snapshot.snapshot_id,
             "counts": dict(snapshot.counts),
             "computedAt": snapshot.computed_at.isoformat(),
+            **({"notice": notice} if notice else {}),
         }
         return JobOutcome(result=result, error=snapshot.refresh_error, value=snapshot)
 
