@@ -92,6 +92,10 @@ def check_every(every_minutes: int | None) -> None:
 class WarmingService:
     """Read and set warming choices; setting one is logged in the same transaction."""
 
+    MIN_EVERY_MINUTES = MIN_EVERY_MINUTES
+    MAX_EVERY_MINUTES = MAX_EVERY_MINUTES
+    HOURLY = HOURLY
+
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
