@@ -1,6 +1,6 @@
 """Benchmark: always-warm previews warmed by a real worker process, against the latency bound.
 
-    python -m bench.warming [--orgs 4] [--size 300] [--latency-ms 100] [--threads 1,2,4]
+    python -m bench.warming [--orgs 4] [--size 1000] [--latency-ms 100] [--threads 1,2,4]
 
 For each thread count: a fresh embedded deployment (SQLite database and queue in a temporary
 DATA_DIR); ``--orgs`` organizations, each with a WooCommerce connector to one sandbox store
@@ -94,7 +94,7 @@ def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float)
                 if snap is not None:
                     pending.discard((a, entity))
                     pages += max(1, math.ceil(_records(snap.counts) / PAGE))
-            time.sleep(0.02)
+            time.sleep(0.05)
         took = time.perf_counter() - started
         requests = sandbox.stats.requests
         bound = requests * latency_ms / 1000 / threads
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, warm every organization's previews with each thread count."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=4, help="organizations")
-    parser.add_argument("--size", type=int, default=300, help="customers (= orders) per store")
+    parser.add_argument("--size", type=int, default=1000, help="customers (= orders) per store")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="latency of each page")
     parser.add_argument("--threads", default="1,2,4", help="worker threads to compare")
     args = parser.parse_args(argv)
