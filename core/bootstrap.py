@@ -30,6 +30,7 @@ from core.services.preferences import PreferenceService
 from core.services.previews import Clock, DeltaDetectionService
 from core.services.ratelimit import OrgRateLimiter, RefreshLimiter
 from core.services.selective import SelectiveSyncService
+from core.services.warming import WarmingService
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Services:
     local_data: LocalDataService
     previews: DeltaDetectionService
     selective: SelectiveSyncService
+    warming: WarmingService
     apply: ApplyService
     activity: ActivityService
     preferences: PreferenceService
@@ -136,6 +138,7 @@ def build_services(
         local_data=LocalDataService(sessions, vault, clock),
         previews=previews,
         selective=SelectiveSyncService(sessions),
+        warming=WarmingService(sessions),
         apply=apply,
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),

@@ -255,6 +255,41 @@ def _cmd_invalidate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warm(args: argparse.Namespace) -> int:
+    if not args.list and (args.sync_type is None and args.connector is None or not args.entity):
+        raise InvalidRequest(
+            "Name the preview to keep warm: --sync-type (or --connector) and --entity; "
+            "or list the choices with --list."
+        )
+    if not args.list and args.off == (args.every is not None):
+        raise InvalidRequest("Say how often: --every MINUTES (60: hourly), or --off.")
+    services = _services()
+    try:
+        operator = services.accounts.operator(args.org)
+        if args.list:
+            choices = services.warming.list_warm_choices(operator)
+        else:
+            choices = [
+                services.warming.set_warm_choice(
+                    operator,
+                    args.sync_type,
+                    args.entity,
+                    None if args.off else args.every,
+                    connector=args.connector,
+                )
+            ]
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps([c.to_dict() for c in choices], indent=2))
+        return 0
+    if args.list and not choices:
+        print("No preview is kept warm.")
+    for c in choices:
+        print(f"{c.connector_name} ({c.sync_type}) {c.entity_type}: warm {c.describe()}")
+    return 0
+
+
 def _json_or_raise(args: argparse.Namespace, err: SyncPreviewError, request_id: str) -> int:
     if args.json:
         print(json.dumps(error_envelope(str(err), request_id), indent=2))
@@ -698,6 +733,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_jobs)
+
+    p = sub.add_parser(
+        "warm", help="keep a preview warm (off, or every N >= 5 minutes), or --list the choices"
+    )
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--sync-type", help="the source (its default connector unless --connector)")
+    p.add_argument("--connector", help=CONNECTOR_HELP)
+    p.add_argument("--entity", help="customers, products or orders")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--every", type=int, metavar="MINUTES", help="refresh every MINUTES (>= 5)")
+    how.add_argument("--off", action="store_true", help="stop keeping it warm")
+    how.add_argument("--list", action="store_true", help="list the organization's choices")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_cmd_warm)
 
     p = sub.add_parser("invalidate", help="expire cached previews")
     p.add_argument("--org", required=True, help="organization slug or id")

@@ -111,8 +111,9 @@ class Settings(BaseSettings):
     )
     warm_previews: bool = Field(
         True,
-        description="Workers refresh, ahead of expiry, every preview computed at least once "
-        "(done by 'scheduler'; not counted against RATE_LIMIT).",
+        description="The global switch of always-warm previews: workers refresh the previews "
+        "an organization chose to keep warm (Selective sync, admins; `python -m core warm`), "
+        "done by 'scheduler' and not counted against RATE_LIMIT. Off: none is warmed.",
     )
     warm_ahead_seconds: float = Field(
         300.0,

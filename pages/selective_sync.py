@@ -158,3 +158,63 @@ if saved.updated_at is not None:
     )
 else:
     st.caption("Not saved yet: these are the defaults (new and updated records, no deletions).")
+
+st.divider()
+st.subheader("♨️ Keep this preview warm")
+warm = services.warming.get_warm_choice(
+    user, connector.sync_type, entity_type, connector=connector.id
+)
+WARM_OFF, WARM_HOURLY, WARM_EVERY = "Off", "Every hour", "Every N minutes"
+HOURLY = services.warming.HOURLY
+if not user.can("admin"):
+    st.markdown(
+        f"Workers refresh this preview ahead of time: **{warm.describe()}**."
+        if warm.on
+        else "Workers do not keep this preview warm: it is computed when someone opens it."
+    )
+    st.caption("👀 Admins choose which previews are kept warm.")
+else:
+    st.caption(
+        "Workers refresh the preview ahead of time, so that users open a cached one instead "
+        "of waiting (done by “scheduler”; not counted against the refresh limit)."
+    )
+    if warm.every_minutes is None:
+        current = WARM_OFF
+    elif warm.every_minutes == HOURLY:
+        current = WARM_HOURLY
+    else:
+        current = WARM_EVERY
+    how = st.radio(
+        "How often",
+        (WARM_OFF, WARM_HOURLY, WARM_EVERY),
+        index=(WARM_OFF, WARM_HOURLY, WARM_EVERY).index(current),
+        horizontal=True,
+        key=f"warm_how_{suffix}",
+    )
+    minutes = st.number_input(
+        "Minutes",
+        min_value=services.warming.MIN_EVERY_MINUTES,
+        max_value=services.warming.MAX_EVERY_MINUTES,
+        value=warm.every_minutes if current == WARM_EVERY and warm.every_minutes else 15,
+        step=5,
+        key=f"warm_minutes_{suffix}",
+        disabled=how != WARM_EVERY,
+    )
+    if st.button("💾 Save warming", key="save_warm"):
+        every = {WARM_OFF: None, WARM_HOURLY: HOURLY}.get(how, int(minutes))
+        try:
+            warm = services.warming.set_warm_choice(
+                user, connector.sync_type, entity_type, every, connector=connector.id
+            )
+        except SyncPreviewError as err:
+            st.error(fmt.md(err))
+        else:
+            st.success(
+                f"✅ Saved. {fmt.md(connector.name)}'s {entity_type} preview is kept warm: "
+                f"{warm.describe()}."
+            )
+if warm.updated_at is not None:
+    st.caption(
+        f"Warming last chosen by **{fmt.md(warm.updated_by or 'an operator')}** on "
+        f"{fmt.date_time(warm.updated_at, loc)}."
+    )

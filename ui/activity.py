@@ -38,6 +38,7 @@ ACTION_WORDS = {
     "refresh": "Refreshed a preview",
     "invalidate": "Expired cached previews",
     "select": "Saved selective sync",
+    "warm": "Chose how often a preview is kept warm",
     "apply_started": "Started applying a sync",
     "apply": "Applied a sync",
     "undo": "Undid a sync",
@@ -139,6 +140,11 @@ def details_text(action: str, details: Mapping[str, Any] | None, loc: Locality) 
             )
             if key in d
         )
+    if action == "warm":
+        every = d.get("everyMinutes")
+        if every is None:
+            return "Off"
+        return "Every hour" if every == 60 else f"Every {every} minutes"
     if action == "demo_loaded":
         return " · ".join(
             f"{fmt.source_label(str(k))}: {fmt.number(int(v), loc)} local records"

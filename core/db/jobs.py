@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.models import Job, PreviewCache, WorkerBeat
+from core.db.models import Job, PreviewCache, WarmChoice, WorkerBeat
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("succeeded", "failed", "cancelled")
@@ -211,7 +211,9 @@ class JobRef:
 
 @dataclass(frozen=True)
 class StalePreview:
-    """A preview whose newest good snapshot expires soon."""
+    """A preview computed (or tried) at least once: when its newest good snapshot was
+    computed and expires (None: there is none), and when its newest attempt failed if it
+    did."""
 
     org_id: int
     connector_id: int
@@ -219,6 +221,18 @@ class StalePreview:
     entity_type: str
     expires_at: datetime | None
     last_failed_at: datetime | None
+    computed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WarmRef:
+    """A preview an organization chose to keep warm, refreshed every ``every_minutes``."""
+
+    org_id: int
+    connector_id: int
+    sync_type: str
+    entity_type: str
+    every_minutes: int
 
 
 class JobSweep:
@@ -242,8 +256,8 @@ class JobSweep:
         return [JobRef(org, job) for org, job in self.session.execute(stmt)]
 
     def previews(self) -> list[StalePreview]:
-        """Every preview computed at least once: when its newest good snapshot expires, and
-        when its newest attempt failed if it did."""
+        """Every preview computed (or tried) at least once: when its newest good snapshot was
+        computed and expires, and when its newest attempt failed if it did."""
         newest = (
             select(
                 PreviewCache.org_id,
@@ -275,20 +289,43 @@ class JobSweep:
             )
         }
         out = []
-        for (org, connector, entity), good_id in last_good.items():
-            newest_row = rows[last[(org, connector, entity)]]
+        for (org, connector, entity), last_id in last.items():
+            newest_row = rows[last_id]
+            good_id = last_good.get((org, connector, entity))
             failed_at = newest_row.computed_at if newest_row.status == "failed" else None
+            expires_at = computed_at = None
+            if good_id is not None:
+                expires_at, computed_at = rows[good_id].expires_at, rows[good_id].computed_at
             out.append(
                 StalePreview(
                     org,
                     connector,
-                    rows[good_id].sync_type,
+                    newest_row.sync_type,
                     entity,
-                    rows[good_id].expires_at,
+                    expires_at,
                     failed_at,
+                    computed_at,
                 )
             )
         return out
+
+    def warm_choices(self) -> list[WarmRef]:
+        """Every preview an organization chose to keep warm (choice on)."""
+        stmt = (
+            select(
+                WarmChoice.org_id,
+                WarmChoice.connector_id,
+                WarmChoice.sync_type,
+                WarmChoice.entity_type,
+                WarmChoice.every_minutes,
+            )
+            .where(WarmChoice.every_minutes.is_not(None))
+            .order_by(WarmChoice.org_id, WarmChoice.id)
+            .execution_options(cross_org=True)
+        )
+        return [
+            WarmRef(o, c, t, e, m) for o, c, t, e, m in self.session.execute(stmt) if m is not None
+        ]
 
 
 class WorkerRows:

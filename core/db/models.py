@@ -547,6 +547,25 @@ class ApplyJournal(TenantMixin, Base):
     undo_found: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
+class WarmChoice(TenantMixin, Base):
+    """Whether workers keep one connector's preview of one entity warm, and how often they
+    refresh it (``every_minutes``; None: off)."""
+
+    __tablename__ = "sync_warm_choice"
+    __table_args__ = (UniqueConstraint("org_id", "connector_id", "entity_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE"), nullable=False
+    )
+    connector: Mapped[IntegrationConnector] = relationship()
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    every_minutes: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 TENANT_MODELS: tuple[type[Base], ...] = (
     User,
     IntegrationConnector,
@@ -565,4 +584,5 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     Job,
     ApplyRun,
     ApplyJournal,
+    WarmChoice,
 )

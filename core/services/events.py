@@ -148,6 +148,21 @@ class SelectiveSyncSaved(ActivityEvent):
         }
 
 
+@dataclass(frozen=True)
+class WarmChoiceSaved(ActivityEvent):
+    """Whether workers keep one connector's preview of one entity warm, and how often."""
+
+    name = "warm"
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str
+    every_minutes: int | None
+
+    def details(self) -> dict[str, Any]:
+        return {"connector": self.connector, "everyMinutes": self.every_minutes}
+
+
 # --- applying a sync -------------------------------------------------------------------------
 
 
@@ -428,6 +443,7 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     RefreshAbandoned,
     PreviewsExpired,
     SelectiveSyncSaved,
+    WarmChoiceSaved,
     ApplyStarted,
     SyncApplied,
     SyncUndone,

@@ -10,9 +10,10 @@ process. Running a job claims it (a conditional update of its row: a lease of
 whose lease runs out; the workers' scheduler (:meth:`JobService.tick`) sends it again and
 another worker takes it over and finishes it.
 
-The scheduler also keeps previews warm: every preview computed at least once whose newest
-good snapshot expires within ``WARM_AHEAD_SECONDS`` is refreshed by a job of the actor
-"scheduler" (bounded per organization, backing off after a failure).
+The scheduler also keeps previews warm: every preview an organization chose to keep warm
+(``core.services.warming``) whose newest good snapshot is older than the chosen interval or
+expires within ``WARM_AHEAD_SECONDS`` is refreshed by a job of the actor "scheduler"
+(bounded per organization, backing off after a failure).
 """
 
 from __future__ import annotations
@@ -407,19 +408,29 @@ class JobService:
         return len(lost)
 
     def warm_candidates(self, ahead: timedelta, backoff: timedelta) -> list[WarmCandidate]:
-        """Previews computed at least once that expire within ``ahead`` and did not fail
-        within ``backoff`` (the scheduler's choice, without side effects)."""
+        """The previews an organization chose to keep warm (``WarmingService``) that are due:
+        never computed, computed longer ago than their interval, or expiring within
+        ``ahead`` — and whose last refresh did not fail within ``backoff`` (the scheduler's
+        choice, without side effects)."""
         now = self.clock()
         with system_session(self.sessions) as s:
-            previews = JobSweep(s).previews()
+            sweep = JobSweep(s)
+            choices = sweep.warm_choices()
+            previews = {(p.org_id, p.connector_id, p.entity_type): p for p in sweep.previews()}
         chosen = []
-        for p in previews:
-            if p.expires_at is not None and p.expires_at > now + ahead:
-                continue
-            if p.last_failed_at is not None and p.last_failed_at > now - backoff:
-                continue
+        for c in choices:
+            p = previews.get((c.org_id, c.connector_id, c.entity_type))
+            if p is not None:
+                if p.last_failed_at is not None and p.last_failed_at > now - backoff:
+                    continue
+                fresh = p.computed_at is not None and p.computed_at > now - timedelta(
+                    minutes=c.every_minutes
+                )
+                lasting = p.expires_at is None or p.expires_at > now + ahead
+                if fresh and lasting:
+                    continue
             chosen.append(
-                WarmCandidate(p.org_id, JobTarget(p.connector_id, p.sync_type, p.entity_type))
+                WarmCandidate(c.org_id, JobTarget(c.connector_id, c.sync_type, c.entity_type))
             )
         return chosen
 

@@ -104,3 +104,36 @@ def test_settings_are_saved_for_the_picked_connector(
     assert woo.include_updated and woo.updated_at is None
     # the Preview screen opens on the connector picked here
     assert services.preferences.connector(editor) == odoo.id
+
+
+def test_admin_keeps_the_preview_warm_others_see_it_read_only(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    woo = services.previews.latest(admin, "woocommerce", "customers")
+    assert woo is not None
+    suffix = f"{woo.connector_id}_customers"
+    at = open_page("selective_sync", "admin")
+    assert at.radio(key=f"warm_how_{suffix}").value == "Off"
+    assert at.number_input(key=f"warm_minutes_{suffix}").disabled
+
+    at.radio(key=f"warm_how_{suffix}").set_value("Every N minutes").run()
+    at.number_input(key=f"warm_minutes_{suffix}").set_value(20)
+    at.button(key="save_warm").click().run()
+    assert not at.exception
+    assert any("kept warm: every 20 minutes" in s.value for s in at.success)
+    chosen = services.warming.get_warm_choice(admin, "woocommerce", "customers")
+    assert chosen.every_minutes == 20
+    events, _ = services.activity.list_activity(admin, limit=1)
+    assert events[0].action == "warm"
+
+    at.radio(key=f"warm_how_{suffix}").set_value("Every hour")
+    at.button(key="save_warm").click().run()
+    assert services.warming.get_warm_choice(admin, "woocommerce", "customers").every_minutes == 60
+
+    for role in ("editor", "viewer"):
+        seen = open_page("selective_sync", role)
+        assert not any(b.key == "save_warm" for b in seen.button)
+        assert not any(r.key == f"warm_how_{suffix}" for r in seen.radio)
+        assert "Workers refresh this preview ahead of time: **every hour**" in texts(seen)
+        assert "Admins choose which previews are kept warm" in texts(seen)

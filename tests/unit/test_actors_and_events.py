@@ -163,6 +163,7 @@ def test_the_activity_screen_offers_every_action_once() -> None:
         "refresh",
         "invalidate",
         "select",
+        "warm",
         "apply_started",
         "apply",
         "undo",

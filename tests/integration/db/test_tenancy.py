@@ -103,6 +103,14 @@ def _row(model: type, org_id: int, n: int) -> Any:
         return m.SelectiveConfig(
             **common, connector=_connector(org_id, n), sync_type="woocommerce", entity_type="e"
         )
+    if model is m.WarmChoice:
+        return m.WarmChoice(
+            **common,
+            connector=_connector(org_id, n),
+            sync_type="woocommerce",
+            entity_type="customers",
+            every_minutes=60,
+        )
     if model is m.ActivityLog:
         return m.ActivityLog(**common, user="u", action="view")
     if model is m.ApiToken:

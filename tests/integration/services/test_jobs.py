@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import NotFoundError
+from core.errors import InvalidRequest, NotFoundError, PermissionDenied
 from core.services.activity import ActivityFilter
 from core.services.actors import REFRESH_PREVIEWS
+from core.services.warming import HOURLY
 
+ENTITIES = ("customers", "products", "orders")
 AHEAD = timedelta(seconds=300)
 BACKOFF = timedelta(minutes=10)
 
@@ -41,9 +43,15 @@ def test_a_queued_job_is_cancelled_at_once(services, admin, sandbox):
     assert created and again.id != job.id
 
 
+def _keep_warm(services, admin, entities=ENTITIES, every=HOURLY, sync_type="woocommerce"):
+    for entity in entities:
+        services.warming.set_warm_choice(admin, sync_type, entity, every)
+
+
 def test_the_scheduler_refreshes_previews_ahead_of_expiry(services, admin, sandbox, clock):
     services.demo.load(admin, sandbox_url=sandbox.url)
-    for entity in ("customers", "products", "orders"):
+    _keep_warm(services, admin, every=120)  # longer than the hour they last: expiry decides
+    for entity in ENTITIES:
         services.previews.get_preview_snapshot(admin, "woocommerce", entity)
     jobs = services.jobs
     assert jobs.warm_candidates(AHEAD, BACKOFF) == []  # all fresh for an hour
@@ -74,6 +82,7 @@ def test_the_scheduler_refreshes_previews_ahead_of_expiry(services, admin, sandb
 
 def test_a_failed_scheduled_refresh_backs_off(services, admin, sandbox, clock):
     services.demo.load(admin, sandbox_url=sandbox.url)
+    _keep_warm(services, admin, ["customers"])
     services.previews.get_preview_snapshot(admin, "woocommerce", "customers")
     clock.now += timedelta(seconds=3600)
     (job,) = services.jobs.warm(AHEAD, BACKOFF, 2, REFRESH_PREVIEWS)
@@ -86,3 +95,97 @@ def test_a_failed_scheduled_refresh_backs_off(services, admin, sandbox, clock):
     assert services.jobs.warm_candidates(AHEAD, BACKOFF) == []  # backing off
     clock.now += BACKOFF + timedelta(seconds=1)
     assert len(services.jobs.warm_candidates(AHEAD, BACKOFF)) == 1
+
+
+def _entities(candidates):
+    return sorted((c.target.sync_type, c.target.entity_type) for c in candidates)
+
+
+def test_only_previews_chosen_to_be_kept_warm_are_warmed(services, admin, sandbox, clock):
+    services.demo.load(admin, sandbox_url=sandbox.url)
+    for entity in ENTITIES:
+        services.previews.get_preview_snapshot(admin, "woocommerce", entity)
+    jobs = services.jobs
+    clock.now += timedelta(hours=2)  # every preview expired
+    assert jobs.warm_candidates(AHEAD, BACKOFF) == []  # none chosen: none warmed
+
+    _keep_warm(services, admin, ["customers"], every=15)
+    _keep_warm(services, admin, ["orders"], every=HOURLY)
+    _keep_warm(services, admin, ["products"], sync_type="odoo", every=30)  # never computed
+    assert _entities(jobs.warm_candidates(AHEAD, BACKOFF)) == [
+        ("odoo", "products"),
+        ("woocommerce", "customers"),
+        ("woocommerce", "orders"),
+    ]
+    services.warming.set_warm_choice(admin, "woocommerce", "orders", None)  # turned off
+    assert _entities(jobs.warm_candidates(AHEAD, BACKOFF)) == [
+        ("odoo", "products"),
+        ("woocommerce", "customers"),
+    ]
+
+
+def test_a_preview_is_refreshed_when_older_than_its_interval(services, admin, sandbox, clock):
+    services.demo.load(admin, sandbox_url=sandbox.url)
+    _keep_warm(services, admin, ["customers"], every=15)
+    _keep_warm(services, admin, ["orders"], every=HOURLY)
+    for entity in ("customers", "orders"):
+        services.previews.get_preview_snapshot(admin, "woocommerce", entity)
+    jobs = services.jobs
+    clock.now += timedelta(minutes=14)
+    assert jobs.warm_candidates(AHEAD, BACKOFF) == []
+    clock.now += timedelta(minutes=2)  # the customers are 16 minutes old
+    (due,) = jobs.warm(AHEAD, BACKOFF, 2, REFRESH_PREVIEWS)
+    assert (due.entity_type, due.started_by) == ("customers", "scheduler")
+    assert jobs.run(admin.org_id, due.id).state == "succeeded"
+    assert jobs.warm_candidates(AHEAD, BACKOFF) == []  # fresh again
+    clock.now += timedelta(minutes=16 + 60 - 32 - 4)  # orders: 56 min old, expire in 4
+    assert _entities(jobs.warm_candidates(AHEAD, BACKOFF)) == [
+        ("woocommerce", "customers"),
+        ("woocommerce", "orders"),
+    ]
+
+
+def test_scheduled_work_never_exceeds_its_per_org_bound(services, admin, sandbox, clock):
+    services.demo.load(admin, sandbox_url=sandbox.url)
+    _keep_warm(services, admin, every=5)
+    _keep_warm(services, admin, sync_type="odoo", every=5)
+    jobs = services.jobs
+    bound, ran = 2, 0
+    for _ in range(24):  # two simulated hours, a scheduler round every five minutes
+        jobs.warm(AHEAD, BACKOFF, bound, REFRESH_PREVIEWS)
+        active = [j for j in jobs.recent(admin, kind="refresh") if j.active]
+        assert len(active) <= bound
+        for job in active[:1]:  # the workers are slower than the scheduler
+            assert jobs.run(admin.org_id, job.id).state == "succeeded"
+            ran += 1
+        clock.now += timedelta(minutes=5)
+    assert ran == 24
+
+
+def test_choosing_is_for_admins_and_logged(services, admin, sandbox):
+    services.demo.load(admin, sandbox_url=sandbox.url)
+    services.accounts.add_user(admin, "ed", "Ed", "ed@acme.io", "a long password 1", "editor")
+    editor = services.accounts.user_context(f"{admin.org_id}/ed")
+    with pytest.raises(PermissionDenied):
+        services.warming.set_warm_choice(editor, "woocommerce", "customers", 15)
+    for bad in (4, 0, -1, 7 * 24 * 60 + 1):
+        with pytest.raises(InvalidRequest):
+            services.warming.set_warm_choice(admin, "woocommerce", "customers", bad)
+    assert not services.warming.get_warm_choice(editor, "woocommerce", "customers").on
+    chosen = services.warming.set_warm_choice(admin, "woocommerce", "customers", 15)
+    assert (chosen.every_minutes, chosen.updated_by, chosen.describe()) == (
+        15,
+        admin.username,
+        "every 15 minutes",
+    )
+    seen = services.warming.get_warm_choice(editor, "woocommerce", "customers")
+    assert seen.every_minutes == 15  # anyone reads it
+    assert [c.entity_type for c in services.warming.list_warm_choices(editor)] == ["customers"]
+    logged, _ = services.activity.list_activity(admin, ActivityFilter(action="warm"))
+    assert len(logged) == 1 and logged[0].user == admin.username
+
+    other = services.accounts.create_organization(
+        "Other", slug="other", admin_username="olga", admin_name="Olga",
+        admin_email="olga@example.com", admin_password="pw-olga-12345",
+    )  # fmt: skip
+    assert services.warming.list_warm_choices(other) == []

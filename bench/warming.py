@@ -1,0 +1,139 @@
+"""Benchmark: always-warm previews warmed by a real worker process, against the latency bound.
+
+    python -m bench.warming [--orgs 4] [--size 1000] [--latency-ms 100] [--threads 1,2,4]
+
+For each thread count: a fresh embedded deployment (SQLite database and queue in a temporary
+DATA_DIR); ``--orgs`` organizations, each with a WooCommerce connector to one sandbox store
+(``--size`` customers = orders, its products) answering every page after ``--latency-ms``; a
+worker (`python -m core worker --workers N`, FETCH_CONCURRENCY=1, scheduler every 0.2 s)
+started and seen alive; then every organization chooses to keep its 3 previews warm (every 5
+minutes) and the clock runs until every preview is computed. The bound is
+requests x latency / threads (every request the sandbox answered: data pages of 100 records,
+and the counts and checks a refresh asks for): the time the latency alone costs with the
+threads perfectly busy. The sandbox runs in this process (its request counter is read); the
+workers, which do the work, in their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from core.bootstrap import build_services
+from core.config import load_settings
+from core.sandbox import SandboxServer
+from core.services.demo import WOO_CREDENTIALS
+
+ENTITIES = ("customers", "products", "orders")
+PAGE = 100
+
+
+def _records(counts: dict[str, int]) -> int:
+    """The store's records a preview read (every kind but deleted: those are local only)."""
+    return sum(v for k, v in counts.items() if k != "deleted")
+
+
+def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float) -> None:
+    url = sandbox.url
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-warming-"))
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "SCHEDULER_SECONDS": "0.2",
+        "FETCH_CONCURRENCY": "1",
+        "WARM_PREVIEWS": "true",
+    }
+    for name in ("DATABASE_URL", "QUEUE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    services = build_services(load_settings(data_dir=data_dir))
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        admins = []
+        for i in range(orgs):
+            admin = services.accounts.create_organization(
+                f"Org {i}",
+                slug=f"org{i}",
+                admin_username=f"admin{i}",
+                admin_name=f"Admin {i}",
+                admin_email=f"admin{i}@example.com",
+                admin_password="bench-password-1",
+            )
+            services.connectors.add(admin, "woocommerce", "Store", url, WOO_CREDENTIALS)
+            admins.append(admin)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "core", "worker", "--workers", str(threads)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stop = time.monotonic() + 60
+        while services.jobs.workers_alive() < 1:
+            if worker.poll() is not None or time.monotonic() > stop:
+                raise SystemExit("the worker did not start")
+            time.sleep(0.05)
+
+        sandbox.stats.reset()
+        started = time.perf_counter()
+        for admin in admins:
+            for entity in ENTITIES:
+                services.warming.set_warm_choice(admin, "woocommerce", entity, 5)
+        pending = {(a, e) for a in range(orgs) for e in ENTITIES}
+        pages = 0
+        stop = time.monotonic() + 600
+        while pending:
+            if worker.poll() is not None or time.monotonic() > stop:
+                raise SystemExit(f"the worker stopped or took too long; {len(pending)} left")
+            for a, entity in sorted(pending):
+                snap = services.previews.latest(admins[a], "woocommerce", entity)
+                if snap is not None:
+                    pending.discard((a, entity))
+                    pages += max(1, math.ceil(_records(snap.counts) / PAGE))
+            time.sleep(0.05)
+        took = time.perf_counter() - started
+        requests = sandbox.stats.requests
+        bound = requests * latency_ms / 1000 / threads
+        print(
+            f"{threads} thread(s): {orgs * len(ENTITIES)} previews ({orgs} orgs x "
+            f"{len(ENTITIES)}; {pages} data pages, {requests} requests) warm in {took:.2f} s; "
+            f"bound {requests} x {latency_ms:g} ms / {threads} = {bound:.2f} s; "
+            f"ratio {took / bound:.2f}",
+            flush=True,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        services.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the sandbox, warm every organization's previews with each thread count."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=int, default=4, help="organizations")
+    parser.add_argument("--size", type=int, default=1000, help="customers (= orders) per store")
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="latency of each page")
+    parser.add_argument("--threads", default="1,2,4", help="worker threads to compare")
+    args = parser.parse_args(argv)
+    with SandboxServer(size=args.size) as sandbox:
+        sandbox.faults.latency_ms = args.latency_ms
+        print(
+            f"Sandbox: {args.size} customers (= orders) per store, {args.latency_ms:g} ms a "
+            "request; worker FETCH_CONCURRENCY=1, WARM_PER_ORG default (2)",
+            flush=True,
+        )
+        for threads in (int(t) for t in args.threads.split(",")):
+            warm_run(sandbox, args.orgs, threads, args.latency_ms)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
