@@ -116,6 +116,11 @@ def test_apply_from_the_preview_then_undo(page: Page, store: Server, artifacts: 
 
     page.get_by_role("link", name=re.compile("Preview")).click()
     expect(page.locator("[data-testid=stMetric]")).to_have_count(4)
+    # the undo expired the preview: a worker computes it again, the page shows it when done
+    new_value = page.locator("[data-testid=stMetric]").filter(has_text="New")
+    expect(new_value.locator("[data-testid=stMetricValue]")).to_have_text(
+        f"{counts['new']:,}", timeout=SLOW
+    )
     settled(page)
     assert metric(page, "New") == f"{counts['new']:,}"
     assert metric(page, "Updated") == f"{counts['updated']:,}"
