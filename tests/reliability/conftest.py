@@ -56,7 +56,10 @@ def free_port() -> int:
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        pytest.skip(f"PostgreSQL's {name} is not installed (apt-get install postgresql)")
+        pytest.fail(
+            f"PostgreSQL's {name} is not installed: run `bash scripts/services` (the test "
+            "command does) or `apt-get install postgresql`"
+        )
     return found[-1]
 
 
@@ -120,7 +123,10 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        redis_server = shutil.which("redis-server") or pytest.skip("redis-server is missing")
+        redis_server = shutil.which("redis-server") or pytest.fail(
+            "redis-server is missing: run `bash scripts/services` (the test command does) or "
+            "`apt-get install redis-server`"
+        )
         self.proc = subprocess.Popen(
             [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"],
