@@ -247,21 +247,8 @@ class ApplyService:
         # the preview showed what is now applied: the next view recomputes it
         SnapshotRows(s).invalidate(now, entity_type=run.entity_type, connector_id=run.connector_id)
         view = run_view(run)
-        record(
-            s,
-            SyncApplied(
-                connector_id=run.connector_id,
-                connector=run.connector_name,
-                sync_type=run.sync_type,
-                entity_type=run.entity_type,
-                run_id=run.id,
-                counts=view.counts,
-                duration_ms=int((time.perf_counter() - started) * 1000),
-                state=run.state,
-            ),
-            by=run.created_by,
-            at=now,
-        )
+        ms = int((time.perf_counter() - started) * 1000)
+        record(s, _applied(run, view, duration_ms=ms), by=run.created_by, at=now)
         return view
 
     def _stop(self, actor: Actor, run_id: int, state: str, error: str | None) -> RunView:
@@ -272,20 +259,7 @@ class ApplyService:
                 return run_view(run)
             run.state, run.error = state, error or "Cancelled; apply again to continue."
             view = run_view(run)
-            record(
-                s,
-                SyncApplied(
-                    connector_id=run.connector_id,
-                    connector=run.connector_name,
-                    sync_type=run.sync_type,
-                    entity_type=run.entity_type,
-                    run_id=run.id,
-                    counts=view.counts,
-                    state=state,
-                    error=run.error,
-                ),
-                by=actor.log_name,
-            )
+            record(s, _applied(run, view, error=run.error), by=actor.log_name)
             return view
 
     # --- as jobs (core/jobs): workers execute runs and undos ------------------------------
@@ -511,6 +485,23 @@ class ApplyService:
                 run_id, states=states, search=search, limit=limit, offset=offset
             )
             return JournalPage([journal_entry(r) for r in found], total, offset, limit)
+
+
+def _applied(
+    run: ApplyRun, view: RunView, *, duration_ms: int | None = None, error: str | None = None
+) -> SyncApplied:
+    """The activity event of a run that finished or stopped (its state and counts)."""
+    return SyncApplied(
+        connector_id=run.connector_id,
+        connector=run.connector_name,
+        sync_type=run.sync_type,
+        entity_type=run.entity_type,
+        run_id=run.id,
+        counts=view.counts,
+        duration_ms=duration_ms,
+        state=run.state,
+        error=error,
+    )
 
 
 def _outcome(run: RunView) -> JobOutcome:
