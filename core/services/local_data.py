@@ -587,27 +587,14 @@ class LocalDataService:
             )
         self.check_mapping(actor, mapping)
         with tenant_session(self.sessions, actor.org_id) as s:
-            row = LocalDataStore(s, self.vault).add_version(
-                mapping.sync_type,
-                mapping.entity_type,
-                connector_id,
+            return self._save_version(
+                s,
+                actor,
+                (mapping.sync_type, mapping.entity_type, connector_id, connector_name),
                 kind="database",
                 mapping=mapping.to_dict(),
                 summary=mapping.describe(),
-                by=actor.log_name,
             )
-            expired = _expire(s, self.clock(), mapping.sync_type, mapping.entity_type, connector_id)
-            event = MappingSaved(
-                mapping.sync_type,
-                mapping.entity_type,
-                row.version,
-                row.summary,
-                connector_id,
-                connector_name,
-                expired,
-            )
-            record(s, event, by=actor.log_name)
-            return _version(row)
 
     def remove_mapping(
         self,
@@ -629,27 +616,43 @@ class LocalDataService:
                 raise InvalidRequest(
                     f"There is no mapping of {sync_type} {entity_type} ({whose}) to stop using."
                 )
-            row = store.add_version(
-                sync_type,
-                entity_type,
-                connector_id,
+            return self._save_version(
+                s,
+                actor,
+                (sync_type, entity_type, connector_id, connector_name),
                 kind="builtin",
                 mapping={},
                 summary=f"{entity_type.capitalize()}: back to our own tables (no mapping).",
-                by=actor.log_name,
             )
-            expired = _expire(s, self.clock(), sync_type, entity_type, connector_id)
-            event = MappingSaved(
-                sync_type,
-                entity_type,
-                row.version,
-                row.summary,
-                connector_id,
-                connector_name,
-                expired,
-            )
-            record(s, event, by=actor.log_name)
-            return _version(row)
+
+    def _save_version(
+        self,
+        s: Session,
+        actor: Actor,
+        which: tuple[str, str, int | None, str | None],
+        *,
+        kind: str,
+        mapping: dict[str, Any],
+        summary: str,
+    ) -> MappingVersion:
+        """A new version of the mapping of ``which`` (source, entity, connector id and name),
+        the previews it feeds expired, and the save logged."""
+        sync_type, entity_type, connector_id, connector_name = which
+        row = LocalDataStore(s, self.vault).add_version(
+            sync_type,
+            entity_type,
+            connector_id,
+            kind=kind,
+            mapping=mapping,
+            summary=summary,
+            by=actor.log_name,
+        )
+        expired = _expire(s, self.clock(), sync_type, entity_type, connector_id)
+        event = MappingSaved(
+            sync_type, entity_type, row.version, row.summary, connector_id, connector_name, expired
+        )
+        record(s, event, by=actor.log_name)
+        return _version(row)
 
     def mapping(
         self,
