@@ -13,6 +13,7 @@ from ui.activity import (
     ACTIONS,
     STATUS_WORDS,
     action_word,
+    changes_chart,
     counts_over_time,
     csv_export,
     events_frame,
@@ -108,7 +109,6 @@ if stats.failures_by_source or stats.timeouts_by_source:
         f"timeouts: {fmt.by_source(stats.timeouts_by_source)}"
     )
 
-CHANGE_COLOURS = {"new": "#16a34a", "updated": "#2563eb", "deleted": "#dc2626"}
 when_column = st.column_config.DatetimeColumn("When", format="localized", timezone=loc.tz_name)
 
 
@@ -119,27 +119,8 @@ def show_log() -> None:
     if series.empty:
         st.info("No refresh in this period yet.")
     else:
-        chart = (
-            alt.Chart(series)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
-                y=alt.Y("count:Q", title="records"),
-                color=alt.Color(
-                    "kind:N",
-                    scale=alt.Scale(
-                        domain=[fmt.KIND_LABEL[k] for k in CHANGE_COLOURS],
-                        range=list(CHANGE_COLOURS.values()),
-                    ),
-                    title=None,
-                ),
-                strokeDash=alt.StrokeDash("connector:N", title=None),
-                tooltip=["when:T", "connector:N", "entity:N", "kind:N", "count:Q"],
-            )
-            .properties(height=160)
-            .facet(row=alt.Row("entity:N", title=None))
-        )
-        st.altair_chart(chart, width="stretch")
+        lines = changes_chart(series, "connector").properties(height=160)
+        st.altair_chart(lines.facet(row=alt.Row("entity:N", title=None)), width="stretch")
 
     st.subheader("Log")
     table = f"activity/{flt}"
@@ -203,25 +184,7 @@ def show_history() -> None:
         return
     series = history_series(history, tz)
     if not series.empty:
-        chart = (
-            alt.Chart(series)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
-                y=alt.Y("count:Q", title="records"),
-                color=alt.Color(
-                    "kind:N",
-                    scale=alt.Scale(
-                        domain=[fmt.KIND_LABEL[k] for k in CHANGE_COLOURS],
-                        range=list(CHANGE_COLOURS.values()),
-                    ),
-                    title=None,
-                ),
-                strokeDash=alt.StrokeDash("entity:N", title=None),
-                tooltip=["when:T", "entity:N", "kind:N", "count:Q"],
-            )
-            .properties(height=180)
-        )
+        chart = changes_chart(series, "entity").properties(height=180)
         st.altair_chart(chart, width="stretch")
     st.dataframe(
         history_frame(history),

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import altair as alt
 import pandas as pd
 
 from core.services.activity import ActivityEntry, ActivityFilter
@@ -308,3 +309,30 @@ def history_series(history: ConnectorHistory, tz: tzinfo) -> pd.DataFrame:
         for kind in CHANGE_KINDS
     ]
     return pd.DataFrame(rows, columns=["when", "entity", "kind", "count"])
+
+
+#: The colour of each kind of change in the charts.
+CHANGE_COLOURS = {"new": "#16a34a", "updated": "#2563eb", "deleted": "#dc2626"}
+
+
+def changes_chart(series: pd.DataFrame, dashed_by: str) -> alt.Chart:
+    """Change counts over time: a line per kind of change (its colour), dashed by
+    ``dashed_by`` (a column of ``series``)."""
+    return (
+        alt.Chart(series)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M")),
+            y=alt.Y("count:Q", title="records"),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=[fmt.KIND_LABEL[k] for k in CHANGE_COLOURS],
+                    range=list(CHANGE_COLOURS.values()),
+                ),
+                title=None,
+            ),
+            strokeDash=alt.StrokeDash(f"{dashed_by}:N", title=None),
+            tooltip=["when:T", *dict.fromkeys([f"{dashed_by}:N", "entity:N"]), "kind:N", "count:Q"],
+        )
+    )
