@@ -310,7 +310,8 @@ class JobSweep:
         return out
 
     def warm_choices(self) -> list[WarmRef]:
-        """Every preview an organization chose to keep warm (choice on)."""
+        """Every preview an organization chose to keep warm (choice on, not stopped after a
+        terminal error)."""
         stmt = (
             select(
                 WarmChoice.org_id,
@@ -319,7 +320,7 @@ class JobSweep:
                 WarmChoice.entity_type,
                 WarmChoice.every_minutes,
             )
-            .where(WarmChoice.every_minutes.is_not(None))
+            .where(WarmChoice.every_minutes.is_not(None), WarmChoice.stopped_at.is_(None))
             .order_by(WarmChoice.org_id, WarmChoice.id)
             .execution_options(cross_org=True)
         )

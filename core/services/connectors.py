@@ -26,6 +26,7 @@ from core.db.connector_store import (
 )
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
+from core.db.warming import WarmStore
 from core.errors import InternalError, SyncPreviewError
 from core.services.actors import (
     ADD_CONNECTORS,
@@ -142,6 +143,9 @@ class ConnectorService:
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
             changed = sorted(k for k, v in (credentials or {}).items() if v and v != stored.get(k))
+            if changed or base_url is not None or options is not None:
+                # previews stopped being warmed after an error may work now: warm them again
+                WarmStore(s).resume_connector(connector_id)
             event = ConnectorUpdated(view.id, view.name, view.sync_type, changed)
             record(s, event, by=actor.log_name)
             return view
