@@ -569,6 +569,8 @@ class WarmChoice(TenantMixin, Base):
     stopped_at: Mapped[datetime | None] = mapped_column()
     stopped_reason: Mapped[str | None] = mapped_column(Text)
     stopped_error: Mapped[str | None] = mapped_column(String(64))
+    #: when a change of the connector cleared a stop: failures before it do not back off
+    resumed_at: Mapped[datetime | None] = mapped_column()
 
 
 TENANT_MODELS: tuple[type[Base], ...] = (

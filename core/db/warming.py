@@ -42,6 +42,7 @@ class WarmStore:
         entity_type: str,
         every_minutes: int | None,
         updated_by: str | None,
+        now: datetime | None = None,
     ) -> WarmChoice:
         row = self.get(connector_id, entity_type)
         if row is None:
@@ -54,8 +55,9 @@ class WarmStore:
             self.session.add(row)
         row.every_minutes = every_minutes
         row.updated_by = updated_by
-        row.updated_at = utcnow()
+        row.updated_at = now or utcnow()
         row.stopped_at = row.stopped_reason = row.stopped_error = None  # saved again: resumed
+        row.resumed_at = None
         self.session.flush()
         return row
 
@@ -90,9 +92,9 @@ class WarmStore:
                 self.session.refresh(r)
         return rows
 
-    def resume_connector(self, connector_id: int) -> int:
-        """Warm again the connector's previews stopped after an error (its settings changed);
-        how many."""
+    def resume_connector(self, connector_id: int, at: datetime) -> int:
+        """Warm again, from ``at``, the connector's previews stopped after an error (its
+        settings changed); how many."""
         done = self.session.execute(
             update(WarmChoice)
             .where(WarmChoice.connector_id == connector_id, WarmChoice.stopped_at.is_not(None))
@@ -100,6 +102,7 @@ class WarmStore:
                 stopped_at=None,
                 stopped_reason=None,
                 stopped_error=None,
+                resumed_at=at,
                 updated_at=WarmChoice.updated_at,
             )
             .execution_options(synchronize_session=False)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
+from core.db.clock import utcnow
 from core.db.connector_store import (
     ConnectorChoice,
     ConnectorIdentity,
@@ -83,11 +85,16 @@ class ConnectorService:
     """List, add, change, delete and test connectors; every change is logged."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], vault: Vault, build: ConnectorFactory
+        self,
+        sessions: sessionmaker[Session],
+        vault: Vault,
+        build: ConnectorFactory,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.build = build
+        self.clock = clock or utcnow
 
     def list(self, actor: Actor) -> list[ConnectorView]:
         """Every connector of the actor's organization (credentials masked)."""
@@ -145,7 +152,7 @@ class ConnectorService:
             changed = sorted(k for k, v in (credentials or {}).items() if v and v != stored.get(k))
             if changed or base_url is not None or options is not None:
                 # previews stopped being warmed after an error may work now: warm them again
-                WarmStore(s).resume_connector(connector_id)
+                WarmStore(s).resume_connector(connector_id, self.clock())
             event = ConnectorUpdated(view.id, view.name, view.sync_type, changed)
             record(s, event, by=actor.log_name)
             return view

@@ -13,11 +13,13 @@ scheduler leaves it alone until an admin saves the choice again or changes the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.clock import utcnow
 from core.db.models import WarmChoice
 from core.db.tenancy import tenant_session
 from core.db.warming import WarmStore
@@ -136,8 +138,11 @@ class WarmingService:
     MAX_EVERY_MINUTES = MAX_EVERY_MINUTES
     HOURLY = HOURLY
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.clock = clock or utcnow
 
     def get_warm_choice(
         self,
@@ -183,7 +188,12 @@ class WarmingService:
         chosen = find_connector(self.sessions, actor.org_id, connector, sync_type)
         with tenant_session(self.sessions, actor.org_id) as s:
             row = WarmStore(s).save(
-                chosen.id, chosen.sync_type, entity_type, every_minutes, actor.log_name
+                chosen.id,
+                chosen.sync_type,
+                entity_type,
+                every_minutes,
+                actor.log_name,
+                self.clock(),
             )
             record(
                 s,

@@ -91,11 +91,13 @@ def test_a_broken_store_answer_stops_that_preview_until_an_admin_switches_it_on_
     assert stopped.stopped and stopped.stopped_reason == ended.error
     assert stopped.to_dict()["stoppedReason"] == ended.error
     assert not services.warming.get_warm_choice(admin, "woocommerce", "orders").stopped
-    clock.now += timedelta(hours=2)
-    assert _due(services) == ["orders"]
+    assert _due(services) == []  # orders are fresh; customers are not warmed any more
 
+    clock.now += timedelta(minutes=1)
     services.warming.set_warm_choice(admin, "woocommerce", "customers", 15)  # on again
     assert not services.warming.get_warm_choice(admin, "woocommerce", "customers").stopped
+    assert _due(services) == ["customers"]  # at once: no back-off after an admin's fix
+    clock.now += timedelta(hours=2)
     assert _due(services) == ["customers", "orders"]
 
 
