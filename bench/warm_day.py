@@ -80,12 +80,12 @@ def day(
             while todo and todo[0][0] < clock.now:
                 at, entity = todo.pop(0)
                 t0 = time.perf_counter()
-                job = services.previews.enqueue_missing(admin, "woocommerce", entity)
-                if job is None:
+                wanted = services.previews.enqueue_missing(admin, "woocommerce", entity)
+                if wanted is None:
                     found += 1
                     what = "warm"
                 else:
-                    services.jobs.run(admin.org_id, job.id)
+                    services.jobs.run(admin.org_id, wanted.id)
                     computed += 1
                     waits.append(time.perf_counter() - t0)
                     what = f"computed while the user waited {waits[-1]:.2f} s"
