@@ -126,6 +126,8 @@ def build_services(
         clock=clock,
     )
     previews.use_jobs(jobs)
+    warming = WarmingService(sessions, clock)
+    previews.use_warming(warming)
     apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size)
     apply.use_jobs(jobs)
     services = Services(
@@ -134,11 +136,11 @@ def build_services(
         sessions=sessions,
         accounts=accounts,
         api_tokens=ApiTokenService(sessions, clock),
-        connectors=ConnectorService(sessions, vault, connect),
+        connectors=ConnectorService(sessions, vault, connect, clock),
         local_data=LocalDataService(sessions, vault, clock),
         previews=previews,
         selective=SelectiveSyncService(sessions),
-        warming=WarmingService(sessions),
+        warming=warming,
         apply=apply,
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),

@@ -287,6 +287,11 @@ def _cmd_warm(args: argparse.Namespace) -> int:
         print("No preview is kept warm.")
     for c in choices:
         print(f"{c.connector_name} ({c.sync_type}) {c.entity_type}: warm {c.describe()}")
+        if c.stopped and c.stopped_at is not None:
+            print(
+                f"  stopped on {c.stopped_at:%Y-%m-%d %H:%M} UTC: {c.stopped_reason} "
+                f"{c.fix()} and switch it on again (run this command again)."
+            )
     return 0
 
 

@@ -18,6 +18,7 @@ from ui.preview import csv_export, local_side, open_snapshot
 from ui.records import RecordReader, highlight
 from ui.services import get_services
 from ui.tables import record_columns
+from ui.warming import warming_stop_notice
 
 user = require_user()
 services = get_services()
@@ -58,6 +59,7 @@ if refresh:  # a worker refreshes; the page follows the job (so does every other
 else:  # a missing or expired preview too
     compute_if_missing(user, connector, entity_type)
 follow_refresh(user, connector, entity_type)
+warming_stop_notice(user, connector, entity_type, loc)
 snapshot = open_snapshot(user, connector, entity_type)
 if snapshot is None:
     st.stop()

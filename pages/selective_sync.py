@@ -12,6 +12,7 @@ from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
 from ui.services import get_services
+from ui.warming import show_stop
 
 user = require_user()
 services = get_services()
@@ -164,12 +165,13 @@ st.subheader("♨️ Keep this preview warm")
 warm = services.warming.get_warm_choice(
     user, connector.sync_type, entity_type, connector=connector.id
 )
+show_stop(user, warm, loc)
 WARM_OFF, WARM_HOURLY, WARM_EVERY = "Off", "Every hour", "Every N minutes"
 HOURLY = services.warming.HOURLY
 if not user.can("admin"):
     st.markdown(
         f"Workers refresh this preview ahead of time: **{warm.describe()}**."
-        if warm.on
+        if warm.on and not warm.stopped
         else "Workers do not keep this preview warm: it is computed when someone opens it."
     )
     st.caption("👀 Admins choose which previews are kept warm.")

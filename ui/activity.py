@@ -40,6 +40,7 @@ ACTION_WORDS = {
     "invalidate": "Expired cached previews",
     "select": "Saved selective sync",
     "warm": "Chose how often a preview is kept warm",
+    "warm_stop": "Stopped keeping previews warm after an error",
     "apply_started": "Started applying a sync",
     "apply": "Applied a sync",
     "undo": "Undid a sync",
@@ -146,6 +147,9 @@ def details_text(action: str, details: Mapping[str, Any] | None, loc: Locality) 
         if every is None:
             return "Off"
         return "Every hour" if every == 60 else f"Every {every} minutes"
+    if action == "warm_stop":
+        entities = ", ".join(str(e) for e in d.get("entities") or ())
+        return f"Not kept warm any more: {entities}" if entities else ""
     if action == "demo_loaded":
         return " · ".join(
             f"{fmt.source_label(str(k))}: {fmt.number(int(v), loc)} local records"

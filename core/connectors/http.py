@@ -39,7 +39,10 @@ class HttpResult:
 
 
 class ServerError(BadResponse):
-    """The external system answered 5xx (retried, then raised)."""
+    """The external system answered 5xx (retried, then raised); transient: a store that is
+    down or overloaded now may answer later."""
+
+    transient = True
 
 
 Signer = Callable[[str, str], tuple[str, dict[str, str]]]

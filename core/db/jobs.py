@@ -226,13 +226,16 @@ class StalePreview:
 
 @dataclass(frozen=True)
 class WarmRef:
-    """A preview an organization chose to keep warm, refreshed every ``every_minutes``."""
+    """A preview an organization chose to keep warm, refreshed every ``every_minutes``;
+    ``since``: when the choice was saved or last resumed (failures before it do not back
+    off)."""
 
     org_id: int
     connector_id: int
     sync_type: str
     entity_type: str
     every_minutes: int
+    since: datetime | None = None
 
 
 class JobSweep:
@@ -310,7 +313,8 @@ class JobSweep:
         return out
 
     def warm_choices(self) -> list[WarmRef]:
-        """Every preview an organization chose to keep warm (choice on)."""
+        """Every preview an organization chose to keep warm (choice on, not stopped after a
+        terminal error)."""
         stmt = (
             select(
                 WarmChoice.org_id,
@@ -318,13 +322,17 @@ class JobSweep:
                 WarmChoice.sync_type,
                 WarmChoice.entity_type,
                 WarmChoice.every_minutes,
+                WarmChoice.updated_at,
+                WarmChoice.resumed_at,
             )
-            .where(WarmChoice.every_minutes.is_not(None))
+            .where(WarmChoice.every_minutes.is_not(None), WarmChoice.stopped_at.is_(None))
             .order_by(WarmChoice.org_id, WarmChoice.id)
             .execution_options(cross_org=True)
         )
         return [
-            WarmRef(o, c, t, e, m) for o, c, t, e, m in self.session.execute(stmt) if m is not None
+            WarmRef(o, c, t, e, m, max(u, r) if r is not None else u)
+            for o, c, t, e, m, u, r in self.session.execute(stmt)
+            if m is not None
         ]
 
 

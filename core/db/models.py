@@ -564,6 +564,13 @@ class WarmChoice(TenantMixin, Base):
     every_minutes: Mapped[int | None] = mapped_column(Integer)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: when the scheduler stopped warming it after a terminal error, the error's sentence and
+    #: kind (``core.errors`` class name); None while it is warmed
+    stopped_at: Mapped[datetime | None] = mapped_column()
+    stopped_reason: Mapped[str | None] = mapped_column(Text)
+    stopped_error: Mapped[str | None] = mapped_column(String(64))
+    #: when a change of the connector cleared a stop: failures before it do not back off
+    resumed_at: Mapped[datetime | None] = mapped_column()
 
 
 TENANT_MODELS: tuple[type[Base], ...] = (

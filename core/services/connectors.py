@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.connectors import Connector
+from core.db.clock import utcnow
 from core.db.connector_store import (
     ConnectorChoice,
     ConnectorIdentity,
@@ -26,6 +28,7 @@ from core.db.connector_store import (
 )
 from core.db.tenancy import tenant_session
 from core.db.vault import Vault
+from core.db.warming import WarmStore
 from core.errors import InternalError, SyncPreviewError
 from core.services.actors import (
     ADD_CONNECTORS,
@@ -82,11 +85,16 @@ class ConnectorService:
     """List, add, change, delete and test connectors; every change is logged."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], vault: Vault, build: ConnectorFactory
+        self,
+        sessions: sessionmaker[Session],
+        vault: Vault,
+        build: ConnectorFactory,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.build = build
+        self.clock = clock or utcnow
 
     def list(self, actor: Actor) -> list[ConnectorView]:
         """Every connector of the actor's organization (credentials masked)."""
@@ -142,6 +150,9 @@ class ConnectorService:
                 connector_id, name=name, base_url=base_url, credentials=credentials, options=options
             )
             changed = sorted(k for k, v in (credentials or {}).items() if v and v != stored.get(k))
+            if changed or base_url is not None or options is not None:
+                # previews stopped being warmed after an error may work now: warm them again
+                WarmStore(s).resume_connector(connector_id, self.clock())
             event = ConnectorUpdated(view.id, view.name, view.sync_type, changed)
             record(s, event, by=actor.log_name)
             return view

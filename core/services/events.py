@@ -163,6 +163,28 @@ class WarmChoiceSaved(ActivityEvent):
         return {"connector": self.connector, "everyMinutes": self.every_minutes}
 
 
+@dataclass(frozen=True)
+class WarmingStopped(ActivityEvent):
+    """The scheduler stopped keeping a preview warm (``entity_type`` None: every preview of
+    the connector) after an error that retrying will not fix; ``error`` is its sentence."""
+
+    name = "warm_stop"
+    connector_id: int
+    connector: str
+    sync_type: str
+    entity_type: str | None
+    error: str
+    error_type: str
+    entities: tuple[str, ...]
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "errorType": self.error_type,
+            "entities": list(self.entities),
+        }
+
+
 # --- applying a sync -------------------------------------------------------------------------
 
 

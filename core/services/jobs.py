@@ -410,8 +410,9 @@ class JobService:
     def warm_candidates(self, ahead: timedelta, backoff: timedelta) -> list[WarmCandidate]:
         """The previews an organization chose to keep warm (``WarmingService``) that are due:
         never computed, computed longer ago than their interval, or expiring within
-        ``ahead`` — and whose last refresh did not fail within ``backoff`` (the scheduler's
-        choice, without side effects)."""
+        ``ahead`` — and whose last refresh did not fail within ``backoff`` (unless the choice
+        was saved or resumed since: an admin fixed something) (the scheduler's choice, without
+        side effects)."""
         now = self.clock()
         with system_session(self.sessions) as s:
             sweep = JobSweep(s)
@@ -421,7 +422,12 @@ class JobService:
         for c in choices:
             p = previews.get((c.org_id, c.connector_id, c.entity_type))
             if p is not None:
-                if p.last_failed_at is not None and p.last_failed_at > now - backoff:
+                failed = p.last_failed_at
+                if (
+                    failed is not None
+                    and failed > now - backoff
+                    and (c.since is None or failed > c.since)
+                ):
                     continue
                 fresh = p.computed_at is not None and p.computed_at > now - timedelta(
                     minutes=c.every_minutes

@@ -2,29 +2,54 @@
 workers keep the preview warm — off, hourly or every N minutes (N ≥ 5) — and anyone reads the
 choice. The workers' scheduler (``JobService.warm``) refreshes the previews whose choice is on
 when their newest snapshot is older than the interval or expires soon.
+
+A scheduled refresh that fails with a transient error (``core.errors``: a timeout, 429, 5xx,
+a store that cannot be reached) is tried again after a back-off. One that fails with a
+terminal error stops the warming (:meth:`WarmingService.stop_after_failure`): of that
+preview, or of every preview of the connector when the connector's own settings are wrong
+(credentials refused, no store at that address). The choice then says when and why, and the
+scheduler leaves it alone until an admin saves the choice again or changes the connector.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.clock import utcnow
 from core.db.models import WarmChoice
 from core.db.tenancy import tenant_session
 from core.db.warming import WarmStore
-from core.errors import InvalidRequest
-from core.services.actors import CHOOSE_WARM_PREVIEWS, VIEW, Actor, authorize
+from core.errors import (
+    AuthError,
+    BadQuery,
+    InvalidRequest,
+    RemoteNotFound,
+    SyncPreviewError,
+    UnreadableValue,
+)
+from core.services.actors import CHOOSE_WARM_PREVIEWS, VIEW, Actor, Scheduler, authorize
 from core.services.checks import check_named
 from core.services.connectors import ConnectorChoice, find_connector
-from core.services.events import WarmChoiceSaved, record
+from core.services.events import WarmChoiceSaved, WarmingStopped, record
 
 #: The shortest interval an organization may choose.
 MIN_EVERY_MINUTES = 5
 #: The longest (one week).
 MAX_EVERY_MINUTES = 7 * 24 * 60
 HOURLY = 60
+#: Errors about the connector itself, not one entity: they stop every preview of it.
+CONNECTOR_WIDE: tuple[type[SyncPreviewError], ...] = (AuthError, RemoteNotFound)
+#: What to fix, by the kind of error that stopped the warming (others: the general advice).
+FIX = {
+    AuthError.__name__: "Fix the connector's credentials on the Connectors page",
+    RemoteNotFound.__name__: "Fix the connector's address on the Connectors page",
+    BadQuery.__name__: "Fix the mapping of this entity to your database on the Connectors page",
+    UnreadableValue.__name__: "Fix the value in your database (or its mapping)",
+}
 
 
 @dataclass(frozen=True)
@@ -39,10 +64,22 @@ class WarmChoiceView:
     every_minutes: int | None
     updated_by: str | None
     updated_at: datetime | None
+    stopped_at: datetime | None = None
+    stopped_reason: str | None = None
+    stopped_error: str | None = None
 
     @property
     def on(self) -> bool:
         return self.every_minutes is not None
+
+    @property
+    def stopped(self) -> bool:
+        """True when the scheduler stopped warming it after a terminal error."""
+        return self.on and self.stopped_at is not None
+
+    def fix(self) -> str:
+        """What to do about the error that stopped the warming, as the start of a sentence."""
+        return FIX.get(self.stopped_error or "", "Fix what the error says")
 
     def describe(self) -> str:
         """The choice in words: "off", "every hour", "every 15 minutes"."""
@@ -61,6 +98,8 @@ class WarmChoiceView:
             "everyMinutes": self.every_minutes,
             "updatedBy": self.updated_by,
             "updatedAt": self.updated_at.isoformat() if self.updated_at else None,
+            "stoppedAt": self.stopped_at.isoformat() if self.stopped_at and self.on else None,
+            "stoppedReason": self.stopped_reason if self.stopped else None,
         }
 
 
@@ -73,6 +112,9 @@ def _view(row: WarmChoice, connector_name: str) -> WarmChoiceView:
         row.every_minutes,
         row.updated_by,
         row.updated_at,
+        row.stopped_at,
+        row.stopped_reason,
+        row.stopped_error,
     )
 
 
@@ -96,8 +138,11 @@ class WarmingService:
     MAX_EVERY_MINUTES = MAX_EVERY_MINUTES
     HOURLY = HOURLY
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.clock = clock or utcnow
 
     def get_warm_choice(
         self,
@@ -143,7 +188,12 @@ class WarmingService:
         chosen = find_connector(self.sessions, actor.org_id, connector, sync_type)
         with tenant_session(self.sessions, actor.org_id) as s:
             row = WarmStore(s).save(
-                chosen.id, chosen.sync_type, entity_type, every_minutes, actor.log_name
+                chosen.id,
+                chosen.sync_type,
+                entity_type,
+                every_minutes,
+                actor.log_name,
+                self.clock(),
             )
             record(
                 s,
@@ -157,3 +207,39 @@ class WarmingService:
                 by=actor.log_name,
             )
             return _view(row, chosen.name)
+
+    def stop_after_failure(
+        self,
+        actor: Scheduler,
+        connector_id: int,
+        entity_type: str,
+        err: SyncPreviewError,
+        at: datetime,
+    ) -> list[WarmChoiceView]:
+        """The scheduler's refresh of this preview failed with ``err``: when it is terminal,
+        stop warming the preview (every preview of the connector for ``CONNECTOR_WIDE``
+        errors) and log it, by "scheduler"; the choices stopped now (none when ``err`` is
+        transient: the scheduler backs off and tries again)."""
+        if err.transient:
+            return []
+        entity: str | None = None if isinstance(err, CONNECTOR_WIDE) else entity_type
+        with tenant_session(self.sessions, actor.org_id) as s:
+            rows = WarmStore(s).stop(connector_id, entity, at, str(err), type(err).__name__)
+            if not rows:
+                return []
+            connector_name = rows[0].connector.name
+            record(
+                s,
+                WarmingStopped(
+                    connector_id=connector_id,
+                    connector=connector_name,
+                    sync_type=rows[0].sync_type,
+                    entity_type=entity,
+                    error=str(err),
+                    error_type=type(err).__name__,
+                    entities=tuple(r.entity_type for r in rows),
+                ),
+                by=actor.log_name,
+                at=at,
+            )
+            return [_view(r, connector_name) for r in rows]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from core.bootstrap import Services
+from core.errors import AuthError
 from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
 from ui.format import md
@@ -137,3 +139,31 @@ def test_admin_keeps_the_preview_warm_others_see_it_read_only(
         assert not any(r.key == f"warm_how_{suffix}" for r in seen.radio)
         assert "Workers refresh this preview ahead of time: **every hour**" in texts(seen)
         assert "Admins choose which previews are kept warm" in texts(seen)
+
+
+def test_a_stopped_warming_says_why_and_an_admin_switches_it_on_again(
+    services: Services, ctx: Callable[[str], UserContext]
+) -> None:
+    admin = ctx("admin")
+    services.warming.set_warm_choice(admin, "woocommerce", "customers", 15)
+    woo = services.warming.get_warm_choice(admin, "woocommerce", "customers")
+    scheduler = services.accounts.scheduler(admin.org_id)
+    refused = AuthError("The store refused the connector's keys (Consumer key is invalid).")
+    at_time = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
+    services.warming.stop_after_failure(scheduler, woo.connector_id, "customers", refused, at_time)
+
+    for page in ("selective_sync", "preview"):
+        seen = open_page(page, "viewer")
+        assert not seen.exception
+        (warning,) = [w.value for w in seen.warning if "Keeping this preview warm" in w.value]
+        assert "stopped on Nov 30, 2026" in warning
+        assert "Consumer key is invalid" in warning
+        assert "Fix the connector's credentials" in warning and "switch it on again" in warning
+        assert not any(b.key == "resume_warm" for b in seen.button)
+
+    at = open_page("selective_sync", "admin")
+    at.button(key="resume_warm").click().run()
+    assert not at.exception
+    assert not services.warming.get_warm_choice(admin, "woocommerce", "customers").stopped
+    assert not any("Keeping this preview warm" in w.value for w in at.warning)
+    assert services.warming.get_warm_choice(admin, "woocommerce", "customers").every_minutes == 15

@@ -66,6 +66,7 @@ from core.services.previews.snapshots import (
     SnapshotStore,
 )
 from core.services.ratelimit import RefreshLimiter
+from core.services.warming import WarmingService
 
 __all__ = [
     "ChangeWarning",
@@ -124,6 +125,7 @@ class DeltaDetectionService:
         self.wait_seconds = wait_seconds
         #: set by ``use_jobs``: every refresh is then a job (one lease: the job's)
         self.jobs: JobService | None = None
+        self.warming: WarmingService | None = None
         self._listeners: dict[int, ProgressFn] = {}
 
     # --- the public contract (docs/api.md) --------------------------------------------------
@@ -277,6 +279,11 @@ class DeltaDetectionService:
         jobs.kinds.register("refresh", self.refresh_job)
         self.jobs = jobs
 
+    def use_warming(self, warming: WarmingService) -> None:
+        """Stop warming a preview whose scheduled refresh fails for good (see
+        ``core.services.warming``)."""
+        self.warming = warming
+
     def enqueue_refresh(
         self,
         actor: Actor,
@@ -370,7 +377,15 @@ class DeltaDetectionService:
             if listener is not None:
                 listener(p)
 
-        snapshot = self.pipeline.run(ctx.actor, key, report, ctx.check)
+        try:
+            snapshot = self.pipeline.run(ctx.actor, key, report, ctx.check)
+        except (JobCancelled, RefreshInProgress):  # cancelled, or the lease was lost
+            raise
+        except SyncPreviewError as err:  # failed with no good snapshot to serve
+            self._scheduled_refresh_failed(ctx, key, err)
+            raise
+        if snapshot.refresh_failure is not None:
+            self._scheduled_refresh_failed(ctx, key, snapshot.refresh_failure)
         if notice:
             snapshot = dataclasses.replace(snapshot, refresh_notice=notice)
         result = {
@@ -380,6 +395,15 @@ class DeltaDetectionService:
             **({"notice": notice} if notice else {}),
         }
         return JobOutcome(result=result, error=snapshot.refresh_error, value=snapshot)
+
+    def _scheduled_refresh_failed(
+        self, ctx: JobContext, key: PreviewKey, err: SyncPreviewError
+    ) -> None:
+        """A refresh of the scheduler failed: a terminal error stops the warming."""
+        if isinstance(ctx.actor, Scheduler) and self.warming is not None:
+            self.warming.stop_after_failure(
+                ctx.actor, key.connector_id, key.entity_type, err, self.clock()
+            )
 
     def _refresh_in_job(
         self, jobs: JobService, actor: Actor, key: PreviewKey, report: ProgressFn

@@ -144,7 +144,8 @@ class RefreshPipeline:
         else:
             report(PreviewProgress("done", PHASE_START["done"]))
             return snapshot
-        return self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
+        good = self.snapshots.store_failed(actor, key, failure, _ms_since(t0))
+        return replace(good, refresh_failure=failure)
 
     def _diff(
         self,

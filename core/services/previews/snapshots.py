@@ -87,6 +87,9 @@ class PreviewSnapshot:
     #: field), ``compared`` (fields), ``ambiguous`` (count) with ``ambiguous_records``
     #: (key, reason, store ids, local rows), ``without_key`` (local rows that cannot match).
     local: dict[str, Any] | None = None
+    #: The error of the refresh that just failed and returned this snapshot (not stored):
+    #: whoever ran it decides from it whether to try again (``err.transient``).
+    refresh_failure: SyncPreviewError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ambiguous(self) -> int:

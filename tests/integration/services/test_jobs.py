@@ -86,13 +86,14 @@ def test_a_failed_scheduled_refresh_backs_off(services, admin, sandbox, clock):
     services.previews.get_preview_snapshot(admin, "woocommerce", "customers")
     clock.now += timedelta(seconds=3600)
     (job,) = services.jobs.warm(AHEAD, BACKOFF, 2, REFRESH_PREVIEWS)
-    sandbox.faults.malformed_page = 1
+    sandbox.faults.rate_429, sandbox.faults.retry_after = 1.0, 0  # transient: "too many"
     try:
         ended = services.jobs.run(admin.org_id, job.id)
     finally:
         sandbox.faults.reset()
-    assert ended.state == "failed" and ended.error
+    assert ended.state == "failed" and "too many requests" in ended.error
     assert services.jobs.warm_candidates(AHEAD, BACKOFF) == []  # backing off
+    assert not services.warming.get_warm_choice(admin, "woocommerce", "customers").stopped
     clock.now += BACKOFF + timedelta(seconds=1)
     assert len(services.jobs.warm_candidates(AHEAD, BACKOFF)) == 1
 
