@@ -126,7 +126,7 @@ def build_services(
         clock=clock,
     )
     previews.use_jobs(jobs)
-    apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size)
+    apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size, vault=vault)
     apply.use_jobs(jobs)
     services = Services(
         settings=settings,
