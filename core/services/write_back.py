@@ -27,7 +27,6 @@ from core.db.vault import Vault
 from core.errors import InvalidRequest
 from core.localdb import DatabaseSettings, LocalMapping
 from core.localdb.writer import LocalWriter, WriteOptions
-from core.services.apply.targets import BuiltinTarget, DatabaseTarget, LocalTarget
 
 #: Where an admin switches write-back on, in words.
 WHERE_TO_SWITCH = (
@@ -206,28 +205,3 @@ def apply_target(
         if problem is not None:
             raise InvalidRequest(problem + " Nothing was written.")
     return ApplyTarget("database", label(table), mapping_row.id)
-
-
-def build_target(
-    s: Session, vault: Vault, run_target: str, sync_type: str, entity_type: str, connector_id: int
-) -> LocalTarget:
-    """The target a run writes to, with the write-back as it is now (a run of the
-    organization's database stops when its write-back was switched off since)."""
-    if run_target != "database":
-        return BuiltinTarget(sync_type, entity_type)
-    store = LocalDataStore(s, vault)
-    mapping_row = store.in_force(sync_type, entity_type, connector_id)
-    row = (
-        store.write_back(sync_type, entity_type, mapping_row.connector_id)
-        if mapping_row is not None and mapping_row.kind == "database"
-        else None
-    )
-    if mapping_row is None or row is None or not row.enabled:
-        raise InvalidRequest(
-            "Write-back to your database was switched off (or its mapping removed) since this "
-            "run started; nothing more was written. An admin can switch it on again: "
-            f"{WHERE_TO_SWITCH.format(entity=entity_type)}."
-        )
-    mapping = LocalMapping.from_dict(mapping_row.mapping)
-    settings = write_settings(store, row.write_user, store.write_password(row))
-    return DatabaseTarget(LocalWriter(settings), mapping, WriteOptions(row.active_column))

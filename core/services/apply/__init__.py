@@ -49,7 +49,7 @@ from core.services.apply.planning import (
     plan_of,
 )
 from core.services.apply.runner import CancelledFn, ProgressFn, apply_batch, undo_batch
-from core.services.apply.targets import BuiltinTarget, LocalTarget
+from core.services.apply.targets import BuiltinTarget, LocalTarget, build_target
 from core.services.apply.views import (
     RUNNABLE,
     STATES,
@@ -67,7 +67,7 @@ from core.services.connectors import ConnectorChoice, find_connector
 from core.services.events import ApplyStarted, SyncApplied, SyncUndone, record
 from core.services.jobs import JobService, JobView
 from core.services.previews.snapshots import ReadFacts
-from core.services.write_back import apply_target, build_target
+from core.services.write_back import apply_target
 
 __all__ = [
     "STATES",

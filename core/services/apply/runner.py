@@ -209,8 +209,11 @@ def undo_batch(s: Session, run: ApplyRun, target: LocalTarget, batch_size: int) 
             elif j.op == "create":
                 deletes.append(cur)
             else:
-                before = j.before or {}
-                updates.append((cur, {f: before.get(f) for f in target.fields}))
+                # only the fields the run changed go back (the others were not written)
+                before, after = j.before or {}, j.after or {}
+                back = {f: before.get(f) for f in target.fields if before.get(f) != after.get(f)}
+                if back:
+                    updates.append((cur, back))
             j.undo_state = "undone"
         local.restore(restores)
         local.update(updates)

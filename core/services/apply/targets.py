@@ -25,11 +25,15 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from core.db.apply_runs import JournalWork
+from core.db.local_data import LocalDataStore
 from core.db.local_records import LocalRecords, to_db, to_json
+from core.db.vault import Vault
 from core.delta import COMPARABLE_FIELDS, canonical_frame
 from core.delta.natural import NATURAL_KEYS
+from core.errors import InvalidRequest
 from core.localdb.mapping import LocalMapping
 from core.localdb.writer import FoundRow, LocalWriter, WriteBatch, WriteOptions
+from core.services.write_back import WHERE_TO_SWITCH, write_settings
 
 
 @dataclass(frozen=True)
@@ -228,3 +232,28 @@ class DatabaseTarget:
     def batch(self, s: Session) -> Iterator[_DatabaseBatch]:
         with self.writer.batch(self.mapping, self.options) as batch:
             yield _DatabaseBatch(batch, self.mapping, self.options)
+
+
+def build_target(
+    s: Session, vault: Vault, run_target: str, sync_type: str, entity_type: str, connector_id: int
+) -> LocalTarget:
+    """The target a run writes to, with the write-back as it is now (a run of the
+    organization's database stops when its write-back was switched off since)."""
+    if run_target != "database":
+        return BuiltinTarget(sync_type, entity_type)
+    store = LocalDataStore(s, vault)
+    mapping_row = store.in_force(sync_type, entity_type, connector_id)
+    row = (
+        store.write_back(sync_type, entity_type, mapping_row.connector_id)
+        if mapping_row is not None and mapping_row.kind == "database"
+        else None
+    )
+    if mapping_row is None or row is None or not row.enabled:
+        raise InvalidRequest(
+            "Write-back to your database was switched off (or its mapping removed) since this "
+            "run started; nothing more was written. An admin can switch it on again: "
+            f"{WHERE_TO_SWITCH.format(entity=entity_type)}."
+        )
+    mapping = LocalMapping.from_dict(mapping_row.mapping)
+    settings = write_settings(store, row.write_user, store.write_password(row))
+    return DatabaseTarget(LocalWriter(settings), mapping, WriteOptions(row.active_column))
