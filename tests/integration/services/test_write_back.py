@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -261,13 +262,14 @@ def test_a_mapping_that_cannot_be_written_is_refused_in_words(services, admin, p
         SOURCE, ENTITY, table="crm.active_clients", match="id:cust_no", columns={"email": "mail"}
     )
     assert "is a view, not a table" in refused(view)
-    # cust_no is the key the store's ids go to; woo_id and the rest are left empty: fine.
+    # id numbers itself and has_default has a default: only must_have is missing
+    name = f"crm.strict_{uuid.uuid4().hex[:6]}"
     pg_crm.admin(
-        "CREATE TABLE crm.strict (id SERIAL PRIMARY KEY, woo_id TEXT, mail TEXT, "
+        f"CREATE TABLE {name} (id SERIAL PRIMARY KEY, woo_id TEXT, mail TEXT, "
         "must_have TEXT NOT NULL, has_default TEXT NOT NULL DEFAULT 'x')"
     )
     strict = LocalMapping.create(
-        SOURCE, ENTITY, table="crm.strict", match="id:woo_id", columns={"email": "mail"}
+        SOURCE, ENTITY, table=name, match="id:woo_id", columns={"email": "mail"}
     )
     message = refused(strict)
     assert "must_have" in message and "has_default" not in message and "NOT NULL" in message
@@ -339,6 +341,6 @@ def test_the_write_password_is_never_shown_or_logged(
             ).stdout
         )
     else:
-        written.append(open(db_url.removeprefix("sqlite:///"), "rb").read().decode("latin-1"))
+        written.append(Path(db_url.removeprefix("sqlite:///")).read_bytes().decode("latin-1"))
     for text in written:
         assert password not in text
