@@ -232,8 +232,8 @@ class ApplyService:
         report = progress or _ignore_progress
         stop = cancelled or _never
         started = time.perf_counter()
+        target: LocalTarget | None = None
         try:
-            target = self._target(actor, run_id)
             while True:
                 if stop():
                     return self._stop(actor, run_id, "cancelled", None)
@@ -245,6 +245,7 @@ class ApplyService:
                         run.state = "running"
                         run.started_at = run.started_at or self.clock()
                         run.error = None
+                    target = target or self._target(s, run)
                     done = apply_batch(s, run, target, self.batch_size, self.clock())
                     view = run_view(run) if done else self._finish(s, run, actor, started)
                 report("applying" if done else "done", view.fraction)
@@ -260,17 +261,16 @@ class ApplyService:
             self._stop(actor, run_id, "failed", str(bug))
             raise bug from exc
 
-    def _target(self, actor: Actor, run_id: int) -> LocalTarget:
-        """Where the run writes (its write-back as it is now)."""
-        with tenant_session(self.sessions, actor.org_id) as s:
-            run = self._claim(s, run_id)
-            if run.target != "database":
-                return BuiltinTarget(run.sync_type, run.entity_type)
-            if self.vault is None:
-                raise InvalidRequest("Writing to your database is not set up in this process.")
-            return build_target(
-                s, self.vault, run.target, run.sync_type, run.entity_type, run.connector_id
-            )
+    def _target(self, s: Session, run: ApplyRun) -> LocalTarget:
+        """Where the run writes (for the organization's database: its write-back as it is
+        now, refused when it was switched off since)."""
+        if run.target != "database":
+            return BuiltinTarget(run.sync_type, run.entity_type)
+        if self.vault is None:
+            raise InvalidRequest("Writing to your database is not set up in this process.")
+        return build_target(
+            s, self.vault, run.target, run.sync_type, run.entity_type, run.connector_id
+        )
 
     def _claim(self, s: Session, run_id: int) -> ApplyRun:
         run = ApplyRunRows(s).claim(run_id, heartbeat_at=self.clock())
@@ -433,12 +433,13 @@ class ApplyService:
     ) -> RunView:
         total = max(1, view.counts["created"] + view.counts["updated"] + view.counts["deleted"])
         handled = 0
-        target = self._target(actor, run_id)
+        target: LocalTarget | None = None
         while True:
             if stop():
                 return self.run(actor, run_id)
             with tenant_session(self.sessions, actor.org_id) as s:
                 run = self._claim(s, run_id)
+                target = target or self._target(s, run)
                 done = undo_batch(s, run, target, self.batch_size)
                 if not done:
                     now = self.clock()

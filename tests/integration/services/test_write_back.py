@@ -344,3 +344,59 @@ def test_the_write_password_is_never_shown_or_logged(
         written.append(Path(db_url.removeprefix("sqlite:///")).read_bytes().decode("latin-1"))
     for text in written:
         assert password not in text
+
+
+def test_switched_off_after_the_start_the_run_stops_and_writes_nothing(
+    services, demo_org, sqlite_crm
+):
+    table = mapped(services, demo_org, sqlite_crm)
+    services.local_data.set_write_back(demo_org, SOURCE, ENTITY, enabled=True)
+    preview(services, demo_org)
+    run = services.apply.start(demo_org, SOURCE, ENTITY)
+    before = dump(sqlite_crm, table)
+    services.local_data.set_write_back(demo_org, SOURCE, ENTITY, enabled=False)
+    with pytest.raises(InvalidRequest, match="switched off"):
+        services.apply.execute(demo_org, run.id)
+    assert services.apply.run(demo_org, run.id).state == "failed"
+    assert dump(sqlite_crm, table) == before
+
+
+def test_matching_by_e_mail_writes_by_the_e_mail_column(services, demo_org, sqlite_crm):
+    table = org_table(services, demo_org.org_id, sqlite_crm)
+    # the e-mails as people type them: the match ignores case and spaces
+    sqlite_crm.admin(f"UPDATE {table} SET mail = ' ' || upper(mail) || ' '")
+    services.local_data.set_database(demo_org, sqlite_crm.settings)
+    services.local_data.save_mapping(
+        demo_org, LocalMapping.create(SOURCE, ENTITY, table=table, match="natural", columns=COLUMNS)
+    )
+    include_deletions(services, demo_org)
+    services.local_data.set_write_back(demo_org, SOURCE, ENTITY, enabled=True)
+    snap = preview(services, demo_org)
+    assert snap.local["match"] == "natural"
+    new = records(services, demo_org, snap, "new")
+    updated = records(services, demo_org, snap, "updated")
+    deleted = records(services, demo_org, snap, "deleted")
+    assert new and updated and deleted
+    before = dump(sqlite_crm, table)
+
+    done = services.apply.execute(demo_org, services.apply.start(demo_org, SOURCE, ENTITY).id)
+    assert done.counts["conflicts"] == 0
+    assert (done.counts["created"], done.counts["updated"], done.counts["deleted"]) == (
+        len(new),
+        len(updated),
+        len(deleted),
+    )
+    mails = {str(r[1]).strip().lower(): r for r in dump(sqlite_crm, table)}
+    assert all(rec["email"] in mails for rec in new)
+    assert not {rec["external_id"] for rec in deleted} & mails.keys()
+    again = preview(services, demo_org)
+    assert (again.counts["new"], again.counts["updated"], again.counts["deleted"]) == (0, 0, 0)
+
+    services.apply.undo(demo_org, done.id)
+    # the rows are back as the preview saw them (a deleted one inserted again with the mapped
+    # columns only): the preview shows the same changes as before the apply
+    assert len(dump(sqlite_crm, table)) == len(before)
+    undone = preview(services, demo_org)
+    assert {k: undone.counts[k] for k in ("new", "updated", "deleted", "unchanged")} == {
+        k: snap.counts[k] for k in ("new", "updated", "deleted", "unchanged")
+    }
