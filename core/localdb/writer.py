@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import psycopg2
+import psycopg2.extras
 import pymysql
 
 from core.delta.fields import FIELD_TYPES
@@ -293,11 +294,17 @@ class WriteBatch:
         return f"lower(trim({text}))" if key == "email" else f"trim({text})"
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows: psycopg2's ``execute_batch`` (pages of statements
+        per round trip; its ``executemany`` makes one per row), the others' ``executemany``
+        (PyMySQL makes multi-row INSERTs of it)."""
         if not rows:
             return
         cur = self.conn.cursor()
         try:
-            cur.executemany(sql, [tuple(r) for r in rows])
+            if self.dialect.kind == "postgresql":
+                psycopg2.extras.execute_batch(cur, sql, [tuple(r) for r in rows], page_size=500)
+            else:
+                cur.executemany(sql, [tuple(r) for r in rows])
         finally:
             cur.close()
 
