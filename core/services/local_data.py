@@ -369,7 +369,11 @@ def local_side(
             )
         settings = _settings(store)
         write_back = store.write_back(sync_type, entity_type, row.connector_id)
-        active_column = write_back.active_column if write_back is not None else None
+        # while write-back marks deleted rows inactive (checked when switched on), such rows
+        # are deleted for the preview
+        active_column = (
+            write_back.active_column if write_back is not None and write_back.enabled else None
+        )
     assert version.mapping is not None
     if settings is None:
         raise _no_database()
