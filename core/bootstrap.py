@@ -128,7 +128,7 @@ def build_services(
     previews.use_jobs(jobs)
     warming = WarmingService(sessions, clock)
     previews.use_warming(warming)
-    apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size)
+    apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size, vault=vault)
     apply.use_jobs(jobs)
     services = Services(
         settings=settings,

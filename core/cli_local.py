@@ -235,7 +235,39 @@ def _mapping_show(services: Services, args: argparse.Namespace) -> int:
         print("No mapping: previews compare with our own tables.")
     for version in versions:
         _print_version(version)
+        if version.kind == "database":
+            wb = services.local_data.write_back(
+                operator, version.sync_type, version.entity_type, version.connector_id
+            )
+            print(f"  {wb.describe()}")
     return 0
+
+
+def _mapping_write_back(services: Services, args: argparse.Namespace) -> int:
+    operator = services.accounts.operator(args.org)
+    if args.check:
+        view = services.local_data.check_write_back(
+            operator, args.sync_type, args.entity, args.connector
+        )
+    else:
+        password = sys.stdin.readline().rstrip("\r\n") if args.write_password_stdin else None
+        view = services.local_data.set_write_back(
+            operator,
+            args.sync_type,
+            args.entity,
+            args.connector,
+            enabled=bool(args.on),
+            write_user=args.write_user,
+            write_password=password,
+            active_column=args.active_column,
+        )
+    if args.json:
+        _print_json(view.to_dict())
+        return 0
+    print(view.describe())
+    if view.check_message:
+        print(f"  Last check: {view.check_message}")
+    return 0 if args.check is False or view.check_ok else 1
 
 
 def _mapping_history(services: Services, args: argparse.Namespace) -> int:
@@ -371,6 +403,31 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--entity", required=True, help="customers, products or orders")
     p.add_argument("--connector", help=CONNECTOR_HELP)
     p.set_defaults(handler=_with_services(_mapping_remove))
+    p = msub.add_parser(
+        "write-back",
+        help="let applies write to your database through this mapping (admins; off by default)",
+    )
+    p.add_argument("--org", required=True, help="organization slug or id")
+    p.add_argument("--sync-type", help="woocommerce or odoo")
+    p.add_argument("--entity", required=True, help="customers, products or orders")
+    p.add_argument("--connector", help=CONNECTOR_HELP)
+    switch = p.add_mutually_exclusive_group(required=True)
+    switch.add_argument("--on", action="store_true", help="switch write-back on (checked first)")
+    switch.add_argument("--off", action="store_true", help="switch write-back off")
+    switch.add_argument("--check", action="store_true", help="check whether applies can write")
+    p.add_argument("--write-user", help="write with this user (default: the connection's own)")
+    p.add_argument(
+        "--write-password-stdin",
+        action="store_true",
+        help="read the write user's password from the first line of standard input",
+    )
+    p.add_argument(
+        "--active-column",
+        metavar="COLUMN",
+        help="mark deleted records inactive through this column instead of deleting rows",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_with_services(_mapping_write_back))
     p = msub.add_parser("history", help="every version of one mapping, newest first")
     p.add_argument("--org", required=True, help="organization slug or id")
     p.add_argument("--sync-type", help="woocommerce or odoo")

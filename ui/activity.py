@@ -57,6 +57,7 @@ ACTION_WORDS = {
     "localdb_tested": "Tested your database",
     "localdb_removed": "Disconnected your database",
     "mapping_saved": "Saved a mapping of your records",
+    "write_back_switched": "Switched write-back to your database",
     "file_imported": "Imported a file of your records",
     "user_added": "Added a user",
     "password_reset": "Reset a password",

@@ -56,7 +56,7 @@ def apply_controls(user: UserContext, connector: ConnectorView, snapshot: Previe
     button.button(
         "▶️ Apply…",
         key="apply",
-        help=f"Write the selected changes to {fmt.md(_target())} (you confirm first)",
+        help=f"Write the selected changes to {fmt.md(_target(snapshot))} (you confirm first)",
         on_click=state.ask_apply,
         args=(connector.id, entity_type),
     )
@@ -77,7 +77,10 @@ def apply_controls(user: UserContext, connector: ConnectorView, snapshot: Previe
         _confirm(user, connector, snapshot, left_out)
 
 
-def _target() -> str:
+def _target(snapshot: PreviewSnapshot) -> str:
+    """Where an apply of ``snapshot`` writes, in words (the confirmation names the table)."""
+    if (snapshot.local or {}).get("kind") == "database":
+        return "your database (when an admin switched its write-back on)"
     return "the built-in store"
 
 

@@ -262,6 +262,8 @@ def mapping_section(user: UserContext, loc: fmt.Locality) -> None:
     if services.local_data.database(user) is None:
         st.caption("Connect your database above to map its tables.")
         return
+    if current is not None:
+        write_back_section(user, loc, sync_type, entity, current)
     try:
         tables = [t.name for t in services.local_data.tables(user)]
     except SyncPreviewError as err:
@@ -387,6 +389,113 @@ def mapping_section(user: UserContext, loc: fmt.Locality) -> None:
     if versions:
         with st.expander(f"🕘 Versions ({len(versions)})"):
             _version_table(versions, loc)
+
+
+# --- write-back -----------------------------------------------------------------------------
+
+DELETE_WORDS = {"delete": "Delete the rows", "deactivate": "Mark them inactive (a column)"}
+
+
+def write_back_section(
+    user: UserContext, loc: fmt.Locality, sync_type: str, entity: str, mapping: LocalMapping
+) -> None:
+    """Whether applies write to the organization's database through the mapping in force
+    (admins switch it; others read it): the write user, what a deletion does, a check."""
+    services = get_services()
+    key = f"wb_{sync_type}_{entity}"
+    try:
+        view = services.local_data.write_back(user, sync_type, entity)
+    except SyncPreviewError as err:
+        _error(err)
+        return
+    with st.container(border=True, key=key):
+        st.markdown("**✍️ Write-back** — applies of this preview write to your database")
+        st.caption(fmt.md(view.describe()))
+        if view.check_message:
+            icon = "✅" if view.check_ok else "⚠️"
+            when = fmt.date_time(view.checked_at, loc) if view.checked_at else ""
+            st.caption(f"{icon} Last check ({when}): {fmt.md(view.check_message)}")
+        if user.role != "admin":
+            st.caption("Only an admin can switch write-back on or off.")
+            return
+        on = st.toggle(
+            "Write applies to your database",
+            value=view.enabled,
+            key=f"{key}_on",
+            help="Off (the default): applies of a preview that compares with your database "
+            "are refused and your database is never written.",
+        )
+        write_user, password = "", ""
+        database = services.local_data.database(user)
+        if database is not None and database.kind != "sqlite":  # a file has no users
+            left, right = st.columns(2)
+            write_user = left.text_input(
+                "Write user (optional)",
+                value=view.write_user or "",
+                key=f"{key}_user",
+                help="Leave empty to write with the connection's own user.",
+            )
+            password = right.text_input(
+                "Write user's password",
+                type="password",
+                value="",
+                placeholder="•••••• (kept when left empty)" if view.write_password_set else "",
+                key=f"{key}_pw",
+            )
+        deletes = st.radio(
+            "Deleted records",
+            list(DELETE_WORDS),
+            index=1 if view.active_column else 0,
+            format_func=DELETE_WORDS.get,
+            horizontal=True,
+            key=f"{key}_deletes",
+        )
+        active: str | None = None
+        if deletes == "deactivate" and mapping.table is not None:
+            try:
+                names = [c.name for c in services.local_data.columns(user, mapping.table)]
+            except SyncPreviewError as err:
+                _error(err)
+                return
+            active = st.selectbox(
+                "Column that says a row is active (set to false when deleted)",
+                names,
+                index=names.index(view.active_column) if view.active_column in names else None,
+                placeholder="Choose the column",
+                key=f"{key}_active",
+            )
+        save, check, _ = st.columns([2, 2, 4])
+        if save.button("💾 Save write-back", key=f"{key}_save", type="primary"):
+            if deletes == "deactivate" and not active:
+                st.warning("Choose the column that marks a row inactive.")
+                return
+            try:
+                services.local_data.set_write_back(
+                    user,
+                    sync_type,
+                    entity,
+                    enabled=on,
+                    write_user=write_user or None,
+                    write_password=password or None,
+                    active_column=active,
+                )
+            except SyncPreviewError as err:
+                _error(err)
+            else:
+                state.flash(
+                    "success",
+                    "✍️ Write-back is on: applies write to your database."
+                    if on
+                    else "✍️ Write-back is off: applies never write to your database.",
+                )
+                st.rerun()
+        if check.button("🔎 Check", key=f"{key}_check"):
+            try:
+                services.local_data.check_write_back(user, sync_type, entity)
+            except SyncPreviewError as err:
+                _error(err)
+            else:
+                st.rerun()
 
 
 # --- the file import ------------------------------------------------------------------------

@@ -16,10 +16,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.db.clock import utcnow
-from core.db.models import LocalDatabaseRow, LocalMappingRow
+from core.db.models import LocalDatabaseRow, LocalMappingRow, LocalWriteBack
 from core.db.vault import Vault
 
 _PASSWORD = "password"
+_WRITE_PASSWORD = "write_password"
 
 
 class LocalDataStore:
@@ -177,3 +178,62 @@ class LocalDataStore:
                 seen.add(which)
                 out.append(row)
         return sorted(out, key=lambda r: (r.sync_type, r.entity_type, r.connector_id or 0))
+
+    # --- write-back -------------------------------------------------------------------
+
+    def write_back(
+        self, sync_type: str, entity_type: str, connector_id: int | None
+    ) -> LocalWriteBack | None:
+        """The write-back setting of one mapping (None: never set, so off)."""
+        scope = (
+            LocalWriteBack.connector_id.is_(None)
+            if connector_id is None
+            else LocalWriteBack.connector_id == connector_id
+        )
+        return self.session.scalars(
+            select(LocalWriteBack).where(
+                LocalWriteBack.sync_type == sync_type,
+                LocalWriteBack.entity_type == entity_type,
+                scope,
+            )
+        ).first()
+
+    def write_password(self, row: LocalWriteBack) -> str | None:
+        """The write user's password in the clear (only to connect)."""
+        if row.write_password_encrypted is None:
+            return None
+        return self.vault.decrypt(row.write_password_encrypted).get(_WRITE_PASSWORD)
+
+    def set_write_back(
+        self,
+        sync_type: str,
+        entity_type: str,
+        connector_id: int | None,
+        *,
+        enabled: bool,
+        write_user: str | None,
+        write_password: str | None,
+        keep_password: bool,
+        active_column: str | None,
+        by: str | None,
+    ) -> LocalWriteBack:
+        """Store the write-back setting of one mapping; ``keep_password`` keeps the stored
+        write password when none is given (and the write user did not change)."""
+        row = self.write_back(sync_type, entity_type, connector_id)
+        if row is None:
+            row = LocalWriteBack(
+                sync_type=sync_type, entity_type=entity_type, connector_id=connector_id
+            )
+            self.session.add(row)
+        if write_user != row.write_user or not (keep_password and write_password is None):
+            row.write_password_encrypted = None
+        row.enabled = enabled
+        row.write_user = write_user
+        if write_password is not None:
+            row.write_password_encrypted = self.vault.encrypt({_WRITE_PASSWORD: write_password})
+        row.delete_mode = "deactivate" if active_column else "delete"
+        row.active_column = active_column
+        row.updated_by = by
+        row.updated_at = utcnow()
+        self.session.flush()
+        return row

@@ -573,6 +573,34 @@ class WarmChoice(TenantMixin, Base):
     resumed_at: Mapped[datetime | None] = mapped_column()
 
 
+class LocalWriteBack(TenantMixin, Base):
+    """Whether applies of (source, entity[, connector]) write to the organization's own
+    database through the mapping in force (``enabled``; off by default, switched by an
+    admin), with which credentials (``write_user`` and the vault-encrypted password; None:
+    the connection's own), and what a deletion does (``delete_mode`` "delete", or
+    "deactivate": ``active_column`` set to false). ``check_*``: the last check, in words."""
+
+    __tablename__ = "local_write_back"
+    __table_args__ = (UniqueConstraint("org_id", "sync_type", "entity_type", "connector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integration_connector.id", ondelete="CASCADE")
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    write_user: Mapped[str | None] = mapped_column(String(128))
+    write_password_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    delete_mode: Mapped[str] = mapped_column(String(16), default="delete")
+    active_column: Mapped[str | None] = mapped_column(String(128))
+    checked_at: Mapped[datetime | None] = mapped_column()
+    check_ok: Mapped[bool | None] = mapped_column(Boolean)
+    check_message: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 TENANT_MODELS: tuple[type[Base], ...] = (
     User,
     IntegrationConnector,
@@ -592,4 +620,5 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     ApplyRun,
     ApplyJournal,
     WarmChoice,
+    LocalWriteBack,
 )

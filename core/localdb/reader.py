@@ -23,6 +23,7 @@ from core.localdb.connection import LocalDatabase
 from core.localdb.dialects import CHUNK_ROWS, Dialect, InvalidText, table_sql
 from core.localdb.mapping import LocalMapping
 from core.localdb.values import Layout, canonical_chunk, invalid_text_error
+from core.localdb.writer import active_filter
 
 _KEY = "external_id"
 #: Rows without a key kept to be shown (all are counted).
@@ -38,8 +39,16 @@ class Plan:
     layout: Layout
 
 
-def plan(dialect: Dialect, mapping: LocalMapping, *, limit: int | None = None) -> Plan:
-    """``SELECT <mapped columns> FROM <table or (query)> AS src [LEFT JOIN <lines>]``."""
+def plan(
+    dialect: Dialect,
+    mapping: LocalMapping,
+    *,
+    limit: int | None = None,
+    active_column: str | None = None,
+) -> Plan:
+    """``SELECT <mapped columns> FROM <table or (query)> AS src [LEFT JOIN <lines>]``; only
+    active rows when ``active_column`` is given (rows an apply marked inactive count as
+    deleted, see core/localdb/writer.py)."""
     q = dialect.quote
     columns = list(dict.fromkeys([mapping.key_column, *(c for _, c in mapping.columns)]))
     lines = mapping.lines
@@ -70,6 +79,8 @@ def plan(dialect: Dialect, mapping: LocalMapping, *, limit: int | None = None) -
     elif lines is not None and lines.json_column is not None:
         lines_position = columns.index(lines.json_column)
     sql = f"SELECT {', '.join(select)} FROM {sql_from}"
+    if active_column is not None:
+        sql += f" WHERE {active_filter(dialect, active_column)}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     layout = Layout(tuple(names), tuple(columns), 0, lines_position)
@@ -96,17 +107,25 @@ class LocalReader:
     read-only transaction)."""
 
     def __init__(
-        self, db: LocalDatabase, mapping: LocalMapping, *, chunk_rows: int = CHUNK_ROWS
+        self,
+        db: LocalDatabase,
+        mapping: LocalMapping,
+        *,
+        chunk_rows: int = CHUNK_ROWS,
+        active_column: str | None = None,
     ) -> None:
         self.db = db
         self.mapping = mapping
+        self.active_column = active_column
         self.chunk_rows = chunk_rows
         self.without_key = 0
         self.without_key_rows: list[dict[str, Any]] = []
 
     def _chunks(self, limit: int | None = None) -> Iterator[tuple[CanonicalFrame, CanonicalFrame]]:
         with self.db.read_only() as session:
-            read = plan(session.dialect, self.mapping, limit=limit)
+            read = plan(
+                session.dialect, self.mapping, limit=limit, active_column=self.active_column
+            )
             layout = read.layout
             done = 0
             try:

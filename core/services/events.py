@@ -384,6 +384,22 @@ class MappingSaved(ActivityEvent):
 
 
 @dataclass(frozen=True)
+class WriteBackSwitched(ActivityEvent):
+    """An admin switched write-back to the organization's database on or off for one
+    mapping (never a password: only whether separate write credentials are set)."""
+
+    name = "write_back_switched"
+    sync_type: str
+    entity_type: str
+    enabled: bool
+    table: str | None = None
+    deletes: str = "delete"  # "delete", or "mark inactive via <column>"
+    separate_credentials: bool = False
+    connector_id: int | None = None
+    connector: str | None = None
+
+
+@dataclass(frozen=True)
 class FileImported(ActivityEvent):
     """A CSV or Excel file imported into our own tables (or refused: ``error``)."""
 
@@ -483,6 +499,7 @@ EVENT_TYPES: tuple[type[ActivityEvent], ...] = (
     LocalDatabaseTested,
     LocalDatabaseRemoved,
     MappingSaved,
+    WriteBackSwitched,
     FileImported,
     UserAdded,
     PasswordReset,

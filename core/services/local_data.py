@@ -36,7 +36,7 @@ from core.db.tenancy import tenant_session
 from core.db.vault import Vault
 from core.delta.fields import COMPARABLE_FIELDS
 from core.delta.natural import KEY_LABELS, NATURAL_KEYS
-from core.errors import BadQuery, InvalidRequest
+from core.errors import BadQuery, InvalidRequest, SyncPreviewError
 from core.localdb import (
     ColumnInfo,
     ConnectionCheck,
@@ -59,8 +59,10 @@ from core.services.events import (
     LocalDatabaseSet,
     LocalDatabaseTested,
     MappingSaved,
+    WriteBackSwitched,
     record,
 )
+from core.services.write_back import WriteBackView, check, view_of, write_settings
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ __all__ = [
     "MappingVersion",
     "Sample",
     "TableInfo",
+    "WriteBackView",
     "local_side",
 ]
 
@@ -228,14 +231,18 @@ class LocalSide:
     settings: DatabaseSettings | None = field(default=None, repr=False)
     version: int | None = None
     description: str = ""
+    #: write-back marks deleted rows inactive through this column: such rows are not read
+    active_column: str | None = None
 
     def reader(self, chunk_rows: int | None = None) -> LocalReader:
         """A reader of the mapped table (``database`` only)."""
         assert self.mapping is not None and self.settings is not None
         db = LocalDatabase(self.settings)
         if chunk_rows is None:
-            return LocalReader(db, self.mapping)
-        return LocalReader(db, self.mapping, chunk_rows=chunk_rows)
+            return LocalReader(db, self.mapping, active_column=self.active_column)
+        return LocalReader(
+            db, self.mapping, chunk_rows=chunk_rows, active_column=self.active_column
+        )
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -361,6 +368,12 @@ def local_side(
                 description=version.summary,
             )
         settings = _settings(store)
+        write_back = store.write_back(sync_type, entity_type, row.connector_id)
+        # while write-back marks deleted rows inactive (checked when switched on), such rows
+        # are deleted for the preview
+        active_column = (
+            write_back.active_column if write_back is not None and write_back.enabled else None
+        )
     assert version.mapping is not None
     if settings is None:
         raise _no_database()
@@ -372,6 +385,7 @@ def local_side(
         settings=settings,
         version=version.version,
         description=version.summary,
+        active_column=active_column,
     )
 
 
@@ -691,6 +705,141 @@ class LocalDataService:
         with tenant_session(self.sessions, actor.org_id) as s:
             rows = LocalDataStore(s, self.vault).history(sync_type, entity_type, connector_id)
             return [_version(row) for row in rows]
+
+    # --- write-back -------------------------------------------------------------------
+
+    def _database_mapping(
+        self,
+        s: Session,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice,
+    ) -> tuple[LocalMappingRow, str | None]:
+        check_entity_type(entity_type)
+        connector_id, connector_name, sync_type = self._connector_id(actor, connector, sync_type)
+        row = LocalDataStore(s, self.vault).in_force(sync_type, entity_type, connector_id)
+        if row is None or row.kind != "database":
+            raise InvalidRequest(
+                f"There is no mapping of {sync_type} {entity_type} to your database: write-back "
+                "writes through a mapping, so map a table first."
+            )
+        return row, connector_name
+
+    def write_back(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice = None,
+    ) -> WriteBackView:
+        """The write-back of the mapping in force for (source, entity[, connector])."""
+        authorize(actor, VIEW)
+        with tenant_session(self.sessions, actor.org_id) as s:
+            row, _ = self._database_mapping(s, actor, sync_type, entity_type, connector)
+            store = LocalDataStore(s, self.vault)
+            return view_of(row, store.write_back(row.sync_type, entity_type, row.connector_id))
+
+    def set_write_back(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice = None,
+        *,
+        enabled: bool,
+        write_user: str | None = None,
+        write_password: str | None = None,
+        keep_password: bool = True,
+        active_column: str | None = None,
+    ) -> WriteBackView:
+        """Switch write-back on (checked first: refused in words, nothing changed, when the
+        mapping does not cover what a write needs) or off; logged without any secret."""
+        authorize(actor, MANAGE_LOCAL_DATA)
+        user = (write_user or "").strip() or None
+        column = (active_column or "").strip() or None
+        with tenant_session(self.sessions, actor.org_id) as s:
+            row, connector_name = self._database_mapping(
+                s, actor, sync_type, entity_type, connector
+            )
+            store = LocalDataStore(s, self.vault)
+            mapping = LocalMapping.from_dict(row.mapping)
+            old = store.write_back(row.sync_type, entity_type, row.connector_id)
+            password = write_password
+            if password is None and keep_password and old is not None and old.write_user == user:
+                password = store.write_password(old)
+            message: str | None = None
+            if enabled:
+                problem = check(write_settings(store, user, password), mapping, column)
+                if problem is not None:
+                    raise InvalidRequest(problem + " Write-back stays as it was.")
+                message = f"Checked: table {mapping.table} can be written."
+            saved = store.set_write_back(
+                row.sync_type,
+                entity_type,
+                row.connector_id,
+                enabled=enabled,
+                write_user=user,
+                write_password=write_password,
+                keep_password=keep_password,
+                active_column=column,
+                by=actor.log_name,
+            )
+            if message is not None:
+                saved.checked_at, saved.check_ok, saved.check_message = self.clock(), True, message
+            record(
+                s,
+                WriteBackSwitched(
+                    sync_type=row.sync_type,
+                    entity_type=entity_type,
+                    enabled=enabled,
+                    table=mapping.table,
+                    deletes=f"mark inactive via {column}" if column else "delete",
+                    separate_credentials=user is not None,
+                    connector_id=row.connector_id,
+                    connector=connector_name,
+                ),
+                by=actor.log_name,
+            )
+            return view_of(row, saved)
+
+    def check_write_back(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        connector: ConnectorChoice = None,
+    ) -> WriteBackView:
+        """Check now whether applies can write through the mapping (the result is kept and
+        shown in words); writes nothing to the organization's database."""
+        authorize(actor, MANAGE_LOCAL_DATA)
+        with tenant_session(self.sessions, actor.org_id) as s:
+            row, _ = self._database_mapping(s, actor, sync_type, entity_type, connector)
+            store = LocalDataStore(s, self.vault)
+            mapping = LocalMapping.from_dict(row.mapping)
+            wb = store.write_back(row.sync_type, entity_type, row.connector_id)
+            user = wb.write_user if wb is not None else None
+            password = store.write_password(wb) if wb is not None else None
+            column = wb.active_column if wb is not None else None
+            try:
+                problem = check(write_settings(store, user, password), mapping, column)
+            except SyncPreviewError as err:
+                problem = str(err)
+            if wb is None:
+                wb = store.set_write_back(
+                    row.sync_type,
+                    entity_type,
+                    row.connector_id,
+                    enabled=False,
+                    write_user=None,
+                    write_password=None,
+                    keep_password=True,
+                    active_column=None,
+                    by=actor.log_name,
+                )
+            wb.checked_at, wb.check_ok = self.clock(), problem is None
+            wb.check_message = problem or f"Table {mapping.table} can be written."
+            return view_of(row, wb)
 
     # --- files ------------------------------------------------------------------------
 

@@ -50,3 +50,49 @@ def test_the_sync_runs_tab_lists_a_run_and_a_viewer_cannot_undo(
         assert not at.exception
         assert f"Run {run.id} succeeded: created" in shown(texts(at))
         assert any(b.key == "undo" for b in at.button) == can_undo
+
+
+def test_the_confirmation_names_your_database_or_says_write_back_is_off(
+    services: Services, ctx: Callable[[str], UserContext], tmp_dir
+) -> None:
+    import sqlite3
+
+    from core.services.local_data import LocalMapping
+
+    shop = tmp_dir / "apply_shop.sqlite"
+    conn = sqlite3.connect(shop)
+    conn.execute("CREATE TABLE clients (no INTEGER PRIMARY KEY, woo_id TEXT, mail TEXT)")
+    conn.commit()
+    conn.close()
+    admin, editor = ctx("admin"), ctx("editor")
+    local = services.local_data
+    local.set_database(admin, local.draft_settings(kind="sqlite", database=str(shop)))
+    local.save_mapping(
+        admin,
+        LocalMapping.create(
+            "woocommerce",
+            "customers",
+            table="clients",
+            match="id:woo_id",
+            columns={"email": "mail"},
+        ),
+    )
+    snap = services.previews.get_preview_snapshot(editor, "woocommerce", "customers")
+    assert snap.local is not None and snap.local["kind"] == "database"
+
+    at = open_page("preview", "editor")
+    at.button(key="apply").click().run()
+    assert not at.exception
+    said = shown(texts(at))
+    assert "write-back is off" in said and "Connectors › Your database" in said
+    assert not any(b.key == "apply_confirm" for b in at.button)
+
+    local.set_write_back(admin, "woocommerce", "customers", enabled=True)
+    at = open_page("preview", "editor")
+    at.button(key="apply").click().run()
+    assert not at.exception
+    assert (
+        f"will create {snap.counts['new']}, update 0, delete 0 customers in your database "
+        "(table clients)"
+    ) in shown(texts(at))
+    assert services.apply.runs(editor)[1] == 0

@@ -180,6 +180,7 @@ def test_the_activity_screen_offers_every_action_once() -> None:
         "localdb_tested",
         "localdb_removed",
         "mapping_saved",
+        "write_back_switched",
         "file_imported",
         "user_added",
         "password_reset",

@@ -12,9 +12,12 @@ The two halves are separate on purpose: ``start`` is quick (checks, the run, its
 and returns the run's id; ``execute(actor, run_id, progress=, cancelled=)`` is the long part
 that a job handler runs (``progress(phase, fraction)``, ``cancelled()`` between batches).
 
-Where it writes: the built-in store (``core.db.local_records``: our own customers, products
-and orders tables). Its rows are keyed per *source* (``source``, ``external_id``), not per
-connector: two connectors of one source apply to the same local rows.
+Where it writes (``targets.py``, one interface): the built-in store (``core.db.local_records``:
+our own customers, products and orders tables; its rows are keyed per *source*, not per
+connector: two connectors of one source apply to the same local rows) when the preview's
+local side was our own tables; the organization's own database table of the mapping the
+preview used when an admin switched its write-back on (``core.services.write_back``);
+otherwise ``plan`` and ``start`` refuse, and the organization's database is never written.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +36,7 @@ from core.db.clock import utcnow
 from core.db.models import ApplyRun
 from core.db.previews import SnapshotRows
 from core.db.tenancy import tenant_session
+from core.db.vault import Vault
 from core.errors import InternalError, InvalidRequest, NotFoundError, SyncPreviewError
 from core.jobs import JobCancelled, JobContext, JobOutcome, JobTarget
 from core.services.actors import APPLY_SYNC, UNDO_SYNC, VIEW, Actor, authorize
@@ -44,6 +49,7 @@ from core.services.apply.planning import (
     plan_of,
 )
 from core.services.apply.runner import CancelledFn, ProgressFn, apply_batch, undo_batch
+from core.services.apply.targets import BuiltinTarget, LocalTarget, build_target
 from core.services.apply.views import (
     RUNNABLE,
     STATES,
@@ -60,6 +66,8 @@ from core.services.checks import check_entity_type, check_named
 from core.services.connectors import ConnectorChoice, find_connector
 from core.services.events import ApplyStarted, SyncApplied, SyncUndone, record
 from core.services.jobs import JobService, JobView
+from core.services.previews.snapshots import ReadFacts
+from core.services.write_back import apply_target
 
 __all__ = [
     "STATES",
@@ -95,8 +103,11 @@ class ApplyService:
         *,
         clock: Clock | None = None,
         batch_size: int = BATCH_SIZE,
+        vault: Vault | None = None,
     ) -> None:
         self.sessions = sessions
+        #: decrypts the organization's database credentials (write-back); None: built-in only
+        self.vault = vault
         self.clock: Clock = clock or utcnow
         self.batch_size = max(1, int(batch_size))
         #: set by ``use_jobs``: runs and undos are then executed as jobs
@@ -122,7 +133,20 @@ class ApplyService:
         chosen_connector = find_connector(self.sessions, actor.org_id, connector, sync_type)
         with tenant_session(self.sessions, actor.org_id) as s:
             chosen = choose(s, chosen_connector, entity_type, snapshot_id, ids, self.clock())
-            return plan_of(s, chosen)
+            return self._targeted(s, chosen, plan_of(s, chosen))
+
+    def _targeted(self, s: Session, chosen: Chosen, plan: ApplyPlan) -> ApplyPlan:
+        """The plan with where it writes (refused when the preview compared with the
+        organization's database and its write-back is off or cannot work)."""
+        local = ReadFacts.of(chosen.snapshot).local
+        if not local or local.get("kind") != "database":
+            return plan
+        if self.vault is None:
+            raise InvalidRequest("Writing to your database is not set up in this process.")
+        target = apply_target(
+            s, self.vault, local, plan.sync_type, plan.entity_type, chosen.connector.id
+        )
+        return replace(plan, target=target.kind, where=target.where)
 
     def start(
         self,
@@ -151,6 +175,7 @@ class ApplyService:
             plan = plan_of(s, chosen)
             if plan.total == 0:
                 raise InvalidRequest(self._nothing_to_apply(chosen, plan))
+            plan = self._targeted(s, chosen, plan)
             run = create_run(s, chosen, plan, actor.log_name, now)
             record(
                 s,
@@ -163,7 +188,7 @@ class ApplyService:
                     snapshot_id=plan.snapshot_id,
                     counts=dict(plan.counts),
                     excluded=plan.excluded,
-                    target=TARGET_LABEL[plan.target],
+                    target=plan.target_label,
                 ),
                 by=actor.log_name,
                 at=now,
@@ -207,6 +232,7 @@ class ApplyService:
         report = progress or _ignore_progress
         stop = cancelled or _never
         started = time.perf_counter()
+        target: LocalTarget | None = None
         try:
             while True:
                 if stop():
@@ -219,7 +245,8 @@ class ApplyService:
                         run.state = "running"
                         run.started_at = run.started_at or self.clock()
                         run.error = None
-                    done = apply_batch(s, run, self.batch_size, self.clock())
+                    target = target or self._target(s, run)
+                    done = apply_batch(s, run, target, self.batch_size, self.clock())
                     view = run_view(run) if done else self._finish(s, run, actor, started)
                 report("applying" if done else "done", view.fraction)
                 if not done:
@@ -233,6 +260,17 @@ class ApplyService:
             bug = InternalError("Applying the sync", reference)
             self._stop(actor, run_id, "failed", str(bug))
             raise bug from exc
+
+    def _target(self, s: Session, run: ApplyRun) -> LocalTarget:
+        """Where the run writes (for the organization's database: its write-back as it is
+        now, refused when it was switched off since)."""
+        if run.target != "database":
+            return BuiltinTarget(run.sync_type, run.entity_type)
+        if self.vault is None:
+            raise InvalidRequest("Writing to your database is not set up in this process.")
+        return build_target(
+            s, self.vault, run.target, run.sync_type, run.entity_type, run.connector_id
+        )
 
     def _claim(self, s: Session, run_id: int) -> ApplyRun:
         run = ApplyRunRows(s).claim(run_id, heartbeat_at=self.clock())
@@ -395,12 +433,14 @@ class ApplyService:
     ) -> RunView:
         total = max(1, view.counts["created"] + view.counts["updated"] + view.counts["deleted"])
         handled = 0
+        target: LocalTarget | None = None
         while True:
             if stop():
                 return self.run(actor, run_id)
             with tenant_session(self.sessions, actor.org_id) as s:
                 run = self._claim(s, run_id)
-                done = undo_batch(s, run, self.batch_size)
+                target = target or self._target(s, run)
+                done = undo_batch(s, run, target, self.batch_size)
                 if not done:
                     now = self.clock()
                     rows = ApplyRunRows(s)

@@ -157,7 +157,11 @@ def create_run(
         snapshot_id=plan.snapshot_id,
         target=plan.target,
         state="queued",
-        planned={**plan.counts, "compared": compared_fields(chosen.snapshot)},
+        planned={
+            **plan.counts,
+            "compared": compared_fields(chosen.snapshot),
+            **({"where": plan.where} if plan.where else {}),
+        },
         excluded=plan.excluded,
         total=0,
         processed=0,

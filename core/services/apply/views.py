@@ -9,7 +9,7 @@ from typing import Any
 from core.db.models import ApplyJournal, ApplyRun
 
 #: Where a run writes, in words ("… customers in the built-in store").
-TARGET_LABEL = {"builtin": "the built-in store"}
+TARGET_LABEL = {"builtin": "the built-in store", "database": "your database"}
 #: A snapshot's kinds of change and the record operation each becomes.
 OPERATION = {"new": "create", "updated": "update", "deleted": "delete"}
 OPERATIONS = ("create", "update", "delete")
@@ -28,11 +28,15 @@ RUNNABLE = ("queued", "running", "failed", "cancelled")
 FINISHED = ("succeeded", "partly_succeeded")
 
 
-def plan_sentence(counts: dict[str, int], entity_type: str, target: str) -> str:
-    """'will create 50, update 118, delete 0 customers in the built-in store'."""
+def plan_sentence(
+    counts: dict[str, int], entity_type: str, target: str, where: str | None = None
+) -> str:
+    """'will create 50, update 118, delete 0 customers in the built-in store' (or "in your
+    database (table crm.customers)": ``where``)."""
     return (
         f"will create {counts.get('create', 0):,}, update {counts.get('update', 0):,}, "
-        f"delete {counts.get('delete', 0):,} {entity_type} in {TARGET_LABEL.get(target, target)}"
+        f"delete {counts.get('delete', 0):,} {entity_type} in "
+        f"{where or TARGET_LABEL.get(target, target)}"
     )
 
 
@@ -53,13 +57,19 @@ class ApplyPlan:
     left_out_kinds: tuple[str, ...]
     excluded: int
     target: str = "builtin"
+    #: the target in words when it is the organization's database ("your database (table x)")
+    where: str | None = None
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def target_label(self) -> str:
+        return self.where or TARGET_LABEL.get(self.target, self.target)
+
     def sentence(self) -> str:
-        return plan_sentence(self.counts, self.entity_type, self.target)
+        return plan_sentence(self.counts, self.entity_type, self.target, self.where)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class RunView:
     undone_by: str | None
     undone_at: datetime | None
     undo_counts: dict[str, int] | None
+    where: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -101,7 +112,7 @@ class RunView:
 
     @property
     def target_label(self) -> str:
-        return TARGET_LABEL.get(self.target, self.target)
+        return self.where or TARGET_LABEL.get(self.target, self.target)
 
     @property
     def can_undo(self) -> bool:
@@ -110,7 +121,7 @@ class RunView:
         )
 
     def plan_sentence(self) -> str:
-        return plan_sentence(self.planned, self.entity_type, self.target)
+        return plan_sentence(self.planned, self.entity_type, self.target, self.where)
 
     def to_dict(self) -> dict[str, Any]:
         """The run as the API and ``--json`` give it."""
@@ -123,6 +134,7 @@ class RunView:
             "entityType": self.entity_type,
             "snapshotId": self.snapshot_id,
             "target": self.target,
+            "targetLabel": self.target_label,
             "planned": dict(self.planned),
             "excluded": self.excluded,
             "total": self.total,
@@ -173,6 +185,7 @@ def run_view(row: ApplyRun) -> RunView:
         undone_by=row.undone_by,
         undone_at=row.undone_at,
         undo_counts={k: int(v) for k, v in row.undo_counts.items()} if row.undo_counts else None,
+        where=row.planned.get("where"),
     )
 
 

@@ -99,3 +99,47 @@ def test_apply_refuses_viewers_and_wrong_bodies(api: Api, org_id: int):
         timeout=60,
     )
     assert too_big.status_code == 413
+
+
+def test_apply_to_your_database_is_refused_while_write_back_is_off(api: Api, org_id: int, tmp_path):
+    """The preview compares with an SQLite file of the organization; write-back is off: the
+    apply answers 400 with the sentence saying where an admin switches it on, and the file is
+    not written."""
+    import sqlite3
+
+    from core.services.local_data import LocalMapping
+
+    shop = tmp_path / "shop.sqlite"
+    conn = sqlite3.connect(shop)
+    conn.execute("CREATE TABLE clients (no INTEGER PRIMARY KEY, woo_id TEXT, mail TEXT)")
+    conn.commit()
+    conn.close()
+    before = shop.read_bytes()
+    services = services_of(api.env)
+    try:
+        operator = services.accounts.operator(org_id)
+        local = services.local_data
+        local.set_database(operator, local.draft_settings(kind="sqlite", database=str(shop)))
+        local.save_mapping(
+            operator,
+            LocalMapping.create(
+                "woocommerce",
+                "customers",
+                table="clients",
+                match="id:woo_id",
+                columns={"email": "mail"},
+            ),
+        )
+    finally:
+        services.close()
+    which = {"sync_type": "woocommerce", "entity_type": "customers"}
+    tok = token(org_id, "admin")
+    got = requests.get(api.url, params=which, headers=bearer(tok), timeout=60)
+    assert got.status_code == 200 and got.json()["data"]["delta"]["new"]["count"] > 0
+    answer = requests.post(
+        api.url, params={"action": "apply", **which}, headers=bearer(tok), timeout=60
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert "write-back is off" in error and "Connectors › Your database" in error
+    assert shop.read_bytes() == before

@@ -138,6 +138,10 @@ def _row(model: type, org_id: int, n: int) -> Any:
             mapping={},
             summary="s",
         )
+    if model is m.LocalWriteBack:
+        return m.LocalWriteBack(
+            **common, sync_type="woocommerce", entity_type=f"e{n}", enabled=True
+        )
     raise AssertionError(f"add a row factory for {model.__name__}")
 
 

@@ -1,7 +1,7 @@
 """warming stops: a warm preview whose refresh failed for good stops being warmed, and says why
 
 Revision ID: warming_stops
-Revises: warming
+Revises: write_back
 Create Date: 2026-12-02 16:30:00
 
 - sync_warm_choice.stopped_at, stopped_reason, stopped_error: when the scheduler stopped
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "warming_stops"
-down_revision = "warming"
+down_revision = "write_back"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,502 @@
+"""Writing applies back to the organization's own database: a *writable* connection, the
+checks a mapping must pass first, and batches of rows read and written in one transaction.
+
+The read connections of ``connection.py`` stay read-only by design; this module is the only
+one that opens a connection that may write, and only for an apply (or its undo) of a mapping
+whose write-back an admin switched on. It may use its own user and password (``write_user``).
+
+    writer = LocalWriter(settings_with_write_credentials)
+    writer.check(mapping, WriteOptions(active_column="is_active"))   # [] or problems in words
+    with writer.batch(mapping, options) as batch:     # one transaction, committed on leaving
+        found = batch.read(keys)                      # the rows of these keys, locked
+        batch.insert(rows); batch.update(rows); batch.delete(keys)   # executemany each
+
+Values come in canonical form (money as text, timestamps ISO in UTC) and are handed to the
+driver as parameters; the database converts them to its column types.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import psycopg2
+import psycopg2.extras
+import pymysql
+
+from core.delta.fields import FIELD_TYPES
+from core.delta.natural import NATURAL_KEYS
+from core.errors import SyncPreviewError
+from core.localdb.dialects import DIALECTS, Dialect, rows_frame, table_sql
+from core.localdb.failures import translate
+from core.localdb.mapping import LocalMapping
+from core.localdb.names import split_name
+from core.localdb.settings import DatabaseSettings
+from core.localdb.values import Layout, canonical_chunk
+
+#: Text values of an "active" column that mean active (compared lower-cased).
+ACTIVE_WORDS: Final = ("1", "t", "true", "y", "yes")
+#: Keys per ``IN (...)`` of a read or a delete.
+IN_CHUNK: Final = 500
+_TEXT_CAST: Final = {"postgresql": "TEXT", "mysql": "CHAR", "sqlite": "TEXT"}
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How a deletion is written: the row deleted (``active_column`` None), or the column
+    set to false (and back to true by an undo)."""
+
+    active_column: str | None = None
+
+
+@dataclass(frozen=True)
+class FoundRow:
+    """A row of the mapped table as an apply meets it: its key as stored (what writes name
+    it by), its values in canonical form (``external_id``: the key the engine matches on),
+    and whether it is active (always, without an active column)."""
+
+    key: Any
+    canonical: dict[str, Any]
+    active: bool = True
+
+
+def active_filter(dialect: Dialect, column: str, alias: str = "src") -> str:
+    """SQL that is true for an active row: the column's text is 1, t, true, y or yes (a
+    boolean, a number or a word column alike)."""
+    words = ", ".join(f"'{w}'" for w in ACTIVE_WORDS)
+    return (
+        f"lower(CAST({alias}.{dialect.quote(column)} AS {_TEXT_CAST[dialect.kind]})) IN ({words})"
+    )
+
+
+def db_value(entity_type: str, field: str, value: Any) -> Any:
+    """A canonical value as a statement parameter (timestamps without the ``T``/``Z``, which
+    MariaDB's DATETIME refuses; all are UTC)."""
+    if value is None or value == "":
+        return None
+    if FIELD_TYPES[entity_type].get(field) == "timestamp" and isinstance(value, str):
+        return value.replace("T", " ").removesuffix("Z").split("+")[0]
+    return value
+
+
+# ------------------------------------------------------------------------------ connecting
+
+
+def _connect_postgres(settings: DatabaseSettings) -> Any:
+    ms = int(settings.statement_timeout * 1000)
+    conn = psycopg2.connect(
+        host=settings.host,
+        port=settings.effective_port,
+        dbname=settings.database,
+        user=settings.user,
+        password=settings.password_value(),
+        connect_timeout=max(2, math.ceil(settings.connect_timeout)),
+        application_name="sync-preview-write-back",
+        options=f"-c statement_timeout={ms} -c TimeZone=UTC",
+        **dict(settings.options),
+    )
+    conn.autocommit = False
+    return conn
+
+
+def _connect_mysql(settings: DatabaseSettings) -> Any:
+    options = dict(settings.options)
+    conn = pymysql.connect(
+        host=settings.host,
+        port=settings.effective_port or 3306,
+        user=settings.user or "",
+        password=settings.password_value() or "",
+        database=settings.database,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.statement_timeout + 30,
+        write_timeout=settings.statement_timeout + 30,
+        charset=options.get("charset", "utf8mb4"),
+        autocommit=False,
+    )
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION time_zone = '+00:00'")
+        cur.execute("START TRANSACTION")
+    return conn
+
+
+def _connect_sqlite(settings: DatabaseSettings) -> Any:
+    path = Path(settings.database).expanduser().resolve()
+    if not path.is_file():
+        raise sqlite3.OperationalError("unable to open database file")
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, timeout=settings.connect_timeout, isolation_level=None)
+    # The write lock from the start: the rows read are the rows written over.
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+_CONNECT: Final = {
+    "postgresql": _connect_postgres,
+    "mysql": _connect_mysql,
+    "sqlite": _connect_sqlite,
+}
+
+
+# ------------------------------------------------------------------------------- the checks
+
+
+def _pg_problems(cur: Any, table: str, filled: set[str], deletes: bool) -> list[str]:
+    regclass = ".".join(DIALECTS["postgresql"].quote(p) for p in split_name(table))
+    cur.execute("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)", (regclass,))
+    row = cur.fetchone()
+    if row is None:
+        return [f"there is no table {table} (or this user may not see it)"]
+    if row[0] not in ("r", "p"):
+        return [f"{table} is a view, not a table: map the table itself to write back"]
+    cur.execute(
+        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) "
+        "AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef "
+        "AND a.attidentity = '' AND a.attgenerated = '' ORDER BY a.attnum",
+        (regclass,),
+    )
+    problems = _not_filled([str(r[0]) for r in cur.fetchall()], filled)
+    wanted = ["SELECT", "INSERT", "UPDATE", *(["DELETE"] if deletes else [])]
+    missing = []
+    for privilege in wanted:
+        cur.execute("SELECT has_table_privilege(to_regclass(%s), %s)", (regclass, privilege))
+        if not cur.fetchone()[0]:
+            missing.append(privilege)
+    if missing:
+        problems.append(f"the write user may not {', '.join(missing)} on {table}")
+    return problems
+
+
+def _mysql_problems(cur: Any, table: str, filled: set[str], deletes: bool) -> list[str]:
+    parts = split_name(table)
+    schema_test = "table_schema = %s" if len(parts) == 2 else "table_schema = DATABASE()"
+    cur.execute(
+        f"SELECT table_type FROM information_schema.tables WHERE {schema_test} AND table_name = %s",
+        parts,
+    )
+    row = cur.fetchone()
+    if row is None:
+        return [f"there is no table {table} (or this user may not see it)"]
+    if "VIEW" in str(row[0]).upper():
+        return [f"{table} is a view, not a table: map the table itself to write back"]
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE "
+        f"{schema_test} AND table_name = %s AND is_nullable = 'NO' "
+        "AND (column_default IS NULL OR column_default = 'NULL') "
+        "AND extra NOT LIKE '%%auto_increment%%' AND extra NOT LIKE '%%GENERATED%%' "
+        "ORDER BY ordinal_position",
+        parts,
+    )
+    problems = _not_filled([str(r[0]) for r in cur.fetchall()], filled)
+    cur.execute("SELECT CURRENT_USER(), DATABASE()")
+    user, database = cur.fetchone()
+    name, _, host = str(user).rpartition("@")
+    grantee = f"'{name}'@'{host}'"
+    schema = parts[0] if len(parts) == 2 else database
+    cur.execute(
+        "SELECT privilege_type FROM information_schema.user_privileges WHERE grantee = %s "
+        "UNION SELECT privilege_type FROM information_schema.schema_privileges "
+        "WHERE grantee = %s AND table_schema = %s "
+        "UNION SELECT privilege_type FROM information_schema.table_privileges "
+        "WHERE grantee = %s AND table_schema = %s AND table_name = %s",
+        (grantee, grantee, schema, grantee, schema, parts[-1]),
+    )
+    granted = {str(r[0]).upper() for r in cur.fetchall()}
+    wanted = ["SELECT", "INSERT", "UPDATE", *(["DELETE"] if deletes else [])]
+    missing = [p for p in wanted if p not in granted]
+    if missing:
+        problems.append(f"the write user may not {', '.join(missing)} on {table}")
+    return problems
+
+
+def _sqlite_problems(
+    conn: Any, settings: DatabaseSettings, table: str, filled: set[str]
+) -> list[str]:
+    parts = split_name(table)
+    master = (
+        f"{DIALECTS['sqlite'].quote(parts[0])}.sqlite_master"
+        if len(parts) == 2
+        else ("sqlite_master")
+    )
+    row = conn.execute(f"SELECT type FROM {master} WHERE name = ?", (parts[-1],)).fetchone()
+    if row is None:
+        return [f"there is no table {table}"]
+    if row[0] != "table":
+        return [f"{table} is a view, not a table: map the table itself to write back"]
+    info = (
+        f"{DIALECTS['sqlite'].quote(parts[0])}.pragma_table_info(?)"
+        if len(parts) == 2
+        else ("pragma_table_info(?)")
+    )
+    rows = conn.execute(
+        f'SELECT name, type, "notnull", dflt_value, pk FROM {info}', (parts[-1],)
+    ).fetchall()
+    required = [
+        str(name)
+        for name, kind, notnull, default, pk in rows
+        if notnull and default is None and not (pk and str(kind).upper() == "INTEGER")
+    ]
+    # An INTEGER PRIMARY KEY is the rowid: SQLite numbers new rows itself.
+    problems = _not_filled(required, filled)
+    path = Path(settings.database).expanduser().resolve()
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        problems.append(
+            f"this process may not write the file {settings.database} (or its folder, where "
+            "SQLite keeps its journal)"
+        )
+    return problems
+
+
+def _not_filled(required: Sequence[str], filled: set[str]) -> list[str]:
+    missing = [c for c in required if c not in filled]
+    if not missing:
+        return []
+    return [
+        f"column(s) {', '.join(missing)} must have a value (NOT NULL, no default) and the "
+        "mapping does not fill them: map a field to them, or give them a default"
+    ]
+
+
+# --------------------------------------------------------------------------------- batches
+
+
+class WriteBatch:
+    """One transaction on the mapped table: read rows by key (locked), then write."""
+
+    def __init__(
+        self, dialect: Dialect, conn: Any, mapping: LocalMapping, options: WriteOptions
+    ) -> None:
+        self.dialect = dialect
+        self.conn = conn
+        self.mapping = mapping
+        self.options = options
+        assert mapping.table is not None
+        self.table = table_sql(dialect, mapping.table)
+        self.p = dialect.param
+
+    def _q(self, name: str) -> str:
+        return self.dialect.quote(name)
+
+    def _key_sql(self, alias: str = "") -> str:
+        """The key column as compared with the keys given (natural keys as the engine
+        normalizes them: e-mails trimmed and lower-cased, SKUs and numbers trimmed)."""
+        column = f"{alias}{self._q(self.mapping.key_column)}"
+        if self.mapping.match.kind == "id":
+            return column
+        key = NATURAL_KEYS[self.mapping.entity_type]
+        text = f"CAST({column} AS {_TEXT_CAST[self.dialect.kind]})"
+        return f"lower(trim({text}))" if key == "email" else f"trim({text})"
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows: psycopg2's ``execute_batch`` (pages of statements
+        per round trip; its ``executemany`` makes one per row), the others' ``executemany``
+        (PyMySQL makes multi-row INSERTs of it)."""
+        if not rows:
+            return
+        cur = self.conn.cursor()
+        try:
+            if self.dialect.kind == "postgresql":
+                psycopg2.extras.execute_batch(cur, sql, [tuple(r) for r in rows], page_size=500)
+            else:
+                cur.executemany(sql, [tuple(r) for r in rows])
+        finally:
+            cur.close()
+
+    def read(self, keys: Sequence[str]) -> dict[str, FoundRow]:
+        """The rows whose key (as the engine matches it) is one of ``keys``, by that key."""
+        mapping = self.mapping
+        columns = list(dict.fromkeys([mapping.key_column, *(c for _, c in mapping.columns)]))
+        active = self.options.active_column
+        names = [f"c{i}" for i in range(len(columns))]
+        select = [f"src.{self._q(c)}" for c in columns]
+        if active:
+            select.append(f"src.{self._q(active)}")
+        lock = "" if self.dialect.kind == "sqlite" else " FOR UPDATE"
+        found: dict[str, FoundRow] = {}
+        wanted = list(dict.fromkeys(k for k in keys if k))
+        for start in range(0, len(wanted), IN_CHUNK):
+            part = wanted[start : start + IN_CHUNK]
+            marks = ", ".join([self.p] * len(part))
+            sql = (
+                f"SELECT {', '.join(select)} FROM {self.table} AS src "
+                f"WHERE {self._key_sql('src.')} IN ({marks}){lock}"
+            )
+            cur = self.conn.cursor()
+            try:
+                cur.execute(sql, tuple(part))
+                rows = list(cur.fetchall())
+            finally:
+                cur.close()
+            if not rows:
+                continue
+            raw = rows_frame([r[: len(columns)] for r in rows], names, 0)
+            layout = Layout(tuple(names), tuple(columns), 0, None)
+            keyed, _ = canonical_chunk(mapping, layout, raw, 0)
+            for row, record in zip(rows, keyed.data.to_dicts(), strict=False):
+                is_active = True
+                if active:
+                    is_active = str(row[-1]).strip().lower() in ACTIVE_WORDS
+                found[str(record["external_id"])] = FoundRow(row[0], record, is_active)
+        return found
+
+    def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """New rows: the key column (matching by id) and the mapped fields' columns, from
+        canonical values; active when there is an active column."""
+        if not rows:
+            return
+        mapping = self.mapping
+        entity = mapping.entity_type
+        fields = [f for f, _ in mapping.columns]
+        columns = [c for _, c in mapping.columns]
+        by_id = mapping.match.kind == "id" and mapping.key_column not in columns
+        if by_id:
+            columns = [mapping.key_column, *columns]
+        if self.options.active_column and self.options.active_column not in columns:
+            columns.append(self.options.active_column)
+        values = []
+        for row in rows:
+            item = [db_value(entity, f, row.get(f)) for f in fields]
+            if by_id:
+                item = [row["external_id"], *item]
+            if self.options.active_column and self.options.active_column not in (
+                c for _, c in mapping.columns
+            ):
+                item.append(self._flag(True))
+            values.append(item)
+        marks = ", ".join([self.p] * len(columns))
+        self._many(
+            f"INSERT INTO {self.table} ({', '.join(self._q(c) for c in columns)}) VALUES ({marks})",
+            values,
+        )
+
+    def update(self, rows: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+        """(stored key, {field: canonical value}): one executemany per set of fields."""
+        groups: dict[tuple[str, ...], list[tuple[Any, Mapping[str, Any]]]] = {}
+        for key, values in rows:
+            groups.setdefault(tuple(sorted(values)), []).append((key, values))
+        column_of = self.mapping.column_of
+        entity = self.mapping.entity_type
+        key_column = self._q(self.mapping.key_column)
+        for fields, group in groups.items():
+            if not fields:
+                continue
+            sets = ", ".join(f"{self._q(column_of[f])} = {self.p}" for f in fields)
+            self._many(
+                f"UPDATE {self.table} SET {sets} WHERE {key_column} = {self.p}",
+                [[*(db_value(entity, f, v.get(f)) for f in fields), k] for k, v in group],
+            )
+
+    def set_active(self, keys: Sequence[Any], active: bool) -> None:
+        """Mark rows (by stored key) active or inactive."""
+        column = self.options.active_column
+        assert column is not None
+        self._many(
+            f"UPDATE {self.table} SET {self._q(column)} = {self.p} "
+            f"WHERE {self._q(self.mapping.key_column)} = {self.p}",
+            [[self._flag(active), k] for k in keys],
+        )
+
+    def delete(self, keys: Sequence[Any]) -> None:
+        """Delete rows by stored key (``IN`` lists of at most ``IN_CHUNK``)."""
+        key_column = self._q(self.mapping.key_column)
+        for start in range(0, len(keys), IN_CHUNK):
+            part = list(keys[start : start + IN_CHUNK])
+            marks = ", ".join([self.p] * len(part))
+            cur = self.conn.cursor()
+            try:
+                cur.execute(f"DELETE FROM {self.table} WHERE {key_column} IN ({marks})", part)
+            finally:
+                cur.close()
+
+    def _flag(self, active: bool) -> Any:
+        # PostgreSQL's boolean columns want a boolean; the others store 1 and 0.
+        return active if self.dialect.kind == "postgresql" else int(active)
+
+
+class LocalWriter:
+    """The organization's database, reached with ``settings`` (the write credentials) to
+    write one mapping's table."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self.dialect: Dialect = DIALECTS[settings.kind]
+
+    def __repr__(self) -> str:
+        return f"LocalWriter({self.settings.public_url()!r})"
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        try:
+            conn = _CONNECT[self.settings.kind](self.settings)
+        except Exception as exc:
+            raise translate(exc, self.settings, connecting=True) from None
+        try:
+            yield conn
+        finally:
+            with suppress(Exception):
+                conn.rollback()
+            with suppress(Exception):
+                conn.close()
+
+    def check(self, mapping: LocalMapping, options: WriteOptions) -> list[str]:
+        """What stops applies from writing through ``mapping``, in words ([] when nothing):
+        a query or a view instead of a table, order lines, columns missing, NOT NULL columns
+        the mapping leaves empty, privileges the write user lacks. Writes nothing."""
+        problems: list[str] = []
+        if mapping.table is None:
+            return [
+                "the mapping reads a SELECT query, which cannot be written: map a table instead"
+            ]
+        if mapping.lines is not None:
+            problems.append(
+                "order lines are not written back: map orders without their lines to write "
+                "them back"
+            )
+        try:
+            with self._connection() as conn:
+                names = {c.name for c in self.dialect.columns(conn, mapping.table)}
+                wanted = [mapping.key_column, *(c for _, c in mapping.columns)]
+                if options.active_column:
+                    wanted.append(options.active_column)
+                absent = [c for c in dict.fromkeys(wanted) if names and c not in names]
+                if absent:
+                    problems.append(f"table {mapping.table} has no column(s) {', '.join(absent)}")
+                filled = set(wanted)
+                deletes = options.active_column is None
+                if self.settings.kind == "sqlite":
+                    problems += _sqlite_problems(conn, self.settings, mapping.table, filled)
+                else:
+                    cur = conn.cursor()
+                    try:
+                        check = (
+                            _pg_problems
+                            if self.settings.kind == "postgresql"
+                            else (_mysql_problems)
+                        )
+                        problems += check(cur, mapping.table, filled, deletes)
+                    finally:
+                        cur.close()
+        except SyncPreviewError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.settings) from None
+        return problems
+
+    @contextmanager
+    def batch(self, mapping: LocalMapping, options: WriteOptions) -> Iterator[WriteBatch]:
+        """One transaction on the mapped table, committed when the block ends without an
+        error (rolled back otherwise)."""
+        with self._connection() as conn:
+            try:
+                yield WriteBatch(self.dialect, conn, mapping, options)
+                conn.commit() if self.settings.kind != "sqlite" else conn.execute("COMMIT")
+            except SyncPreviewError:
+                raise
+            except Exception as exc:
+                raise translate(exc, self.settings) from None
