@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from psycopg2.extras import execute_values
 from sqlalchemy import ColumnElement, Text, cast, func, or_, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -266,6 +265,8 @@ class ApplyRunRows:
             for w in work
         ]
         if dialect.name == "postgresql":
+            from psycopg2.extras import execute_values
+
             sets = ", ".join(f"{c} = v.{c}::{_PG_TYPE.get(c, 'text')}" for c in columns)
             sql = (
                 f"UPDATE sync_apply_journal AS j SET {sets} FROM (VALUES %s) "
