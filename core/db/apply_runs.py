@@ -17,6 +17,7 @@ from core.db.models import ApplyJournal, ApplyRun, PreviewRecord
 from core.db.scope import OrgScope, org_scope
 
 CHUNK = 1_000  # external ids per statement
+ANALYZE_AFTER = 5_000  # journal rows
 #: PostgreSQL types of the journal columns ``mark`` writes (the others are text).
 _PG_TYPE = {
     "applied_at": "timestamptz",
@@ -214,7 +215,12 @@ class ApplyRunRows:
             f"FROM sync_preview_record WHERE {where} ORDER BY kind, position"
         )
         result = self.session.execute(text(sql), params)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        copied = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if postgres and copied >= ANALYZE_AFTER:
+            # fresh statistics, or the planner guesses the journal's size and each batch's
+            # reads and marks scan the whole journal (core/db/previews.py does the same)
+            self.session.execute(text("ANALYZE sync_apply_journal"))
+        return copied
 
     # --- executing and undoing -------------------------------------------------------------
 
