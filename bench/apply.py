@@ -1,7 +1,7 @@
 """Apply benchmark: writing a preview's changes to the built-in store, beside a reference.
 
     python -m bench.apply [--records 20000] [--updates 10000] [--creates 1000] [--deletes 1000]
-                          [--batch 500] [--only sqlite|postgres]
+                          [--batch 2000] [--only sqlite|postgres]
 
 For SQLite (a temporary file) and PostgreSQL (a fresh database on 127.0.0.1:5432): the
 built-in store holds --records synthetic customers; the "external" side is the same records
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=10_000)
     parser.add_argument("--creates", type=int, default=1_000)
     parser.add_argument("--deletes", type=int, default=1_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     args = parser.parse_args()
     assert args.updates + args.deletes <= args.records, "more changes than records"

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         "records would change or be deleted (a wrong mapping or an emptied store).",
     )
     apply_batch_size: int = Field(
-        500,
+        2_000,
         ge=1,
         le=10_000,
         description="Records an apply writes per transaction (a killed apply resumes after the "

@@ -3,18 +3,52 @@ core/services/apply for what a run does)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+import orjson
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from core.db.models import ApplyJournal, ApplyRun, PreviewRecord
-from core.db.scope import own_rows
+from core.db.scope import OrgScope, org_scope
 
-CHUNK = 1_000  # journal rows per INSERT
+CHUNK = 1_000  # external ids per statement
+ANALYZE_AFTER = 5_000  # journal rows
+#: PostgreSQL types of the journal columns ``mark`` writes (the others are text).
+_PG_TYPE = {
+    "applied_at": "timestamptz",
+    **{c: "jsonb" for c in ("planned", "before", "after", "found", "undo_found")},
+}
+#: A snapshot's kind of record -> the journal's operation (as core/services/apply/views.py).
+OPERATION_OF = {"new": "create", "updated": "update", "deleted": "delete"}
+#: The journal's JSON columns (written as JSON text by ``mark``).
+JSON_COLUMNS = frozenset({"planned", "before", "after", "found", "undo_found"})
+
+# A journal row's ``planned`` value built from a snapshot record (sync_preview_record's
+# ``record`` and ``changes``), as core/services/apply/runner.py reads it.
+_PLANNED_SQLITE = (
+    "CASE kind WHEN 'updated' THEN json_object("
+    "'before', json(json_extract(record, '$.before')), "
+    "'after', json(json_extract(record, '$.after')), "
+    "'changes', CASE WHEN json_type(changes) = 'array' THEN json(("
+    "SELECT json_group_array(json_extract(c.value, '$.field')) FROM json_each(changes) AS c"
+    ")) ELSE json('[]') END) "
+    "WHEN 'new' THEN json_object('after', json(record)) "
+    "ELSE json_object('before', json(record)) END"
+)
+_PLANNED_PG = (
+    "CASE kind WHEN 'updated' THEN jsonb_build_object("
+    "'before', record -> 'before', 'after', record -> 'after', "
+    "'changes', CASE WHEN jsonb_typeof(changes) = 'array' THEN COALESCE(("
+    "SELECT jsonb_agg(c -> 'field') FROM jsonb_array_elements(changes) AS c"
+    "), '[]'::jsonb) ELSE '[]'::jsonb END) "
+    "WHEN 'new' THEN jsonb_build_object('after', record) "
+    "ELSE jsonb_build_object('before', record) END"
+)
 
 
 @dataclass
@@ -36,15 +70,43 @@ class JournalWork:
     undo_found: dict[str, Any] | None = None
 
 
+# The JSON columns are read as text and decoded by orjson (several times faster than the
+# standard library's decoder, which the JSON type uses).
 _WORK = (
     ApplyJournal.id,
     ApplyJournal.op,
     ApplyJournal.external_id,
     ApplyJournal.state,
-    ApplyJournal.planned,
-    ApplyJournal.before,
-    ApplyJournal.after,
+    cast(ApplyJournal.planned, Text),
+    cast(ApplyJournal.before, Text),
+    cast(ApplyJournal.after, Text),
 )
+
+
+def _work(row: Any) -> JournalWork:
+    id_, op, external_id, state, planned, before, after = row
+    return JournalWork(
+        id_,
+        op,
+        external_id,
+        state,
+        orjson.loads(planned) if planned is not None else {},
+        orjson.loads(before) if before is not None else None,
+        orjson.loads(after) if after is not None else None,
+    )
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _converter(column: str, dialect: Dialect) -> Callable[[Any], Any]:
+    """How ``mark`` binds one column's value: JSON as text, times as the column type
+    stores them, the rest as it is."""
+    if column in JSON_COLUMNS:
+        return _json_text
+    processor = getattr(ApplyJournal, column).type.bind_processor(dialect)
+    return processor if processor is not None else (lambda value: value)
 
 
 class ApplyRunRows:
@@ -100,16 +162,6 @@ class ApplyRunRows:
 
     # --- planning --------------------------------------------------------------------------
 
-    def snapshot_records(self, snapshot_id: int, kinds: Sequence[str]) -> Iterator[PreviewRecord]:
-        """The snapshot's records of these kinds, in the snapshot's order (streamed)."""
-        stmt = (
-            select(PreviewRecord)
-            .where(PreviewRecord.cache_id == snapshot_id, PreviewRecord.kind.in_(list(kinds)))
-            .order_by(PreviewRecord.kind, PreviewRecord.position)
-            .execution_options(yield_per=CHUNK)
-        )
-        yield from self.session.scalars(stmt)
-
     def count_present(self, snapshot_id: int, external_ids: Sequence[str]) -> dict[str, int]:
         """How many of these external ids the snapshot holds, per kind."""
         counts: dict[str, int] = {}
@@ -127,21 +179,48 @@ class ApplyRunRows:
                 counts[kind] = counts.get(kind, 0) + int(n)
         return counts
 
-    def add_journal(self, run_id: int, rows: Iterable[dict[str, Any]]) -> int:
-        """Insert the run's planned operations (``op``, ``external_id``, ``planned``), in
-        chunks; returns how many."""
-        total = 0
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append({**row, "run_id": run_id, "state": "pending"})
-            if len(batch) >= CHUNK:
-                self.session.execute(insert(ApplyJournal), list(own_rows(self.session, batch)))
-                total += len(batch)
-                batch = []
-        if batch:
-            self.session.execute(insert(ApplyJournal), list(own_rows(self.session, batch)))
-            total += len(batch)
-        return total
+    def copy_journal(
+        self,
+        scope: OrgScope,
+        run_id: int,
+        snapshot_id: int,
+        kinds: Sequence[str],
+        exclude: Sequence[str],
+    ) -> int:
+        """Copy the snapshot's records of these kinds (minus ``exclude``) into the run's
+        journal as planned operations, in the snapshot's order, with one INSERT … SELECT:
+        the database builds each ``planned`` value from the stored record (``before`` and
+        ``after``, and the changed fields' names, of an update; the record itself as the
+        ``after`` of a create and the ``before`` of a delete), so that no row travels
+        through Python. Returns how many."""
+        wanted = [k for k in OPERATION_OF if k in kinds]
+        if not wanted:
+            return 0
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        build = _PLANNED_PG if postgres else _PLANNED_SQLITE
+        params: dict[str, Any] = {"run_id": run_id, "snapshot_id": snapshot_id}
+        where = f"{scope.sql} AND cache_id = :snapshot_id AND kind IN "
+        where += "(" + ", ".join(f"'{k}'" for k in wanted) + ")"  # known words, not input
+        if exclude:
+            if postgres:
+                where += " AND NOT (external_id = ANY(CAST(:exclude AS text[])))"
+                params["exclude"] = list(exclude)
+            else:
+                where += " AND external_id NOT IN (SELECT value FROM json_each(:exclude))"
+                params["exclude"] = orjson.dumps(list(exclude)).decode()
+        op = "CASE kind " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in OPERATION_OF.items())
+        sql = (
+            "INSERT INTO sync_apply_journal (org_id, run_id, op, external_id, state, planned) "
+            f"SELECT {int(scope.org_id)}, :run_id, {op} END, external_id, 'pending', {build} "
+            f"FROM sync_preview_record WHERE {where} ORDER BY kind, position"
+        )
+        result = self.session.execute(text(sql), params)
+        copied = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if postgres and copied >= ANALYZE_AFTER:
+            # fresh statistics, or the planner guesses the journal's size and each batch's
+            # reads and marks scan the whole journal (core/db/previews.py does the same)
+            self.session.execute(text("ANALYZE sync_apply_journal"))
+        return copied
 
     # --- executing and undoing -------------------------------------------------------------
 
@@ -154,7 +233,7 @@ class ApplyRunRows:
             .order_by(ApplyJournal.id)
             .limit(limit)
         )
-        return [JournalWork(*row) for row in rows]
+        return [_work(row) for row in rows]
 
     def to_undo(self, run_id: int, limit: int) -> list[JournalWork]:
         """The next applied operations not undone yet, newest first."""
@@ -168,16 +247,43 @@ class ApplyRunRows:
             .order_by(ApplyJournal.id.desc())
             .limit(limit)
         )
-        return [JournalWork(*row) for row in rows]
+        return [_work(row) for row in rows]
 
     def mark(self, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
-        """Write these columns of each journal row back (one batched UPDATE by id)."""
-        if not work:
-            return
-        self.session.execute(
-            update(ApplyJournal).execution_options(synchronize_session=False),
-            [{"id": w.id, **{c: getattr(w, c) for c in columns}} for w in work],
-        )
+        """Write these columns of each journal row back: on PostgreSQL one UPDATE … FROM
+        (VALUES …) for all of them, on SQLite one prepared UPDATE run for each (the
+        driver's executemany, in C)."""
+        if work:
+            self._mark(org_scope(self.session), work, columns)
+
+    def _mark(self, scope: OrgScope, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
+        conn = self.session.connection()
+        dialect = conn.dialect
+        for column in columns:  # the names are written into the SQL: the journal's own
+            if column not in ApplyJournal.__mapper__.columns or column in ("id", "org_id"):
+                raise ValueError(f"not a journal column: {column}")
+        converters = [_converter(c, dialect) for c in columns]
+        rows = [
+            (
+                w.id,
+                *(convert(getattr(w, c)) for c, convert in zip(columns, converters, strict=True)),
+            )
+            for w in work
+        ]
+        if dialect.name == "postgresql":
+            from psycopg2.extras import execute_values
+
+            sets = ", ".join(f"{c} = v.{c}::{_PG_TYPE.get(c, 'text')}" for c in columns)
+            sql = (
+                f"UPDATE sync_apply_journal AS j SET {sets} FROM (VALUES %s) "
+                f"AS v(id, {', '.join(columns)}) WHERE j.id = v.id AND j.{scope.sql}"
+            )
+            with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+                execute_values(cur, sql, rows, page_size=len(rows))
+        else:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            sql = f"UPDATE sync_apply_journal SET {sets} WHERE id = ? AND {scope.sql}"
+            conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in rows])
 
     def undo_counts(self, run_id: int) -> dict[str, int]:
         """Undone and refused operations of a run."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -148,16 +148,17 @@ class LocalRecords:
         self.session.execute(insert(model), list(own_rows(self.session, batch)))
 
     def update_rows(self, entity_type: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Update rows by their ``id`` (each row: ``id`` and the fields it sets), batched by
-        the driver; the tenancy filter holds every statement to the organization."""
+        """Update rows by their ``id`` (each row: ``id`` and the fields it sets): rows that
+        set the same fields together, in one UPDATE … FROM (VALUES …) on PostgreSQL and one
+        prepared UPDATE run for each row on SQLite (the driver's executemany, in C), held to
+        the organization by its ``OrgScope``."""
         if not rows:
             return
-        model = _model(entity_type)
-        now = utcnow()
-        self.session.execute(
-            update(model).execution_options(synchronize_session=False),
-            [{**row, "updated_at": now} for row in rows],
-        )
+        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+        for names, group in groups.items():
+            _update_by_id(self.session, org_scope(self.session), entity_type, names, group)
 
     def delete_rows(self, entity_type: str, row_ids: Sequence[int]) -> int:
         """Delete rows by their ``id``; returns how many were deleted."""
@@ -223,6 +224,58 @@ class LocalRecords:
             for frame in reader(conn, read, chunk):
                 yield _typed(frame, done)
                 done += frame.height
+
+
+def _update_by_id(
+    session: Session,
+    scope: OrgScope,
+    entity_type: str,
+    names: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """``LocalRecords.update_rows`` for rows that all set ``names`` (and ``updated_at``).
+
+    Raw SQL because the ORM's bulk UPDATE by primary key is one statement per row (on
+    PostgreSQL a round trip per page of them) and most of an apply's time; each value is
+    bound as the column's type binds it, and every statement is held to ``scope``."""
+    model = _model(entity_type)
+    unknown = set(names) - set(FIELDS[entity_type])
+    if unknown:  # the names are written into the SQL: only the entity's own fields
+        raise ValueError(f"not {entity_type} fields: {sorted(unknown)}")
+    conn = session.connection()
+    dialect = conn.dialect
+    columns = [*names, "updated_at"]
+    types = [getattr(model, c).type for c in columns]
+    binds = [t.bind_processor(dialect) for t in types]
+    now = utcnow()
+    values = [
+        (
+            row["id"],
+            *(
+                (bind(v) if bind is not None and v is not None else v)
+                for bind, v in zip(binds, [*(row.get(n) for n in names), now], strict=True)
+            ),
+        )
+        for row in rows
+    ]
+    table = model.__tablename__
+    if dialect.name == "postgresql":
+        from psycopg2.extras import execute_values
+
+        sets = ", ".join(
+            f"{c} = v.{c}::{t.compile(dialect=dialect)}"
+            for c, t in zip(columns, types, strict=True)
+        )
+        sql = (
+            f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v(id, {', '.join(columns)}) "
+            f"WHERE t.id = v.id AND t.{scope.sql}"
+        )
+        with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+            execute_values(cur, sql, values, page_size=len(values))
+    else:
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        sql = f"UPDATE {table} SET {sets} WHERE id = ? AND {scope.sql}"
+        conn.exec_driver_sql(sql, [(*v[1:], v[0]) for v in values])
 
 
 @dataclass(frozen=True)

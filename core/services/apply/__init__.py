@@ -83,7 +83,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Record operations per batch (one transaction each).
-BATCH_SIZE = 500
+BATCH_SIZE = 2_000
 
 
 def _ignore_progress(_phase: str, _fraction: float) -> None:

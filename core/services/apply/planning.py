@@ -9,7 +9,7 @@ happen in ``runner.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.db.apply_runs import ApplyRunRows
 from core.db.models import ApplyRun, PreviewCache
 from core.db.previews import SnapshotRows
-from core.db.scope import current_org
+from core.db.scope import current_org, org_scope
 from core.db.selective import SelectiveStore
 from core.delta import COMPARABLE_FIELDS, HASH_VERSION
 from core.errors import InvalidRequest, NotFoundError
@@ -126,24 +126,6 @@ def compared_fields(snapshot: PreviewCache) -> list[str]:
     return [f for f in COMPARABLE_FIELDS[snapshot.entity_type] if f not in not_compared]
 
 
-def journal_rows(s: Session, chosen: Chosen) -> Iterator[dict[str, Any]]:
-    """One planned operation per included record of the snapshot, minus those left out."""
-    for rec in ApplyRunRows(s).snapshot_records(chosen.snapshot.id, chosen.kinds):
-        if rec.external_id in chosen.exclude:
-            continue
-        if rec.kind == "updated":
-            planned = {
-                "before": rec.record.get("before"),
-                "after": rec.record.get("after"),
-                "changes": [c["field"] for c in rec.changes or []],
-            }
-        elif rec.kind == "new":
-            planned = {"after": rec.record}
-        else:
-            planned = {"before": rec.record}
-        yield {"op": OPERATION[rec.kind], "external_id": rec.external_id, "planned": planned}
-
-
 def create_run(
     s: Session, chosen: Chosen, plan: ApplyPlan, by: str | None, now: datetime
 ) -> ApplyRun:
@@ -175,7 +157,9 @@ def create_run(
     )
     s.add(run)
     s.flush()
-    run.total = ApplyRunRows(s).add_journal(run.id, journal_rows(s, chosen))
+    run.total = ApplyRunRows(s).copy_journal(
+        org_scope(s), run.id, chosen.snapshot.id, chosen.kinds, sorted(chosen.exclude)
+    )
     return run
 
 
