@@ -34,8 +34,7 @@ if not connectors:
             "Load the demo stores (a WooCommerce store and an Odoo running on this machine) "
             "to try Sync Preview right away, or add a connector to your own system."
         )
-        if load_demo_button(user, key="load_demo"):
-            st.rerun()  # the preview of the demo stores
+        load_demo_button(user, key="load_demo")  # a worker loads it; the page follows
         st.page_link(page_path("pages/connectors.py"), label="Add a connector", icon="🔌")
     else:
         st.write("Ask an administrator of your organization to add one.")
@@ -59,7 +58,16 @@ else:  # a missing or expired preview too
     compute_if_missing(user, connector, entity_type)
 follow_refresh(user, connector, entity_type)
 snapshot = open_snapshot(user, connector, entity_type)
-if snapshot is None:
+if snapshot is None:  # none computed yet: a worker computes it (its progress is shown above)
+    failed = state.failed_preview(connector.id, entity_type)
+    if failed is not None:
+        st.error(f"The preview could not be computed: {fmt.md(failed)}")
+        st.button(
+            "Try again",
+            key="retry_preview",
+            on_click=state.set_failed_preview,
+            args=(connector.id, entity_type, None),
+        )
     st.stop()
 
 # --- counts ---------------------------------------------------------------------------------
