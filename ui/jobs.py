@@ -55,8 +55,20 @@ def compute_if_missing(user: UserContext, connector: ConnectorView, entity_type:
     for this session (the page offers to try again)."""
     if state.failed_preview(connector.id, entity_type) is not None:
         return
+    services = get_services()
+    followed = state.followed_job(connector.id, entity_type)
+    if followed is not None:  # it ended since the last run: not queued again if it failed
+        ended = services.jobs.get(user, followed)
+        if ended.state == "failed":
+            state.set_failed_preview(connector.id, entity_type, ended.error or "")
+            return
+        if ended.state == "cancelled":
+            state.set_failed_preview(
+                connector.id, entity_type, f"The refresh was cancelled by {ended.cancelled_by}."
+            )
+            return
     try:
-        job = get_services().previews.enqueue_missing(
+        job = services.previews.enqueue_missing(
             user, connector.sync_type, entity_type, connector=connector.id
         )
     except SyncPreviewError as err:
