@@ -11,7 +11,7 @@ from ui.apply import apply_controls
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
-from ui.demo import load_demo_button
+from ui.demo import demo_outcome, load_demo_button
 from ui.jobs import compute_if_missing, follow_refresh, start_refresh
 from ui.nav import page_path
 from ui.preview import csv_export, local_side, open_snapshot
@@ -26,6 +26,7 @@ loc = locality()
 st.title("🔍 Sync preview")
 st.caption("What a sync would change in your database, before anything is synced.")
 
+demo_outcome(user)  # a demo load this session followed may have ended since its last run
 connectors = services.connectors.list(user)
 if not connectors:
     st.info("There is no connection to a WooCommerce store or Odoo yet.")

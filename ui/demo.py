@@ -23,9 +23,10 @@ def load_demo_button(ctx: UserContext, *, key: str = "load_demo") -> None:
     """The button that queues the demo's load, or the progress of the load queued or running
     (anyone's in the organization); when it ends, its result is flashed and the page runs
     again."""
+    demo_outcome(ctx)
     services = get_services()
     running = services.demo.running(ctx)
-    job_id = running.id if running is not None else state.demo_job()
+    job_id = running.id if running is not None else None
     if job_id is None:
         if not st.button("🎁 Load demo data", key=key, type="primary"):
             return
@@ -50,11 +51,24 @@ def _follow(ctx: UserContext, job_id: int) -> None:
             if job.state == "queued" and not services.jobs.workers_alive():
                 st.warning(no_worker("the demo data"), icon="⏸️")
             return
-        state.set_demo_job(None)
-        _say_how_it_ended(job)
-        st.rerun()  # the whole page: the demo connectors and their previews
+        st.rerun()  # the whole page: how it ended, the demo connectors and their previews
 
     progress()
+
+
+def demo_outcome(ctx: UserContext) -> None:
+    """Say how the demo load this session followed ended, once (flashed, and the page runs
+    again to show it): it may have ended between two runs of the page, after which the page
+    no longer offers the demo (the connectors are there)."""
+    job_id = state.demo_job()
+    if job_id is None:
+        return
+    job = get_services().jobs.get(ctx, job_id)
+    if job.active:
+        return
+    state.set_demo_job(None)
+    _say_how_it_ended(job)
+    st.rerun()
 
 
 def _step(job: JobView) -> str:
