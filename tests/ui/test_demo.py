@@ -68,10 +68,30 @@ def test_the_demo_waits_for_a_worker_and_loads_when_one_starts(
     assert services.jobs.get(admin, job.id).state == "queued"  # the page ran nothing
     assert services.connectors.list(admin) == []
 
-    start_worker()
+    first = start_worker()
     rerun_until(at, "the demo loaded", lambda a: "Demo data loaded" in texts(a))
     _demo_preview_is_whole(at, services, admin)
     assert len(services.jobs.recent(admin, 5, kind="demo")) == 1
+
+    # the worker restarts: its sandbox ended with it, the next worker serves the demo
+    before = services.previews.latest(admin, "woocommerce", "customers")
+    address = {c.name: c.base_url for c in services.connectors.list(admin)}
+    first.stop()
+    start_worker("restarted")
+    at.button(key="refresh").click().run()
+    assert not at.exception
+    rerun_until(
+        at,
+        "the refreshed preview",
+        lambda a: (
+            "Refreshing" not in texts(a)
+            and (new := services.previews.latest(admin, "woocommerce", "customers")) is not None
+            and before is not None
+            and new.snapshot_id != before.snapshot_id
+        ),
+    )
+    assert not at.error and _counts(at) == before.counts  # the same demo records
+    assert {c.name: c.base_url for c in services.connectors.list(admin)} != address
 
 
 def test_a_demo_load_whose_worker_was_killed_is_finished_by_another(
