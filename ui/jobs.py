@@ -57,8 +57,10 @@ def compute_if_missing(user: UserContext, connector: ConnectorView, entity_type:
         return
     services = get_services()
     followed = state.followed_job(connector.id, entity_type)
-    if followed is not None:  # it ended since the last run: not queued again if it failed
+    if followed is not None:  # not queued again while it runs, nor after it failed
         ended = services.jobs.get(user, followed)
+        if ended.active:
+            return
         if ended.state == "failed":
             state.set_failed_preview(connector.id, entity_type, ended.error or "")
             return

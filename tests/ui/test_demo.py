@@ -75,6 +75,7 @@ def test_the_demo_waits_for_a_worker_and_loads_when_one_starts(
 
     # the worker restarts: its sandbox ended with it, the next worker serves the demo
     before = services.previews.latest(admin, "woocommerce", "customers")
+    assert before is not None
     address = {c.name: c.base_url for c in services.connectors.list(admin)}
     first.stop()
     start_worker("restarted")
@@ -86,7 +87,6 @@ def test_the_demo_waits_for_a_worker_and_loads_when_one_starts(
         lambda a: (
             "Refreshing" not in texts(a)
             and (new := services.previews.latest(admin, "woocommerce", "customers")) is not None
-            and before is not None
             and new.snapshot_id != before.snapshot_id
         ),
     )
