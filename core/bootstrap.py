@@ -114,7 +114,7 @@ def build_services(
     )
     accounts = AccountService(sessions, clock)
     # every kind of job is registered here: "refresh" by the previews, "apply" and "undo" by
-    # the apply service (their use_jobs)
+    # the apply service, "demo" by the demo service (their use_jobs)
     kinds = JobKinds()
     jobs = JobService(
         sessions,
@@ -130,6 +130,8 @@ def build_services(
     previews.use_warming(warming)
     apply = ApplyService(sessions, clock=clock, batch_size=settings.apply_batch_size, vault=vault)
     apply.use_jobs(jobs)
+    demo = DemoService(sessions, vault, connect, sandboxes)
+    demo.use_jobs(jobs)
     services = Services(
         settings=settings,
         engine=engine,
@@ -144,7 +146,7 @@ def build_services(
         apply=apply,
         activity=ActivityService(sessions),
         preferences=PreferenceService(sessions),
-        demo=DemoService(sessions, vault, connect, sandboxes),
+        demo=demo,
         sandboxes=sandboxes,
         api_limiter=api_limiter,
         health=HealthService(

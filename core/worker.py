@@ -2,8 +2,9 @@
 
 It runs a Huey consumer (``core.jobs.queue``) whose threads run the jobs the queue delivers
 (``JobService.run``), and a scheduler thread that, every ``SCHEDULER_SECONDS``, says the
-worker is alive (the CLI and the API run refreshes themselves when no worker is), sends again
-the jobs whose worker died, and queues the refreshes that keep previews warm. Several workers
+worker is alive (the CLI and the API run refreshes themselves when no worker is), points the
+demo connectors whose sandbox ended with its process at one of its own, sends again the jobs
+whose worker died, and queues the refreshes that keep previews warm. Several workers
 on several machines share one queue; the job rows decide who runs what.
 """
 
@@ -31,6 +32,8 @@ def tick(services: Services, worker_id: str, threads: int) -> None:
     settings = services.settings
     jobs = services.jobs
     jobs.announce(worker_id, threads)
+    if services.demo.resume():  # the process that ran a demo's sandbox ended
+        log.warning("pointed the demo connectors at this worker's sandbox")
     resent = jobs.resend_lost()
     if resent:
         log.warning("sent again %d job(s) whose worker stopped or whose delivery was lost", resent)

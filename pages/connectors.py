@@ -228,5 +228,4 @@ st.caption(
     "Adds a demo WooCommerce store and a demo Odoo (running on this machine) and local "
     "records that differ from them, so that previews have something to show."
 )
-if load_demo_button(user, key="load_demo_connectors"):
-    st.rerun()  # list the demo connectors
+load_demo_button(user, key="load_demo_connectors")  # a worker loads it; the page follows

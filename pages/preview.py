@@ -11,7 +11,7 @@ from ui.apply import apply_controls
 from ui.auth import require_user
 from ui.browser import locality
 from ui.connectors import pick_connector
-from ui.demo import load_demo_button
+from ui.demo import demo_outcome, load_demo_button
 from ui.jobs import compute_if_missing, follow_refresh, start_refresh
 from ui.nav import page_path
 from ui.preview import csv_export, local_side, open_snapshot
@@ -27,6 +27,7 @@ loc = locality()
 st.title("🔍 Sync preview")
 st.caption("What a sync would change in your database, before anything is synced.")
 
+demo_outcome(user)  # a demo load this session followed may have ended since its last run
 connectors = services.connectors.list(user)
 if not connectors:
     st.info("There is no connection to a WooCommerce store or Odoo yet.")
@@ -35,8 +36,7 @@ if not connectors:
             "Load the demo stores (a WooCommerce store and an Odoo running on this machine) "
             "to try Sync Preview right away, or add a connector to your own system."
         )
-        if load_demo_button(user, key="load_demo"):
-            st.rerun()  # the preview of the demo stores
+        load_demo_button(user, key="load_demo")  # a worker loads it; the page follows
         st.page_link(page_path("pages/connectors.py"), label="Add a connector", icon="🔌")
     else:
         st.write("Ask an administrator of your organization to add one.")
@@ -61,7 +61,16 @@ else:  # a missing or expired preview too
 follow_refresh(user, connector, entity_type)
 warming_stop_notice(user, connector, entity_type, loc)
 snapshot = open_snapshot(user, connector, entity_type)
-if snapshot is None:
+if snapshot is None:  # none computed yet: a worker computes it (its progress is shown above)
+    failed = state.failed_preview(connector.id, entity_type)
+    if failed is not None:
+        st.error(f"The preview could not be computed: {fmt.md(failed)}")
+        st.button(
+            "Try again",
+            key="retry_preview",
+            on_click=state.set_failed_preview,
+            args=(connector.id, entity_type, None),
+        )
     st.stop()
 
 # --- counts ---------------------------------------------------------------------------------

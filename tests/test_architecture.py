@@ -105,3 +105,43 @@ def test_only_the_accounts_service_marks_actors_as_checked() -> None:
             ):
                 callers.add(path.relative_to(ROOT).as_posix())
     assert callers == {"core/services/accounts.py"}
+
+
+#: The service calls that compute (fetch, diff, load, apply) in the caller's process: the
+#: dashboard's pages leave them to workers (docs/architecture.md "No computation runs in a
+#: page script"); the CLI and the API may call them when no worker is alive.
+COMPUTING_CALLS = (
+    "get_preview_snapshot",
+    "detect_customer_delta",
+    "detect_product_delta",
+    "detect_order_delta",
+    "run_here",
+    "execute_here",
+)
+
+
+def _computing_calls(tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            owner = node.func.value
+            if name in COMPUTING_CALLS or (
+                name == "load" and isinstance(owner, ast.Attribute) and owner.attr == "demo"
+            ):
+                found.append(name)
+    return found
+
+
+@pytest.mark.parametrize(
+    "script", [*SCRIPTS, *sorted((ROOT / "ui").glob("*.py"))], ids=lambda p: p.stem
+)
+def test_no_computation_runs_in_a_page_script(script: Path) -> None:
+    calls = _computing_calls(ast.parse(script.read_text()))
+    assert not calls, f"{script.name} computes in the page ({calls}): queue a job for a worker"
+
+
+def test_the_check_sees_a_page_that_computes() -> None:
+    page = "snap = services.previews.get_preview_snapshot(u, 'odoo', 'orders')\n"
+    page += "services.demo.load(u)\nservices.demo.enqueue(u)\n"
+    assert _computing_calls(ast.parse(page)) == ["get_preview_snapshot", "load"]

@@ -1,5 +1,7 @@
 """Following background jobs on the dashboard: start a refresh, show its progress to every
-user of the organization (a fragment that polls the job row), cancel it."""
+user of the organization (a fragment that polls the job row), cancel it. Pages never compute:
+a missing or expired preview is queued for a worker too, and with no worker alive the page
+says so (and how to start one)."""
 
 from __future__ import annotations
 
@@ -22,8 +24,18 @@ from ui.services import get_services
 POLL_SECONDS = 1.0
 
 
+def no_worker(what: str) -> str:
+    """What the page says while ``what`` waits in the queue and no worker runs."""
+    return (
+        f"No worker is running, so {what} waits in the queue: start one with "
+        "`python -m core worker` (`scripts/run` starts one beside the dashboard). It runs as "
+        "soon as a worker starts."
+    )
+
+
 def start_refresh(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
     """Queue a refresh for a worker (or join the one running); returns at once."""
+    state.set_failed_preview(connector.id, entity_type, None)  # asked again: queue it again
     try:
         job, created = get_services().previews.enqueue_refresh(
             user, connector.sync_type, entity_type, connector=connector.id
@@ -31,23 +43,32 @@ def start_refresh(user: UserContext, connector: ConnectorView, entity_type: str)
     except SyncPreviewError as err:
         show_refusal(err, refreshing=True)
         return
-    if not get_services().jobs.workers_alive():
-        st.warning(
-            "No worker is running, so the refresh waits in the queue: start one with "
-            "`python -m core worker` (`scripts/run` starts one beside the dashboard)."
-        )
     state.follow_job(connector.id, entity_type, job.id)
     if not created:
         st.info(f"A refresh started by {job.started_by or 'the operator'} is already running.")
 
 
 def compute_if_missing(user: UserContext, connector: ConnectorView, entity_type: str) -> None:
-    """A missing or expired preview is computed by a worker when one runs: queue it, so that
-    the page follows the job instead of computing in the page script. (With no worker alive
-    the page computes it itself, as before workers: a preview is never left waiting.)"""
-    services = get_services()
-    if not services.jobs.workers_alive():
+    """A missing or expired preview is computed by a worker, never in the page script: queue
+    it (or join the refresh running), so that the page follows the job; with no worker alive
+    it waits in the queue (``follow_refresh`` says so). Not again by itself after it failed
+    for this session (the page offers to try again)."""
+    if state.failed_preview(connector.id, entity_type) is not None:
         return
+    services = get_services()
+    followed = state.followed_job(connector.id, entity_type)
+    if followed is not None:  # not queued again while it runs, nor after it failed
+        ended = services.jobs.get(user, followed)
+        if ended.active:
+            return
+        if ended.state == "failed":
+            state.set_failed_preview(connector.id, entity_type, ended.error or "")
+            return
+        if ended.state == "cancelled":
+            state.set_failed_preview(
+                connector.id, entity_type, f"The refresh was cancelled by {ended.cancelled_by}."
+            )
+            return
     try:
         job = services.previews.enqueue_missing(
             user, connector.sync_type, entity_type, connector=connector.id
@@ -118,6 +139,7 @@ def follow_refresh(user: UserContext, connector: ConnectorView, entity_type: str
             if followed is not None:  # it ended: say how, and show the new preview
                 ended = services.jobs.get(user, followed)
                 if ended.state == "failed":
+                    state.set_failed_preview(connector.id, entity_type, ended.error or "")
                     state.flash("error", f"The refresh failed: {ended.error}")
                 elif ended.state == "cancelled":
                     state.flash("warning", f"The refresh was cancelled by {ended.cancelled_by}.")
@@ -129,6 +151,8 @@ def follow_refresh(user: UserContext, connector: ConnectorView, entity_type: str
         with st.container(border=True, key="refresh_job"):
             st.markdown(f"**🔄 {headline(job, now)}**")
             st.progress(min(max(job.fraction, 0.0), 1.0), text=job_progress(job, entity_type))
+            if job.state == "queued" and not services.jobs.workers_alive():
+                st.warning(no_worker("this preview"), icon="⏸️")
             may_cancel = user.can("editor") or job.started_by == user.log_name
             if may_cancel and not job.cancel_requested:
                 st.button(

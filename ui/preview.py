@@ -1,5 +1,5 @@
-"""Loading previews for the Preview screen: progress bar and its sentences, friendly errors,
-CSV exports."""
+"""Opening previews for the Preview screen (workers compute them: ``ui.jobs``), the sentences
+of a refresh's progress, friendly errors, CSV exports."""
 
 from __future__ import annotations
 
@@ -41,94 +41,28 @@ def progress_text(p: PreviewProgress, entity_type: str) -> str:
     return "Preview is up to date."
 
 
-def _progress_bar(entity_type: str) -> tuple[Callable[[PreviewProgress], None], Callable[[], None]]:
-    bar = st.progress(0.0, text="Starting…")
-
-    def report(p: PreviewProgress) -> None:
-        bar.progress(min(max(p.fraction, 0.0), 1.0), text=progress_text(p, entity_type))
-
-    def done() -> None:
-        bar.empty()
-
-    return report, done
-
-
 def open_snapshot(
     ctx: UserContext, connector: ConnectorView, entity_type: str
 ) -> PreviewSnapshot | None:
-    """The connector's preview to show: the one this session opened (while still current),
-    else a view.
+    """The connector's preview to show: the newest good one, even expired; None when there is
+    none yet. Never computed here: the page queued a missing or expired one for a worker
+    (``ui.jobs.compute_if_missing``) and shows the last one meanwhile.
 
     A view is logged once per opening, not on every rerun that paging or searching causes;
-    a newer snapshot (someone refreshed) or an expired one is opened again (served from
-    the cache, or computed with a progress bar).
+    a newer snapshot (someone refreshed) is opened again.
     """
-    seen = state.viewed(connector.id, entity_type)
-    if seen is not None:
-        snap = get_services().previews.latest(
-            ctx, connector.sync_type, entity_type, connector=connector.id
-        )
-        if (
-            snap is not None
-            and snap.snapshot_id == seen.snapshot_id
-            and snap.expires_at > datetime.now(UTC)
-        ):
-            return _with_cache_hit(snap, seen.cache_hit)
     previews = get_services().previews
     latest = previews.latest(ctx, connector.sync_type, entity_type, connector=connector.id)
-    if (latest is None or latest.expires_at <= datetime.now(UTC)) and previews.running_refresh(
-        ctx, connector.sync_type, entity_type, connector=connector.id
-    ) is not None:
-        return latest  # a worker computes it (its progress is shown): the last one meanwhile
-    return _computed(ctx, connector, entity_type, force_refresh=False)
-
-
-def refresh_snapshot(
-    ctx: UserContext, connector: ConnectorView, entity_type: str
-) -> PreviewSnapshot | None:
-    """Force a fresh computation with a progress bar; None (and a message) when refused.
-
-    What happened is said on this run's page (not in a toast, which would outlive the run
-    and sit beside the next run's message)."""
-    snap = _computed(ctx, connector, entity_type, force_refresh=True)
-    if snap is None:
-        return None
-    if snap.cache_hit and snap.refresh_error:
-        st.error(
-            f"The refresh of {fmt.md(connector.name)} failed: {fmt.md(snap.refresh_error)} "
-            "The previous preview is shown."
-        )
-    elif not snap.cache_hit:
-        st.success(
-            f"Preview refreshed in {fmt.duration(snap.duration_ms)} ({fmt.md(connector.name)}).",
-            icon="✅",
-        )
-    return snap
-
-
-def _computed(
-    ctx: UserContext, connector: ConnectorView, entity_type: str, *, force_refresh: bool
-) -> PreviewSnapshot | None:
-    """The preview from the service, with a progress bar; None once a refusal is shown."""
-    report, done = _progress_bar(entity_type)
-    try:
-        snap = get_services().previews.get_preview_snapshot(
-            ctx,
-            connector.sync_type,
-            entity_type,
-            force_refresh=force_refresh,
-            connector=connector.id,
-            progress=report,
-        )
-    except SyncPreviewError as err:
-        done()
-        show_refusal(err, refreshing=force_refresh)
-        return None
-    done()
-    if snap.refresh_notice:  # it took over from a refresh that stopped without finishing
-        st.warning(snap.refresh_notice, icon="⚠️")
-    state.set_viewed(connector.id, entity_type, snap.snapshot_id, snap.cache_hit)
-    return snap
+    if latest is None or latest.expires_at <= datetime.now(UTC):
+        return latest
+    seen = state.viewed(connector.id, entity_type)
+    if seen is not None and seen.snapshot_id == latest.snapshot_id:
+        return _with_cache_hit(latest, seen.cache_hit)
+    opened = previews.cached(ctx, connector.sync_type, entity_type, connector=connector.id)
+    if opened is None:  # it expired this instant: a worker computes the next one
+        return latest
+    state.set_viewed(connector.id, entity_type, opened.snapshot_id, opened.cache_hit)
+    return opened
 
 
 def show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:

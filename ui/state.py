@@ -21,6 +21,8 @@ PREVIEW_KIND = "sp_preview_kind"
 SELECTIVE_DRAFTS = "sp_selective_drafts"
 KIND_TABS = "preview_kind_tabs"  # the widget's own key
 FOLLOWED_JOBS = "sp_followed_jobs"
+FAILED_PREVIEWS = "sp_failed_previews"
+DEMO_JOB = "sp_demo_job"
 
 
 def _get(key: str, default: Any) -> Any:
@@ -160,6 +162,36 @@ def follow_job(connector_id: int, entity_type: str, job_id: int | None) -> None:
         followed.pop((connector_id, entity_type), None)
     else:
         followed[(connector_id, entity_type)] = job_id
+
+
+def failed_preview(connector_id: int, entity_type: str) -> str | None:
+    """Why the preview's last computation this session followed failed (so that the page does
+    not queue it again by itself, in a loop); None when it did not."""
+    failed: dict[tuple[int, str], str] = _get(FAILED_PREVIEWS, {})
+    return failed.get((connector_id, entity_type))
+
+
+def set_failed_preview(connector_id: int, entity_type: str, error: str | None) -> None:
+    """Remember (or forget, with None) that the preview's computation failed."""
+    failed: dict[tuple[int, str], str] = _get(FAILED_PREVIEWS, {})
+    if error is None:
+        failed.pop((connector_id, entity_type), None)
+    else:
+        failed[(connector_id, entity_type)] = error
+
+
+def demo_job() -> int | None:
+    """The demo load this session started or saw running (to say how it ended)."""
+    value = st.session_state.get(DEMO_JOB)
+    return value if isinstance(value, int) else None
+
+
+def set_demo_job(job_id: int | None) -> None:
+    """Follow (or stop following, with None) a demo load."""
+    if job_id is None:
+        st.session_state.pop(DEMO_JOB, None)
+    else:
+        st.session_state[DEMO_JOB] = job_id
 
 
 # --- applying a sync: records left out by hand, the confirmation, the run in progress --------

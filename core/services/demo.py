@@ -7,6 +7,12 @@ demo service can find them again: when a process starts (``resume``) or the demo
 again, a demo connector whose address no longer answers (its process ended) is pointed at a
 sandbox started here. Nothing else treats them differently. The sandbox's data is
 deterministic, so the local records made here keep matching it.
+
+The dashboard has the demo loaded by a worker (a "demo" job, ``enqueue``): the sandbox then
+runs in the worker's process, and the dashboard and the other workers reach it at the address
+stored on the connectors. Every process points the demo connectors whose sandbox ended (a
+worker restarted) at a sandbox of its own when it starts, and workers look again on every
+round of their scheduler (``resume``).
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from core.db.tenancy import system_session, tenant_session
 from core.db.vault import Vault
 from core.delta import ENTITY_TYPES, to_canonical
 from core.errors import SyncPreviewError
+from core.jobs import JobContext, JobOutcome, JobTarget
 from core.services.actors import LOAD_DEMO_DATA, Actor, authorize
 from core.services.events import ConnectorAdded, DemoLoaded, record
+from core.services.jobs import JobService, JobView
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,15 @@ ODOO_CREDENTIALS = {
     "password": "admin",
     "api_key": "sandbox-key",
 }
+#: The demo's connectors: source, name, credentials and options of each.
+DEMO_CONNECTORS: tuple[tuple[str, str, dict[str, str], dict[str, Any]], ...] = (
+    ("woocommerce", "Demo WooCommerce store", WOO_CREDENTIALS, {}),
+    ("odoo", "Demo Odoo", ODOO_CREDENTIALS, {"protocol": "xmlrpc"}),
+)
+#: ``load`` reads each entity of each demo source: one step each.
+DEMO_STEPS = len(DEMO_CONNECTORS) * len(ENTITY_TYPES)
+#: The kind of job that loads the demo.
+DEMO_JOB = "demo"
 
 
 class SandboxPool:
@@ -140,6 +157,8 @@ class DemoService:
         self.vault = vault
         self.build_connector = build_connector
         self.sandboxes = sandboxes
+        #: set by ``use_jobs``: the demo is then loaded by a worker
+        self.jobs: JobService | None = None
 
     def resume(self) -> int:
         """Point every organization's demo sandbox connectors at a sandbox that answers
@@ -200,40 +219,47 @@ class DemoService:
         *,
         sandbox_url: str | None = None,
         progress: Callable[[str], None] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> dict[str, int]:
-        """Add demo connectors (if missing) and local records; returns records per source."""
+        """Add the demo connectors (if missing) and their local records; returns records per
+        source. ``progress`` is told each of the ``DEMO_STEPS`` steps; ``check`` is called
+        between them (a job's cancel and lease).
+
+        Loading again completes a load that stopped halfway (its worker killed): the local
+        records are written first (upserts: writing one again changes nothing), and the
+        connectors last, in one transaction with the "demo loaded" event, so that no demo
+        connector exists before its local records do (its preview would show every record
+        as new)."""
         authorize(actor, LOAD_DEMO_DATA)
         org_id = actor.org_id
         say = progress or (lambda _m: None)
         options: dict[str, Any] = (
             {} if sandbox_url else {SANDBOX_OPTION: True, "size": DEMO_SIZE, "seed": DEMO_SEED}
         )
+        if not sandbox_url:
+            self._repoint(org_id)  # demo connectors of a process that ended
         base = (sandbox_url or self.sandboxes.url_for(DEMO_SIZE, DEMO_SEED)).rstrip("/")
-        wanted: tuple[tuple[str, str, dict[str, str], dict[str, Any]], ...] = (
-            ("woocommerce", "Demo WooCommerce store", WOO_CREDENTIALS, {}),
-            ("odoo", "Demo Odoo", ODOO_CREDENTIALS, {"protocol": "xmlrpc"}),
-        )
         configs: list[ConnectorSecretConfig] = []
         with tenant_session(self.sessions, org_id) as s:
             store = ConnectorStore(s, self.vault)
             existing = {c.name: c.id for c in store.list()}
-            for sync_type, name, creds, extra in wanted:
+            for sync_type, name, creds, extra in DEMO_CONNECTORS:
                 cid = existing.get(name)
-                if cid is None:
-                    view = store.add(sync_type, name, base, creds, {**options, **extra})
-                    cid = view.id
-                    event = ConnectorAdded(view.id, view.name, sync_type, view.base_url)
-                    record(s, event, by=actor.log_name)
-                configs.append(store.secret_config(cid))
-        if not sandbox_url and self._repoint(org_id):  # demo connectors of an ended process
-            with tenant_session(self.sessions, org_id) as s:
-                store = ConnectorStore(s, self.vault)
-                configs = [store.secret_config(config.id) for config in configs]
+                if cid is not None:
+                    configs.append(store.secret_config(cid))
+                else:  # not stored yet: it is added once its local records are written
+                    configs.append(
+                        ConnectorSecretConfig(
+                            0, sync_type, name, base, dict(creds), {**options, **extra}
+                        )
+                    )
         loaded: dict[str, int] = {}
         for config in configs:
             connector = self.build_connector(config, None)
             try:
                 for entity_type in ENTITY_TYPES:
+                    if check is not None:
+                        check()
                     say(f"Reading demo {entity_type} from {config.name}…")
                     external = [
                         to_canonical(config.sync_type, entity_type, raw)
@@ -247,6 +273,51 @@ class DemoService:
                     loaded[config.sync_type] = loaded.get(config.sync_type, 0) + n
             finally:
                 connector.close()
+        if check is not None:
+            check()
         with tenant_session(self.sessions, org_id) as s:
+            store = ConnectorStore(s, self.vault)
+            for config in configs:
+                if config.id:
+                    continue
+                view = store.add(
+                    config.sync_type, config.name, base, config.credentials, config.options
+                )
+                event = ConnectorAdded(view.id, view.name, config.sync_type, view.base_url)
+                record(s, event, by=actor.log_name)
             record(s, DemoLoaded(loaded), by=actor.log_name)
         return loaded
+
+    # --- as a job, run by a worker ---------------------------------------------------------
+
+    def use_jobs(self, jobs: JobService) -> None:
+        """Load the demo in the background: register the "demo" kind of job."""
+        jobs.kinds.register(DEMO_JOB, self.load_job)
+        self.jobs = jobs
+
+    def enqueue(self, actor: Actor) -> JobView:
+        """Queue the demo's load for a worker (or find the one queued or running)."""
+        job, _ = self._jobs().enqueue(actor, DEMO_JOB, JobTarget(), permission=LOAD_DEMO_DATA)
+        return job
+
+    def running(self, actor: Actor) -> JobView | None:
+        """The organization's demo load queued or running now (anyone's), if any."""
+        return self._jobs().active(actor, DEMO_JOB, JobTarget())
+
+    def load_job(self, ctx: JobContext) -> JobOutcome:
+        """The handler of "demo" jobs: ``load`` as the actor who asked, its steps as the
+        job's progress (the step's sentence in the detail)."""
+        done = 0
+
+        def step(message: str) -> None:
+            nonlocal done
+            ctx.progress("loading", done / DEMO_STEPS, {"message": message})
+            done += 1
+
+        loaded = self.load(ctx.actor, progress=step, check=ctx.check)
+        return JobOutcome(result={"loaded": loaded, "total": sum(loaded.values())})
+
+    def _jobs(self) -> JobService:
+        if self.jobs is None:
+            raise RuntimeError("loading the demo in the background needs use_jobs() first")
+        return self.jobs

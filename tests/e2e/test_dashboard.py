@@ -129,6 +129,8 @@ def test_newcomer_journey(
     expect(page.locator(".st-key-login_box")).to_have_count(0)
     idle(page)
     page.get_by_role("button", name="Load demo data").click()
+    # the worker loads it (scripts/run starts one); the page follows, then says it is done
+    expect(page.get_by_text("Demo data loaded")).to_be_visible()
 
     # --- preview: counts as computed independently ---------------------------------------------
     expect(page.get_by_role("heading", name=re.compile("Sync preview"))).to_be_visible()

@@ -19,6 +19,7 @@ from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.services.actors import UserContext
 from tests.ui.appkit import PASSWORD, USERS
+from tests.ui.workers import Worker
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
@@ -115,3 +116,28 @@ def services(data_dir: Path) -> Iterator[Services]:
 def ctx(services: Services) -> Callable[[str], UserContext]:
     """The context of the seeded user with ``role``."""
     return lambda role: services.accounts.user_context(USERS[role])
+
+
+@pytest.fixture
+def start_worker() -> Iterator[Callable[..., Worker]]:
+    """Start real workers (`python -m core worker`) over this test's data folder (the
+    DATA_DIR the test set); all are stopped after the test."""
+    import os
+
+    started: list[Worker] = []
+
+    def start(name: str = "worker", **env: str) -> Worker:
+        data_dir = Path(os.environ["DATA_DIR"])
+        worker = Worker(data_dir, f"{name}-{len(started)}", **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def worker(data_dir: Path, start_worker: Callable[..., Worker]) -> Worker:
+    """One real worker over this test's copy of the seeded data folder."""
+    return start_worker()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.services import signin
 from tests.ui.appkit import PASSWORD, USERS, deep_link, errors, open_app, texts
+from tests.ui.workers import Worker, rerun_until
 from ui.auth import COOKIE_NAME
 from ui.nav import visible_pages
 
@@ -39,7 +41,9 @@ def _activity(services: Services, action: str, status: str = "ok") -> list[str |
     return [e.user for e in events if e.action == action and e.status == status]
 
 
-def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path) -> None:
+def test_first_run_creates_the_organization_and_offers_demo_data(
+    empty_dir: Path, start_worker: Callable[..., Worker]
+) -> None:
     at = open_app()
     assert "Welcome to Sync Preview" in texts(at)
     assert at.button(key="setup_submit")
@@ -63,10 +67,13 @@ def test_first_run_creates_the_organization_and_offers_demo_data(empty_dir: Path
         assert (admin.role, admin.org_name) == ("admin", "Globex")
         assert services.connectors.list(admin) == []
 
+        start_worker()  # as scripts/run starts one beside the dashboard
         at.button(key="load_demo").click().run()
         assert not at.exception
-        assert "Demo data loaded" in texts(at)
-        assert [m.label for m in at.metric][:1] == ["🆕 New"]  # the preview follows
+        # a worker loads it; the page follows the job, then the preview's job
+        rerun_until(at, "the demo loaded", lambda a: "Demo data loaded" in texts(a))
+        rerun_until(at, "the demo's preview", lambda a: bool(a.metric))
+        assert [m.label for m in at.metric][:1] == ["🆕 New"]
         names = sorted(c.name for c in services.connectors.list(admin))
         assert names == ["Demo Odoo", "Demo WooCommerce store"]
     finally:

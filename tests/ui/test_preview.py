@@ -17,6 +17,7 @@ from core.services.activity import ActivityFilter
 from core.services.actors import UserContext
 from core.services.demo import WOO_CREDENTIALS
 from tests.ui.appkit import open_page, texts
+from tests.ui.workers import Worker, rerun_until, until
 from ui.format import FIELD_LABEL as LABELS
 from ui.format import md
 from ui.preview import csv_export
@@ -143,13 +144,15 @@ def test_a_rate_limited_refresh_says_when_to_retry_once(
 
 
 def test_another_entity_is_computed_with_its_own_counts(
-    services: Services, ctx: Callable[[str], UserContext]
+    services: Services, ctx: Callable[[str], UserContext], worker: Worker
 ) -> None:
     odoo = next(c for c in services.connectors.list(ctx("admin")) if c.sync_type == "odoo")
     at = open_page("preview", "viewer")
     at.selectbox(key="preview_connector").set_value(odoo.id)
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
+    assert "Refreshing — started by vera" in texts(at)  # a worker computes it
+    rerun_until(at, "the worker's preview", lambda a: bool(a.metric))
     snap = services.previews.latest(ctx("viewer"), "odoo", "products")
     assert snap is not None
     assert _counts(at) == {k: f"{v:,}" for k, v in snap.counts.items()}
@@ -242,7 +245,7 @@ def test_csv_exports_name_the_records(
 
 
 def test_an_unreachable_source_shows_a_sentence_not_a_traceback(
-    services: Services, ctx: Callable[[str], UserContext]
+    services: Services, ctx: Callable[[str], UserContext], worker: Worker
 ) -> None:
     admin = ctx("admin")
     for c in services.connectors.list(admin):
@@ -258,8 +261,22 @@ def test_an_unreachable_source_shows_a_sentence_not_a_traceback(
     at = open_page("preview", "viewer")
     at.selectbox(key="preview_entity").set_value("products").run()
     assert not at.exception
-    assert at.error and "Traceback" not in at.error[0].value
+    rerun_until(at, "the worker's failure", lambda a: bool(a.error))
+    assert "Traceback" not in at.error[0].value
+    assert "check the address" in at.error[0].value
     assert not at.metric
+
+    # said once, and not queued again in a loop: the user may try again
+    def products_jobs() -> list[tuple[int, str]]:
+        jobs = services.jobs.recent(admin, 50, kind="refresh")
+        return [(j.id, j.state) for j in jobs if j.entity_type == "products"]
+
+    assert [state for _, state in products_jobs()] == ["failed"]
+    at.run()
+    assert [e.value for e in at.error][-1].startswith("The preview could not be computed:")
+    assert [state for _, state in products_jobs()] == ["failed"]
+    at.button(key="retry_preview").click().run()
+    assert len(products_jobs()) == 2  # queued again, once
 
 
 @pytest.mark.parametrize("role", ["viewer", "admin"])
@@ -304,7 +321,7 @@ def live_store(services: Services, ctx: Callable[[str], UserContext]) -> Iterato
 
 
 def test_the_picked_connector_is_shown_and_remembered_for_the_user(
-    services: Services, ctx: Callable[[str], UserContext], live_store: int
+    services: Services, ctx: Callable[[str], UserContext], live_store: int, worker: Worker
 ) -> None:
     editor = ctx("editor")
     at = open_page("preview", "editor")
@@ -319,6 +336,7 @@ def test_the_picked_connector_is_shown_and_remembered_for_the_user(
 
     picker.set_value(live_store).run()
     assert not at.exception
+    rerun_until(at, "the worker's preview", lambda a: bool(a.metric))
     live = services.previews.latest(editor, None, "customers", connector=live_store)
     demo = services.previews.latest(editor, "woocommerce", "customers")
     assert live is not None and demo is not None and live.counts != demo.counts
@@ -332,9 +350,14 @@ def test_the_picked_connector_is_shown_and_remembered_for_the_user(
     assert _counts(again) == {k: f"{v:,}" for k, v in live.counts.items()}
     again.button(key="refresh").click().run()
     assert not again.exception
-    assert _run_queued(services, editor) == 1
-    refreshed = services.previews.latest(editor, None, "customers", connector=live_store)
-    assert refreshed is not None and refreshed.snapshot_id != live.snapshot_id
+    until(
+        "the worker's refresh",
+        lambda: (
+            (new := services.previews.latest(editor, None, "customers", connector=live_store))
+            and new.snapshot_id != live.snapshot_id
+            and new
+        ),
+    )
     after = services.previews.latest(editor, "woocommerce", "customers")
     assert after is not None and after.snapshot_id == demo.snapshot_id  # the other store's
 

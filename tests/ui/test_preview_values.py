@@ -17,6 +17,7 @@ from core.db.tenancy import tenant_session
 from core.delta import HASH_VERSION
 from core.services.actors import UserContext
 from tests.ui.appkit import open_page, texts
+from tests.ui.workers import Worker, rerun_until
 
 UPDATED_TAB = {"sp_preview_kind": "updated"}
 
@@ -87,10 +88,11 @@ def test_the_change_guard_is_a_setting(services: Services, monkeypatch: pytest.M
     assert "more than the 10%" in warning
 
 
-def test_orders_read_as_words_money_and_lines(services: Services) -> None:
+def test_orders_read_as_words_money_and_lines(services: Services, worker: Worker) -> None:
     at = open_page("preview", "viewer", session={"sp_preview_kind": "new"})
     at.selectbox(key="preview_entity").set_value("orders").run()
     assert not at.exception
+    rerun_until(at, "the worker's preview", lambda a: bool(a.dataframe))
     orders = at.dataframe[0].value
     assert {"Order number", "Status", "Total", "Customer e-mail", "Created", "Order lines"} <= set(
         orders.columns
@@ -116,12 +118,13 @@ def _odoo(services: Services, ctx: Callable[[str], UserContext]) -> int:
 
 
 def test_odoo_states_read_as_odoo_names_them(
-    services: Services, ctx: Callable[[str], UserContext]
+    services: Services, ctx: Callable[[str], UserContext], worker: Worker
 ) -> None:
     at = open_page("preview", "viewer", session=UPDATED_TAB)
     at.selectbox(key="preview_connector").set_value(_odoo(services, ctx))
     at.selectbox(key="preview_entity").set_value("orders").run()
     assert not at.exception
+    rerun_until(at, "the worker's preview", lambda a: bool(a.dataframe))
     assert "Sales order" in set(at.dataframe[0].value["Status"])
     diff = at.table[0].value
     status = diff[diff["Field"] == "Status"].iloc[0]

@@ -211,6 +211,20 @@ class DeltaDetectionService:
         authorize(actor, VIEW)
         return self.snapshots.latest(self._key(actor, sync_type, entity_type, connector))
 
+    def cached(
+        self,
+        actor: Actor,
+        sync_type: str | None,
+        entity_type: str,
+        *,
+        connector: ConnectorChoice = None,
+    ) -> PreviewSnapshot | None:
+        """The cached preview while it is valid (logged as a view), else None: never
+        computes (the dashboard's pages leave that to a worker)."""
+        check_named(sync_type, entity_type)
+        authorize(actor, VIEW)
+        return self.snapshots.fresh(actor, self._key(actor, sync_type, entity_type, connector))
+
     def preview_key(
         self,
         actor: Actor,
