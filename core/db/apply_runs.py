@@ -224,29 +224,28 @@ class ApplyRunRows:
 
     # --- executing and undoing -------------------------------------------------------------
 
-    def pending(self, run_id: int, limit: int) -> list[JournalWork]:
+    def pending(self, run_id: int, limit: int, after: int | None = None) -> list[JournalWork]:
         """The next operations not applied yet, in the journal's order (plain rows: no ORM
-        objects to track, the outcomes are written back by ``mark``)."""
-        rows = self.session.execute(
-            select(*_WORK)
-            .where(ApplyJournal.run_id == run_id, ApplyJournal.state == "pending")
-            .order_by(ApplyJournal.id)
-            .limit(limit)
-        )
+        objects to track, the outcomes are written back by ``mark``). ``after``: the last
+        journal id the caller handled (none before it is pending any more), so that a batch
+        does not walk past every row done already."""
+        query = select(*_WORK).where(ApplyJournal.run_id == run_id, ApplyJournal.state == "pending")
+        if after is not None:
+            query = query.where(ApplyJournal.id > after)
+        rows = self.session.execute(query.order_by(ApplyJournal.id).limit(limit))
         return [_work(row) for row in rows]
 
-    def to_undo(self, run_id: int, limit: int) -> list[JournalWork]:
-        """The next applied operations not undone yet, newest first."""
-        rows = self.session.execute(
-            select(*_WORK)
-            .where(
-                ApplyJournal.run_id == run_id,
-                ApplyJournal.state == "done",
-                ApplyJournal.undo_state.is_(None),
-            )
-            .order_by(ApplyJournal.id.desc())
-            .limit(limit)
+    def to_undo(self, run_id: int, limit: int, before: int | None = None) -> list[JournalWork]:
+        """The next applied operations not undone yet, newest first (``before``: the last
+        journal id the caller handled, as ``pending``'s ``after``)."""
+        query = select(*_WORK).where(
+            ApplyJournal.run_id == run_id,
+            ApplyJournal.state == "done",
+            ApplyJournal.undo_state.is_(None),
         )
+        if before is not None:
+            query = query.where(ApplyJournal.id < before)
+        rows = self.session.execute(query.order_by(ApplyJournal.id.desc()).limit(limit))
         return [_work(row) for row in rows]
 
     def mark(self, work: Sequence[JournalWork], columns: Sequence[str]) -> None:

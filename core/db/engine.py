@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,3 +46,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     install_tenancy(factory)
     return factory
+
+
+def favour_index_lookups(session: Session) -> None:
+    """For the rest of ``session``'s transaction on PostgreSQL, price a random page read as
+    a cached one (``random_page_cost`` 1.1 instead of 4, the value advised for data in memory
+    or on SSD). An apply's batch joins a few thousand ids with tables of 100,000 rows; at the
+    default the planner reads the whole table for each batch (a hash join over a sequential
+    scan, ~40 ms) instead of looking each id up in the index (~5 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL random_page_cost = 1.1"))

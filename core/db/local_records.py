@@ -28,6 +28,9 @@ FIELDS = COMPARABLE_FIELDS
 MONEY = {"price", "regular_price", "sale_price", "total"}
 LOAD_CHUNK = 10_000
 CHUNK = 5_000
+# Bulk INSERTs run with ``render_nulls=True``: by default the ORM leaves a None value out of
+# the row, and rows that miss different columns each get their own statement (101,000
+# customers took 52,887 statements and 22 s on PostgreSQL; with it, a few dozen).
 
 
 def _model(entity_type: str) -> Any:
@@ -82,7 +85,9 @@ class LocalRecords:
                 index_elements=["org_id", "source", "external_id"],
                 set_={f: getattr(stmt.excluded, f) for f in (*fields, "updated_at")},
             )
-            self.session.execute(stmt, list(own_rows(self.session, batch)))
+            self.session.execute(
+                stmt.execution_options(render_nulls=True), list(own_rows(self.session, batch))
+            )
             batch.clear()
 
         for rec in records:
@@ -144,8 +149,15 @@ class LocalRecords:
             return
         model = _model(entity_type)
         now = utcnow()
-        batch = [{**row, "source": source, "updated_at": now} for row in rows]
-        self.session.execute(insert(model), list(own_rows(self.session, batch)))
+        batch = [
+            {**{k: v for k, v in row.items() if k != "id" or v is not None}, "source": source}
+            | {"updated_at": now}
+            for row in rows
+        ]
+        self.session.execute(
+            insert(model).execution_options(render_nulls=True),
+            list(own_rows(self.session, batch)),
+        )
 
     def update_rows(self, entity_type: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Update rows by their ``id`` (each row: ``id`` and the fields it sets): rows that

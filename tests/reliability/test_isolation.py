@@ -31,6 +31,7 @@ NOT_TENANT_DATA = {
     ("core/db/engine.py", "_sqlite_pragmas"): "connection settings",
     ("core/services/health.py", "check"): "SELECT 1",
     ("core/db/previews.py", "add_ready"): "ANALYZE: the planner's statistics, no rows read",
+    ("core/db/engine.py", "favour_index_lookups"): "a planner setting of the transaction",
 }
 #: Methods that run SQL the ORM's tenancy events never see, and SQLAlchemy's raw constructs.
 RAW_METHODS = {"exec_driver_sql", "copy_expert", "cursor"}

@@ -48,7 +48,13 @@ from core.services.apply.planning import (
     create_run,
     plan_of,
 )
-from core.services.apply.runner import CancelledFn, ProgressFn, apply_batch, undo_batch
+from core.services.apply.runner import (
+    CancelledFn,
+    Position,
+    ProgressFn,
+    apply_batch,
+    undo_batch,
+)
 from core.services.apply.targets import BuiltinTarget, LocalTarget, build_target
 from core.services.apply.views import (
     RUNNABLE,
@@ -233,6 +239,7 @@ class ApplyService:
         stop = cancelled or _never
         started = time.perf_counter()
         target: LocalTarget | None = None
+        position = Position()
         try:
             while True:
                 if stop():
@@ -246,7 +253,7 @@ class ApplyService:
                         run.started_at = run.started_at or self.clock()
                         run.error = None
                     target = target or self._target(s, run)
-                    done = apply_batch(s, run, target, self.batch_size, self.clock())
+                    done = apply_batch(s, run, target, self.batch_size, self.clock(), position)
                     view = run_view(run) if done else self._finish(s, run, actor, started)
                 report("applying" if done else "done", view.fraction)
                 if not done:
@@ -434,13 +441,14 @@ class ApplyService:
         total = max(1, view.counts["created"] + view.counts["updated"] + view.counts["deleted"])
         handled = 0
         target: LocalTarget | None = None
+        position = Position()
         while True:
             if stop():
                 return self.run(actor, run_id)
             with tenant_session(self.sessions, actor.org_id) as s:
                 run = self._claim(s, run_id)
                 target = target or self._target(s, run)
-                done = undo_batch(s, run, target, self.batch_size)
+                done = undo_batch(s, run, target, self.batch_size, position)
                 if not done:
                     now = self.clock()
                     rows = ApplyRunRows(s)

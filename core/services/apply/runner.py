@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.db.apply_runs import ApplyRunRows, JournalWork
+from core.db.engine import favour_index_lookups
 from core.db.local_records import to_json
 from core.db.models import ApplyRun
 from core.delta import COMPARABLE_FIELDS
@@ -145,15 +146,31 @@ def plan_batch(
     return t
 
 
+@dataclass
+class Position:
+    """Where a loop of batches is in the journal: the last journal id it handled (None
+    before its first batch: a resumed run starts by looking at the whole journal)."""
+
+    last_id: int | None = None
+
+
 def apply_batch(
-    s: Session, run: ApplyRun, target: LocalTarget, batch_size: int, now: datetime
+    s: Session,
+    run: ApplyRun,
+    target: LocalTarget,
+    batch_size: int,
+    now: datetime,
+    position: Position | None = None,
 ) -> int:
     """Apply the run's next batch: the target's writes in one transaction (our session's, or
     the organization's database's, committed first), then the journal marks and the run's
     counts in ``s``; returns how many operations it handled (0: nothing was left)."""
-    jobs = ApplyRunRows(s).pending(run.id, batch_size)
+    favour_index_lookups(s)
+    at = position or Position()
+    jobs = ApplyRunRows(s).pending(run.id, batch_size, after=at.last_id)
     if not jobs:
         return 0
+    at.last_id = jobs[-1].id
     fields = list(run.planned.get("compared") or COMPARABLE_FIELDS[run.entity_type])
     with target.batch(s) as local:
         current = local.read(jobs)
@@ -177,13 +194,22 @@ def apply_batch(
 # --- undo ---------------------------------------------------------------------------------------
 
 
-def undo_batch(s: Session, run: ApplyRun, target: LocalTarget, batch_size: int) -> int:
+def undo_batch(
+    s: Session,
+    run: ApplyRun,
+    target: LocalTarget,
+    batch_size: int,
+    position: Position | None = None,
+) -> int:
     """Undo the run's next batch of applied operations (newest first): the target's writes in
     one transaction, then the journal marks in ``s``; returns how many it handled (0:
     nothing was left)."""
-    jobs = ApplyRunRows(s).to_undo(run.id, batch_size)
+    favour_index_lookups(s)
+    at = position or Position()
+    jobs = ApplyRunRows(s).to_undo(run.id, batch_size, before=at.last_id)
     if not jobs:
         return 0
+    at.last_id = jobs[-1].id
     entity_type = run.entity_type
     fields = list(run.planned.get("compared") or COMPARABLE_FIELDS[entity_type])
     with target.batch(s) as local:
