@@ -1,8 +1,8 @@
 """Write-back benchmark: an apply to a mapped PostgreSQL table of the organization, beside
-the same apply to the built-in store (the reference).
+the floor of the same writes without any check or journal (the reference).
 
     python -m bench.write_back [--records 110000] [--updates 100000] [--creates 1000]
-                               [--deletes 1000] [--batch 500]
+                               [--deletes 1000] [--batch 2000]
 
 Our database is an SQLite file; the organization's database a fresh PostgreSQL database on
 127.0.0.1:5432 with ``crm.customers`` (its own key numbering, its own column names) holding
@@ -11,7 +11,10 @@ the same records with --updates changed (city and phone), --deletes removed, --c
 the snapshot is stored as a refresh stores it. The apply (``start`` + ``execute``, all kinds,
 batches of --batch: each batch one transaction in PostgreSQL, ``SELECT … FOR UPDATE`` of its
 rows, batched INSERT/UPDATE/DELETE, then the journal in SQLite) is timed with the growth of
-the process's peak memory; then its undo.
+the process's peak memory; then its undo. The floor, after the undo: the same creates,
+updates and deletes written straight to the table in pages of --batch rows (one transaction
+each: ``UPDATE … FROM (VALUES …)``, a multi-row INSERT, ``DELETE … = ANY``), with no read, no
+comparison and no journal.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import psycopg2
+from psycopg2.extras import execute_values
 from sqlalchemy import create_engine, text
 
 from bench.apply import ENTITY, PG_ADMIN, SOURCE, _line, _services, _sides
@@ -70,6 +75,54 @@ def _fill(dsn: dict[str, str], local: list[dict[str, object]]) -> None:
         columns = ", ".join(["woo_id", *COLUMNS.values()])
         cur.copy_expert(f"COPY crm.customers ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
     conn.close()
+
+
+def _floor(
+    dsn: dict[str, str], local: list[dict[str, Any]], external: list[dict[str, Any]], page: int
+) -> None:
+    """The apply's writes straight to the table: no read, no comparison, no journal."""
+    known = {str(r["external_id"]) for r in local}
+    seen = {str(r["external_id"]) for r in external}
+    updates = [
+        (str(r["external_id"]), r["city"], r["phone"])
+        for r in external
+        if str(r["external_id"]) in known and r["city"] == "Updated City"
+    ]
+    creates = [
+        (str(r["external_id"]), *(r[f] for f in COLUMNS))
+        for r in external
+        if str(r["external_id"]) not in known
+    ]
+    deletes = sorted(known - seen)
+    conn = psycopg2.connect(**dsn)
+    try:
+        with conn.cursor() as cur:
+            for start in range(0, len(updates), page):
+                execute_values(
+                    cur,
+                    "UPDATE crm.customers AS c SET town = v.town, phone_no = v.phone "
+                    "FROM (VALUES %s) AS v(woo_id, town, phone) WHERE c.woo_id = v.woo_id",
+                    updates[start : start + page],
+                    page_size=page,
+                )
+                conn.commit()
+            columns = ", ".join(["woo_id", *COLUMNS.values()])
+            for start in range(0, len(creates), page):
+                execute_values(
+                    cur,
+                    f"INSERT INTO crm.customers ({columns}) VALUES %s",
+                    creates[start : start + page],
+                    page_size=page,
+                )
+                conn.commit()
+            for start in range(0, len(deletes), page):
+                cur.execute(
+                    "DELETE FROM crm.customers WHERE woo_id = ANY(%s)",
+                    (deletes[start : start + page],),
+                )
+                conn.commit()
+    finally:
+        conn.close()
 
 
 def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
@@ -138,6 +191,15 @@ def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
             _line("PostgreSQL", "undo of that run", changes, time.perf_counter() - t0, None)
             with tenant_session(services.sessions, admin.org_id) as s:
                 assert LocalRecords(s).count(SOURCE, ENTITY) == 0  # the built-in store: untouched
+            t0 = time.perf_counter()
+            _floor(dsn, local, external, args.batch)
+            _line(
+                "PostgreSQL",
+                "floor: the same writes, unchecked",
+                changes,
+                time.perf_counter() - t0,
+                None,
+            )
         finally:
             services.close()
 
@@ -148,7 +210,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=100_000)
     parser.add_argument("--creates", type=int, default=1_000)
     parser.add_argument("--deletes", type=int, default=1_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=2000)
     args = parser.parse_args()
     assert args.updates + args.deletes <= args.records, "more changes than records"
     print(
