@@ -145,6 +145,8 @@ def follow_refresh(user: UserContext, connector: ConnectorView, entity_type: str
                     state.flash("warning", f"The refresh was cancelled by {ended.cancelled_by}.")
                 elif (ended.result or {}).get("notice"):  # it took over an abandoned refresh
                     state.flash("warning", str((ended.result or {})["notice"]))
+                elif ended.state == "succeeded":
+                    state.flash("success", f"✅ Preview of {fmt.md(connector.name)} refreshed.")
             st.rerun()
         state.follow_job(connector.id, entity_type, job.id)
         now = datetime.now(UTC)
