@@ -1,6 +1,7 @@
 """Benchmark: always-warm previews warmed by a real worker process, against the latency bound.
 
     python -m bench.warming [--orgs 4] [--size 1000] [--latency-ms 100] [--threads 1,2,4]
+                            [--processes 1]
 
 For each thread count: a fresh embedded deployment (SQLite database and queue in a temporary
 DATA_DIR); ``--orgs`` organizations, each with a WooCommerce connector to one sandbox store
@@ -11,7 +12,10 @@ minutes) and the clock runs until every preview is computed. The bound is
 requests x latency / threads (every request the sandbox answered: data pages of 100 records,
 and the counts and checks a refresh asks for): the time the latency alone costs with the
 threads perfectly busy. The sandbox runs in this process (its request counter is read); the
-workers, which do the work, in their own.
+workers, which do the work, in their own. ``--processes 1,2`` runs each thread count also as
+that many worker processes sharing the threads (4 threads = 2 workers x 2 threads): a
+worker's threads share one interpreter, so its CPU work (reading pages, diffing, storing)
+runs on one core at a time; several workers use several cores.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def _records(counts: dict[str, int]) -> int:
     return sum(v for k, v in counts.items() if k != "deleted")
 
 
-def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float) -> None:
+def warm_run(
+    sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float, processes: int = 1
+) -> None:
     url = sandbox.url
     data_dir = Path(tempfile.mkdtemp(prefix="bench-warming-"))
     env = {
@@ -52,7 +58,7 @@ def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float)
     for name in ("DATABASE_URL", "QUEUE_URL", "REDIS_URL"):
         env.pop(name, None)
     services = build_services(load_settings(data_dir=data_dir))
-    worker: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         admins = []
         for i in range(orgs):
@@ -66,16 +72,26 @@ def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float)
             )
             services.connectors.add(admin, "woocommerce", "Store", url, WOO_CREDENTIALS)
             admins.append(admin)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "core", "worker", "--workers", str(threads)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        for _ in range(processes):
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "core",
+                        "worker",
+                        "--workers",
+                        str(threads // processes),
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         stop = time.monotonic() + 60
-        while services.jobs.workers_alive() < 1:
-            if worker.poll() is not None or time.monotonic() > stop:
-                raise SystemExit("the worker did not start")
+        while services.jobs.workers_alive() < processes:
+            if any(w.poll() is not None for w in workers) or time.monotonic() > stop:
+                raise SystemExit("a worker did not start")
             time.sleep(0.05)
 
         sandbox.stats.reset()
@@ -87,8 +103,8 @@ def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float)
         pages = 0
         stop = time.monotonic() + 600
         while pending:
-            if worker.poll() is not None or time.monotonic() > stop:
-                raise SystemExit(f"the worker stopped or took too long; {len(pending)} left")
+            if any(w.poll() is not None for w in workers) or time.monotonic() > stop:
+                raise SystemExit(f"a worker stopped or it took too long; {len(pending)} left")
             for a, entity in sorted(pending):
                 snap = services.previews.latest(admins[a], "woocommerce", entity)
                 if snap is not None:
@@ -98,20 +114,22 @@ def warm_run(sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float)
         took = time.perf_counter() - started
         requests = sandbox.stats.requests
         bound = requests * latency_ms / 1000 / threads
+        how = f" in {processes} workers" if processes > 1 else ""
         print(
-            f"{threads} thread(s): {orgs * len(ENTITIES)} previews ({orgs} orgs x "
+            f"{threads} thread(s){how}: {orgs * len(ENTITIES)} previews ({orgs} orgs x "
             f"{len(ENTITIES)}; {pages} data pages, {requests} requests) warm in {took:.2f} s; "
             f"bound {requests} x {latency_ms:g} ms / {threads} = {bound:.2f} s; "
             f"ratio {took / bound:.2f}",
             flush=True,
         )
     finally:
-        if worker is not None:
-            worker.terminate()
+        for w in workers:
+            w.terminate()
+        for w in workers:
             try:
-                worker.wait(timeout=20)
+                w.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                w.kill()
         services.close()
 
 
@@ -122,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=1000, help="customers (= orders) per store")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="latency of each page")
     parser.add_argument("--threads", default="1,2,4", help="worker threads to compare")
+    parser.add_argument(
+        "--processes", default="1", help="worker processes sharing each thread count to compare"
+    )
     args = parser.parse_args(argv)
     with SandboxServer(size=args.size) as sandbox:
         sandbox.faults.latency_ms = args.latency_ms
@@ -131,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         for threads in (int(t) for t in args.threads.split(",")):
-            warm_run(sandbox, args.orgs, threads, args.latency_ms)
+            for processes in (int(p) for p in args.processes.split(",")):
+                if processes <= threads and threads % processes == 0:
+                    warm_run(sandbox, args.orgs, threads, args.latency_ms, processes)
     return 0
 
 
