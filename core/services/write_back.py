@@ -1,4 +1,4 @@
-"""Write-back: applies written to the organization's own database (issue 17).
+"""Write-back: applies written to the organization's own database.
 
 An admin switches write-back on per mapping (off by default); the mapping must then cover
 what a write needs (``core.localdb.writer.LocalWriter.check``: a table, not a query or a
