@@ -39,6 +39,8 @@ from core.config import load_settings
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
 from core.delta import canonical_frame, diff
+from core.services.actors import UserContext
+from core.services.connectors import ConnectorView
 from core.services.previews import PreviewKey
 
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -55,6 +57,25 @@ def _services(url: str, data_dir: Path, batch: int) -> Services:
         apply_batch_size=batch,
     )
     return build_services(settings, rate_limit_namespace=f"bench-{uuid.uuid4().hex}")
+
+
+def _bench_org(services: Services) -> tuple[UserContext, ConnectorView]:
+    """The benchmark's organization (its admin) and its store's connector."""
+    admin = services.accounts.create_organization(
+        "Bench",
+        admin_username="bench",
+        admin_name="Bench",
+        admin_email="bench@example.com",
+        admin_password="bench-password-1",
+    )
+    connector = services.connectors.add(
+        admin,
+        SOURCE,
+        "Bench shop",
+        "https://shop.example",
+        {"consumer_key": "ck", "consumer_secret": "cs"},
+    )
+    return admin, connector
 
 
 def _sides(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -83,20 +104,7 @@ def _run(name: str, url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         services = _services(url, Path(tmp), args.batch)
         try:
-            admin = services.accounts.create_organization(
-                "Bench",
-                admin_username="bench",
-                admin_name="Bench",
-                admin_email="bench@example.com",
-                admin_password="bench-password-1",
-            )
-            connector = services.connectors.add(
-                admin,
-                SOURCE,
-                "Bench shop",
-                "https://shop.example",
-                {"consumer_key": "ck", "consumer_secret": "cs"},
-            )
+            admin, connector = _bench_org(services)
             local, external = _sides(args)
             with tenant_session(services.sessions, admin.org_id) as s:
                 LocalRecords(s).upsert(SOURCE, ENTITY, local)

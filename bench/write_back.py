@@ -32,7 +32,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 from sqlalchemy import create_engine, text
 
-from bench.apply import ENTITY, PG_ADMIN, SOURCE, _line, _services, _sides
+from bench.apply import ENTITY, PG_ADMIN, SOURCE, _bench_org, _line, _services, _sides
 from bench.preview import PeakRss
 from core.db.local_records import LocalRecords
 from core.db.tenancy import tenant_session
@@ -132,20 +132,7 @@ def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         services = _services(f"sqlite:///{tmp}/app.db", Path(tmp), args.batch)
         try:
-            admin = services.accounts.create_organization(
-                "Bench",
-                admin_username="bench",
-                admin_name="Bench",
-                admin_email="bench@example.com",
-                admin_password="bench-password-1",
-            )
-            connector = services.connectors.add(
-                admin,
-                SOURCE,
-                "Bench shop",
-                "https://shop.example",
-                {"consumer_key": "ck", "consumer_secret": "cs"},
-            )
+            admin, connector = _bench_org(services)
             services.local_data.set_database(
                 admin,
                 DatabaseSettings(
