@@ -114,13 +114,12 @@ class _BuiltinBatch:
         self.local.insert_rows(self.source, self.entity_type, rows)
 
     def update(self, changes: Sequence[tuple[Current, Mapping[str, Any]]]) -> None:
-        # one executemany per set of columns written
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for cur, values in changes:
-            row = {"id": cur.ref, **{f: to_db(f, v) for f, v in values.items()}}
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        for rows in groups.values():
-            self.local.update_rows(self.entity_type, rows)
+        # update_rows writes the rows that set the same columns with one statement
+        rows = [
+            {"id": cur.ref, **{f: to_db(f, v) for f, v in values.items()}}
+            for cur, values in changes
+        ]
+        self.local.update_rows(self.entity_type, rows)
 
     def remove(self, rows: Sequence[Current]) -> None:
         self.local.delete_rows(self.entity_type, [int(r.ref) for r in rows])
