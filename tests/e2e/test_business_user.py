@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from core.db.models import Organization
 from core.db.tenancy import system_session
@@ -54,27 +54,41 @@ def settled(page: Page) -> None:
     expect(page.locator("[data-stale=true]")).to_have_count(0)
 
 
+def current(page: Page, selector: str) -> Locator:
+    """The element of the latest script run: while a run (a followed job ending, say) is under
+    way, Streamlit keeps the previous run's element too, marked stale."""
+    return page.locator(f"{selector}:not([data-stale=true])")
+
+
+def shown(page: Page) -> None:
+    """The preview is on the page: no job is followed any more (its end reruns the script)."""
+    settled(page)
+    expect(page.locator(".st-key-refresh_job")).to_have_count(0, timeout=60_000)
+    expect(page.get_by_role("tab", name=re.compile("Updated"))).to_be_visible()
+    settled(page)
+
+
 def selected_tab(page: Page) -> str:
     return page.get_by_role("tab", selected=True).first.inner_text()
 
 
 def test_the_chosen_tab_stays_after_the_first_action(page: Page, shop: Server) -> None:
     signed_in(page, shop)
-    # a preview opened for the first time in this session (computed, with a progress bar)
-    page.locator(".st-key-preview_entity").click()
+    shown(page)
+    # a preview opened for the first time in this session (computed by a worker, followed)
+    current(page, ".st-key-preview_entity").click()
     page.get_by_role("option", name="Products").click()
-    expect(page.get_by_role("tab", name=re.compile("Updated"))).to_be_visible()
-    settled(page)
+    shown(page)
     page.get_by_role("tab", name=re.compile("Updated")).click()
-    expect(page.locator(".st-key-search_updated input")).to_be_visible()
+    expect(current(page, ".st-key-search_updated").locator("input")).to_be_visible()
     settled(page)
-    page.locator(".st-key-search_updated input").fill("a")
+    current(page, ".st-key-search_updated").locator("input").fill("a")
     page.keyboard.press("Enter")
     expect(page.get_by_text(re.compile(r"Rows 1–\d+ of"))).to_be_visible()
     idle(page)
     page.wait_for_timeout(500)
     assert "Updated" in selected_tab(page)
-    expect(page.locator(".st-key-search_updated input")).to_have_value("a")
+    expect(current(page, ".st-key-search_updated").locator("input")).to_have_value("a")
 
 
 def test_a_click_on_a_row_shows_its_changes(page: Page, shop: Server) -> None:
