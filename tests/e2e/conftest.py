@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from core.bootstrap import Services, build_services
 from core.config import load_settings
+from tests.workers import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +47,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     with_worker: bool = True  # as scripts/run: the dashboard and one worker
-    worker: subprocess.Popen[bytes] | None = None
+    worker: Worker | None = None
 
     @property
     def url(self) -> str:
@@ -94,14 +94,7 @@ class Server:
 
     def start_worker(self) -> None:
         """`python -m core worker` over this server's data folder."""
-        self._worker_log = (self.data_dir.parent / f"worker-{self.port}.log").open("wb")
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "core", "worker"],
-            cwd=ROOT,
-            env=self._env,
-            stdout=self._worker_log,
-            stderr=subprocess.STDOUT,
-        )
+        self.worker = Worker(self._env, self.data_dir.parent / f"worker-{self.port}.log")
 
     def wait_ready(self, timeout: float = 90.0) -> Server:
         until = time.monotonic() + timeout
@@ -116,15 +109,8 @@ class Server:
         raise TimeoutError(f"streamlit did not start:\n{self.read_log()}")
 
     def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.send_signal(signal.SIGINT)
-            try:
-                self.worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
-                self.worker.wait()
-        if getattr(self, "_worker_log", None) is not None:
-            self._worker_log.close()
+        if self.worker is not None:
+            self.worker.stop()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -5,7 +5,8 @@ warming the connector's previews and says why, and warms them again once the key
 from __future__ import annotations
 
 from core.services.activity import ActivityFilter
-from tests.reliability.test_workers import Worker, _setup, _until
+from tests.reliability.test_workers import _setup, _worker
+from tests.workers import until
 
 
 def test_a_worker_stops_warming_when_the_store_refuses_the_keys(sandbox, tmp_path):
@@ -15,13 +16,13 @@ def test_a_worker_stops_warming_when_the_store_refuses_the_keys(sandbox, tmp_pat
         (woo,) = [c for c in services.connectors.list(admin) if c.sync_type == "woocommerce"]
         services.warming.set_warm_choice(admin, "woocommerce", "orders", 5)  # never computed
         services.connectors.update(admin, woo.id, credentials={"consumer_key": "ck_wrong_key"})
-        worker = Worker({**env, "WARM_PREVIEWS": "true"})
+        worker = _worker({**env, "WARM_PREVIEWS": "true"})
 
         def stopped():  # noqa: ANN202
             choice = services.warming.get_warm_choice(admin, "woocommerce", "orders")
             return choice if choice.stopped else None
 
-        choice = _until("the warming to stop", stopped)
+        choice = until("the warming to stop", stopped)
         assert "Consumer key is invalid" in choice.stopped_reason, worker.log()
         assert "credentials" in choice.fix()
         failed = [j for j in services.jobs.recent(admin, kind="refresh") if j.state == "failed"]
@@ -33,7 +34,7 @@ def test_a_worker_stops_warming_when_the_store_refuses_the_keys(sandbox, tmp_pat
         assert services.previews.latest(admin, "woocommerce", "orders") is None
 
         services.connectors.update(admin, woo.id, credentials={"consumer_key": "ck_sandbox"})
-        warm = _until(
+        warm = until(
             "the preview to be warmed again",
             lambda: services.previews.latest(admin, "woocommerce", "orders"),
         )

@@ -5,10 +5,6 @@ CLI. What a user checks: the job's state, the preview it left, the activity log.
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +17,6 @@ from core.jobs.queue import JobQueue
 from core.services.activity import ActivityFilter
 from core.services.jobs import JobView
 from tests.reliability.conftest import (
-    ROOT,
     ApiProcess,
     core_env,
     make_demo,
@@ -29,51 +24,15 @@ from tests.reliability.conftest import (
     services_for,
     token_for,
 )
+from tests.workers import Worker, until
 
 PREVIEW = ("preview", "--org", "demo", "--sync-type", "woocommerce", "--entity", "customers")
 FAST = {"SCHEDULER_SECONDS": "0.5", "REFRESH_LEASE_SECONDS": "2", "WARM_PREVIEWS": "false"}
 
 
-class Worker:
-    """`python -m core worker` in its own process, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], name: str = "worker", threads: int = 2) -> None:
-        self.log_path = Path(env["DATA_DIR"]) / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "core", "worker", "--workers", str(threads)],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
-
-
-def _until(what: str, check, timeout: float = 60):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def _worker(env: dict[str, str], name: str = "worker") -> Worker:
+    """A worker of two threads; its log in the data folder."""
+    return Worker(env, Path(env["DATA_DIR"]) / f"{name}.log", threads=2)
 
 
 def _setup(sandbox, tmp_path: Path, db_url: str | None = None, **extra: str):  # noqa: ANN001, ANN202
@@ -86,9 +45,9 @@ def _setup(sandbox, tmp_path: Path, db_url: str | None = None, **extra: str):  #
 
 
 def _refresh_through(worker_env: dict[str, str], services: Services, admin) -> JobView:  # noqa: ANN001
-    worker = Worker(worker_env)
+    worker = _worker(worker_env)
     try:
-        _until("the worker to be alive", services.jobs.workers_alive)
+        until("the worker to be alive", services.jobs.workers_alive)
         before = services.previews.latest(admin, "woocommerce", "customers")
         job, created = services.previews.enqueue_refresh(admin, "woocommerce", "customers")
         assert created and job.state == "queued"
@@ -140,12 +99,12 @@ def test_a_worker_on_the_postgresql_queue(sandbox, tmp_path, own_postgres):
 def test_a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it(sandbox, tmp_path):
     env, services, admin = _setup(sandbox, tmp_path)
     good = services.previews.latest(admin, "woocommerce", "customers")
-    doomed = Worker(env, "doomed")
+    doomed = _worker(env, "doomed")
     rescuer = None
     try:
         sandbox.faults.latency_ms = 1500  # still fetching when it is killed
         job, _ = services.previews.enqueue_refresh(admin, "woocommerce", "customers")
-        _until(
+        until(
             "the job to run",
             lambda: services.jobs.get(admin, job.id).phase == "fetching",
         )
@@ -154,7 +113,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it(sandbox, 
         assert services.previews.latest(admin, "woocommerce", "customers") == good
         assert services.jobs.get(admin, job.id).state == "running"
         sandbox.faults.latency_ms = 0
-        rescuer = Worker(env, "rescuer")
+        rescuer = _worker(env, "rescuer")
         ended = services.jobs.wait(admin, job.id, 90)
     finally:
         sandbox.faults.latency_ms = 0
@@ -191,7 +150,7 @@ def test_twenty_refresh_requests_at_once_are_one_job(sandbox, tmp_path):
             )
         assert len({job.id for job, _ in asked}) == 1
         assert sum(created for _, created in asked) == 1
-        worker = Worker(env)
+        worker = _worker(env)
         try:
             ended = services.jobs.wait(admin, asked[0][0].id, 60)
         finally:
@@ -213,11 +172,11 @@ def test_a_running_refresh_is_cancelled_between_pages(sandbox, tmp_path):
     viewer = services.accounts.add_user(
         admin, "vic", "Vic", "vic@example.com", "pw-vic-12345", "viewer"
     )
-    worker = Worker(env)
+    worker = _worker(env)
     try:
         sandbox.faults.latency_ms = 800
         job, _ = services.previews.enqueue_refresh(admin, "woocommerce", "customers")
-        _until("the job to run", lambda: services.jobs.get(admin, job.id).phase == "fetching")
+        until("the job to run", lambda: services.jobs.get(admin, job.id).phase == "fetching")
         vic = services.accounts.user_context(f"{admin.org_id}/vic")
         with pytest.raises(PermissionDenied, match="may cancel this job"):
             services.jobs.cancel(vic, job.id)
@@ -235,10 +194,10 @@ def test_a_running_refresh_is_cancelled_between_pages(sandbox, tmp_path):
 
 def test_the_api_answers_202_and_the_job_is_followed_to_its_preview(sandbox, tmp_path):
     env, services, admin = _setup(sandbox, tmp_path)
-    worker = Worker(env)
+    worker = _worker(env)
     api = ApiProcess(env)
     try:
-        _until("the worker to be alive", services.jobs.workers_alive)
+        until("the worker to be alive", services.jobs.workers_alive)
         headers = {"Authorization": f"Bearer {token_for(services, admin.org_id, 'admin')}"}
         sandbox.faults.latency_ms = 300
         answer = requests.post(
@@ -261,7 +220,7 @@ def test_the_api_answers_202_and_the_job_is_followed_to_its_preview(sandbox, tmp
             data = polled.json()["data"]
             return data if data["job"]["state"] not in ("queued", "running") else None
 
-        data = _until("the job to end", done)
+        data = until("the job to end", done)
         assert data["job"]["state"] == "succeeded"
         counts = {k: v["count"] for k, v in data["preview"]["delta"].items()}
         assert counts.items() <= data["job"]["result"]["counts"].items()
@@ -285,9 +244,9 @@ def test_the_cli_waits_for_a_worker_or_refreshes_itself(sandbox, tmp_path):
     alone = run_core(env, *PREVIEW, "--refresh")
     assert alone.returncode == 0, alone.stderr
     assert "No worker is running: refreshing in this process." in alone.stderr
-    worker = Worker(env)
+    worker = _worker(env)
     try:
-        _until(
+        until(
             "the worker",
             lambda: "1 worker(s) alive" in run_core(env, "jobs", "--org", "demo").stdout,
         )
@@ -309,9 +268,9 @@ def test_an_apply_and_its_undo_are_run_by_a_worker(sandbox, tmp_path):
     try:
         planned = services.apply.plan(admin, "woocommerce", "customers")
         assert planned.total > 0
-        worker = Worker(env)
+        worker = _worker(env)
         try:
-            _until("the worker to be alive", services.jobs.workers_alive)
+            until("the worker to be alive", services.jobs.workers_alive)
             apply = ("apply", "--org", "demo", "--sync-type", "woocommerce")
             applied = run_core(env, *apply, "--entity", "customers", "--yes", "--json")
             assert applied.returncode == 0, applied.stderr

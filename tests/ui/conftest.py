@@ -19,7 +19,7 @@ from core.bootstrap import Services, build_services
 from core.config import load_settings
 from core.services.actors import UserContext
 from tests.ui.appkit import PASSWORD, USERS
-from tests.ui.workers import Worker
+from tests.ui.workers import Worker, worker_in
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
@@ -128,7 +128,7 @@ def start_worker() -> Iterator[Callable[..., Worker]]:
 
     def start(name: str = "worker", **env: str) -> Worker:
         data_dir = Path(os.environ["DATA_DIR"])
-        worker = Worker(data_dir, f"{name}-{len(started)}", **env)
+        worker = worker_in(data_dir, f"{name}-{len(started)}", **env)
         started.append(worker)
         return worker
 
