@@ -7,12 +7,12 @@ DATA_DIR) with one organization whose WooCommerce connector points at a sandbox 
 many users (the customers among them: ~97 %) and none of them in the local database, so that
 the stored preview of customers has that many changes ("new"); the preview is computed once,
 here (the cache a warm preview leaves). Then the dashboard (`streamlit run server.py`, as
-scripts/run starts it) and Debian's chromium (Playwright): sign in, open the Preview once,
-then ``--opens`` times: click **Activity** in the sidebar, wait for it, click **Preview** and
-time, in the page, from the click to the first frame showing the "New" count (the number of
-changes). Prints p50/p95 per size (target:
-p95 ≤ 300 ms at 100k changes), beside the same for the click on **Activity** (until its
-title shows): the floor of opening any page of the dashboard on this machine.
+scripts/run starts it) and Debian's chromium (Playwright): sign in, open the Preview and the
+Activity page once, then ``--opens`` times: click **Activity** in the sidebar, wait for it,
+click **Preview** and time, in the page, from the click to the first frame showing the "New"
+count (the number of changes). Prints p50/p95 per size (target: p95 ≤ 300 ms at 100k
+changes), beside the same for the click on **Activity** (until its title shows): the floor of
+opening any page of the dashboard on this machine.
 """
 
 from __future__ import annotations
@@ -153,6 +153,12 @@ def time_opens(page: Page, url: str, changes: int, opens: int) -> tuple[list[flo
     _idle(page)
     nav = page.locator("[data-testid=stSidebarNav]")
     activity = page.get_by_role("heading", name="Activity")
+    nav.get_by_role("link", name="Activity").click()  # its first visit loads the chart code
+    expect(activity).to_be_visible()
+    _idle(page)
+    nav.get_by_role("link", name="Preview").click()
+    expect(value).to_have_text(re.compile(count))
+    _idle(page)
     times, floor = [], []
     for _ in range(opens):
         floor.append(_timed_click(page, nav.get_by_role("link", name="Activity"), _TITLE_SHOWN))
