@@ -6,6 +6,7 @@
 (`core.api`) at /api beside it, sharing the process's services.
 """
 
+import altair  # noqa: F401  (the Activity page's charts: imported at start-up, 1-2 s, not by its first visitor)
 import streamlit as st
 from starlette.routing import Mount
 

@@ -14,7 +14,7 @@ from ui.connectors import pick_connector
 from ui.demo import demo_outcome, load_demo_button
 from ui.jobs import compute_if_missing, follow_refresh, start_refresh
 from ui.nav import page_path
-from ui.preview import csv_export, local_side, open_snapshot
+from ui.preview import csv_export, local_side, open_snapshot, show_counts
 from ui.records import RecordReader, highlight
 from ui.services import get_services
 from ui.tables import record_columns
@@ -54,13 +54,19 @@ refresh = user.can("editor") and actions.button(
     help=f"Fetch the records from {fmt.md(connector.name)} again and recompute",
 )
 
-if refresh:  # a worker refreshes; the page follows the job (so does every other user's)
-    start_refresh(user, connector, entity_type)
-else:  # a missing or expired preview too
-    compute_if_missing(user, connector, entity_type)
-follow_refresh(user, connector, entity_type)
-warming_stop_notice(user, connector, entity_type, loc)
+# The counts are what an open waits for: drawn before the refresh's progress and notices
+# (their queries), which keep their place above them.
+jobs_area = st.container()
 snapshot = open_snapshot(user, connector, entity_type)
+if snapshot is not None:
+    show_counts(snapshot, loc)
+with jobs_area:
+    if refresh:  # a worker refreshes; the page follows the job (so does every other user's)
+        start_refresh(user, connector, entity_type)
+    else:  # a missing or expired preview too
+        compute_if_missing(user, connector, entity_type)
+    follow_refresh(user, connector, entity_type)
+    warming_stop_notice(user, connector, entity_type, loc)
 if snapshot is None:  # none computed yet: a worker computes it (its progress is shown above)
     failed = state.failed_preview(connector.id, entity_type)
     if failed is not None:
@@ -73,22 +79,8 @@ if snapshot is None:  # none computed yet: a worker computes it (its progress is
         )
     st.stop()
 
-# --- counts ---------------------------------------------------------------------------------
-previous = snapshot.previous_counts
-for column, kind in zip(st.columns(4), ("new", "updated", "deleted", "unchanged"), strict=True):
-    count = snapshot.counts.get(kind, 0)
-    column.metric(
-        f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
-        fmt.number(count, loc),
-        delta=None if previous is None else fmt.signed(count - previous.get(kind, 0), loc),
-        delta_color="off",
-        help="The small number: the change since the previous preview."
-        if previous is not None
-        else None,
-        border=True,
-    )
-
 # --- cache status ---------------------------------------------------------------------------
+previous = snapshot.previous_counts
 now = datetime.now(UTC)
 computed = (
     f"Computed {fmt.ago(snapshot.computed_at, now)} "

@@ -29,17 +29,20 @@ COOKIE_NAME = "sync_preview_auth"
 ROLE_BADGE = {"viewer": "👀 viewer", "editor": "✏️ editor", "admin": "🛡️ admin"}
 
 
-def entry_gate() -> UserContext | None:
+def entry_gate(known: UserContext | None = None) -> UserContext | None:
     """Render setup or sign-in when nobody is signed in; return the signed-in user otherwise.
 
-    While our database does not answer, say so (one sentence) instead of anything else.
+    ``known``: the session's user as ``signed_in_user`` read it at the start of this run (an
+    active account: users exist and the database answers), so not read again. While our
+    database does not answer, say so (one sentence) instead of anything else.
     """
-    try:
-        services = get_services()
-        needs_setup = services.accounts.needs_setup()
-    except StoreError as err:
-        st.error(str(err), icon="🛑")
-        return None
+    needs_setup = False
+    if known is None:
+        try:
+            needs_setup = get_services().accounts.needs_setup()
+        except StoreError as err:
+            st.error(str(err), icon="🛑")
+            return None
     authenticator = _build_authenticator()
     if needs_setup:
         return render_setup_form(authenticator)
@@ -60,7 +63,7 @@ def entry_gate() -> UserContext | None:
     key = state.authenticated_username()
     if key is None:
         return None
-    ctx = _context(key)
+    ctx = known if known is not None and known.login_key == key else _context(key)
     if ctx is None:
         return None
     with sidebar_top if sidebar_top is not None else st.sidebar.container():
@@ -82,13 +85,15 @@ def signed_in_user() -> UserContext | None:
 
 def require_user(role: Role = "viewer") -> UserContext:
     """The first call of every page: the signed-in user with at least ``role``, or stop."""
-    key = state.authenticated_username()
-    if key is None:
-        # This page runs without the app's gate (a deep link on a fresh server).
-        if entry_gate() is None:
-            st.stop()
+    ctx = state.take_gate_user()  # the app's gate checked the account this run
+    if ctx is None:
         key = state.authenticated_username()
-    ctx = _context(key) if key else None
+        if key is None:
+            # This page runs without the app's gate (a deep link on a fresh server).
+            if entry_gate() is None:
+                st.stop()
+            key = state.authenticated_username()
+        ctx = _context(key) if key else None
     if ctx is None:
         st.stop()
     assert ctx is not None

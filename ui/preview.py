@@ -65,6 +65,23 @@ def open_snapshot(
     return opened
 
 
+def show_counts(snapshot: PreviewSnapshot, loc: fmt.Locality) -> None:
+    """The four counts, each with its change since the previous preview."""
+    previous = snapshot.previous_counts
+    for column, kind in zip(st.columns(4), ("new", "updated", "deleted", "unchanged"), strict=True):
+        count = snapshot.counts.get(kind, 0)
+        column.metric(
+            f"{fmt.KIND_ICON[kind]} {fmt.KIND_LABEL[kind]}",
+            fmt.number(count, loc),
+            delta=None if previous is None else fmt.signed(count - previous.get(kind, 0), loc),
+            delta_color="off",
+            help="The small number: the change since the previous preview."
+            if previous is not None
+            else None,
+            border=True,
+        )
+
+
 def show_refusal(err: SyncPreviewError, *, refreshing: bool) -> None:
     """Why there is no new preview: when to try again after a refused refresh, else the error."""
     if refreshing and isinstance(err, RefreshRateLimited):

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.services.actors import UserContext
 from ui import format as fmt
 
 VIEWED = "sp_viewed_snapshots"
@@ -23,6 +24,7 @@ KIND_TABS = "preview_kind_tabs"  # the widget's own key
 FOLLOWED_JOBS = "sp_followed_jobs"
 FAILED_PREVIEWS = "sp_failed_previews"
 DEMO_JOB = "sp_demo_job"
+GATE_USER = "sp_gate_user"
 
 
 def _get(key: str, default: Any) -> Any:
@@ -48,6 +50,19 @@ def sign_in(login_key: str, name: str) -> None:
     st.session_state["username"] = login_key
     st.session_state["name"] = name
     st.session_state["logout"] = None
+
+
+def pass_gate(ctx: UserContext) -> None:
+    """The app's gate let ``ctx`` in on this run: the page's guard takes it instead of reading
+    the account again (``take_gate_user``)."""
+    st.session_state[GATE_USER] = ctx
+
+
+def take_gate_user() -> UserContext | None:
+    """The user the app's gate let in on this run, once (None when the page runs without the
+    gate: a deep link on a fresh server)."""
+    ctx = st.session_state.pop(GATE_USER, None)
+    return ctx if isinstance(ctx, UserContext) else None
 
 
 def sign_out_locally() -> None:
