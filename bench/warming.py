@@ -43,6 +43,15 @@ def _records(counts: dict[str, int]) -> int:
     return sum(v for k, v in counts.items() if k != "deleted")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def warm_run(
     sandbox: SandboxServer, orgs: int, threads: int, latency_ms: float, processes: int = 1
 ) -> None:
@@ -95,6 +104,7 @@ def warm_run(
             time.sleep(0.05)
 
         sandbox.stats.reset()
+        cpu_before = sum(_cpu_seconds(w.pid) for w in workers)
         started = time.perf_counter()
         for admin in admins:
             for entity in ENTITIES:
@@ -112,6 +122,7 @@ def warm_run(
                     pages += max(1, math.ceil(_records(snap.counts) / PAGE))
             time.sleep(0.05)
         took = time.perf_counter() - started
+        cpu = sum(_cpu_seconds(w.pid) for w in workers) - cpu_before
         requests = sandbox.stats.requests
         bound = requests * latency_ms / 1000 / threads
         how = f" in {processes} workers" if processes > 1 else ""
@@ -119,7 +130,8 @@ def warm_run(
             f"{threads} thread(s){how}: {orgs * len(ENTITIES)} previews ({orgs} orgs x "
             f"{len(ENTITIES)}; {pages} data pages, {requests} requests) warm in {took:.2f} s; "
             f"bound {requests} x {latency_ms:g} ms / {threads} = {bound:.2f} s; "
-            f"ratio {took / bound:.2f}",
+            f"ratio {took / bound:.2f}; worker CPU {cpu:.2f} s "
+            f"({cpu / (orgs * len(ENTITIES)):.3f} s a preview)",
             flush=True,
         )
     finally:
