@@ -11,8 +11,10 @@ started and seen alive; then every organization chooses to keep its 3 previews w
 minutes) and the clock runs until every preview is computed. The bound is
 requests x latency / threads (every request the sandbox answered: data pages of 100 records,
 and the counts and checks a refresh asks for): the time the latency alone costs with the
-threads perfectly busy. The sandbox runs in this process (its request counter is read); the
-workers, which do the work, in their own. ``--processes 1,2`` runs each thread count also as
+threads perfectly busy. Beside it, the CPU time the workers used meanwhile (from /proc,
+Linux), which a busy machine changes far less than the wall time. The sandbox runs in this
+process (its request counter is read); the workers, which do the work, in their own.
+``--processes 1,2`` runs each thread count also as
 that many worker processes sharing the threads (4 threads = 2 workers x 2 threads): a
 worker's threads share one interpreter, so its CPU work (reading pages, diffing, storing)
 runs on one core at a time; several workers use several cores.
