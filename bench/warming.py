@@ -11,8 +11,10 @@ started and seen alive; then every organization chooses to keep its 3 previews w
 minutes) and the clock runs until every preview is computed. The bound is
 requests x latency / threads (every request the sandbox answered: data pages of 100 records,
 and the counts and checks a refresh asks for): the time the latency alone costs with the
-threads perfectly busy. The sandbox runs in this process (its request counter is read); the
-workers, which do the work, in their own. ``--processes 1,2`` runs each thread count also as
+threads perfectly busy. Beside it, the CPU time the workers used meanwhile (from /proc,
+Linux), which a busy machine changes far less than the wall time. The sandbox runs in this
+process (its request counter is read); the workers, which do the work, in their own.
+``--processes 1,2`` runs each thread count also as
 that many worker processes sharing the threads (4 threads = 2 workers x 2 threads): a
 worker's threads share one interpreter, so its CPU work (reading pages, diffing, storing)
 runs on one core at a time; several workers use several cores.
@@ -41,6 +43,15 @@ PAGE = 100
 def _records(counts: dict[str, int]) -> int:
     """The store's records a preview read (every kind but deleted: those are local only)."""
     return sum(v for k, v in counts.items() if k != "deleted")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def warm_run(
@@ -95,6 +106,7 @@ def warm_run(
             time.sleep(0.05)
 
         sandbox.stats.reset()
+        cpu_before = sum(_cpu_seconds(w.pid) for w in workers)
         started = time.perf_counter()
         for admin in admins:
             for entity in ENTITIES:
@@ -112,6 +124,7 @@ def warm_run(
                     pages += max(1, math.ceil(_records(snap.counts) / PAGE))
             time.sleep(0.05)
         took = time.perf_counter() - started
+        cpu = sum(_cpu_seconds(w.pid) for w in workers) - cpu_before
         requests = sandbox.stats.requests
         bound = requests * latency_ms / 1000 / threads
         how = f" in {processes} workers" if processes > 1 else ""
@@ -119,7 +132,8 @@ def warm_run(
             f"{threads} thread(s){how}: {orgs * len(ENTITIES)} previews ({orgs} orgs x "
             f"{len(ENTITIES)}; {pages} data pages, {requests} requests) warm in {took:.2f} s; "
             f"bound {requests} x {latency_ms:g} ms / {threads} = {bound:.2f} s; "
-            f"ratio {took / bound:.2f}",
+            f"ratio {took / bound:.2f}; worker CPU {cpu:.2f} s "
+            f"({cpu / (orgs * len(ENTITIES)):.3f} s a preview)",
             flush=True,
         )
     finally:

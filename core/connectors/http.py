@@ -9,12 +9,14 @@ resolving, connecting or sending headers).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -111,11 +113,28 @@ class HttpClient:
             )
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
+            self.session.trust_env = False  # read once per address instead: see _environment
+        self._environments: dict[str, dict[str, Any]] = {}
 
     def close(self) -> None:
         """Close the session if this client created it."""
         if self._own_session:
             self.session.close()
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """The proxies and CA bundle the environment sets for ``url``'s address, read once per
+        address (requests reads them again on every call, as costly as the rest of preparing
+        it); none for a session passed in, which reads its own."""
+        if not self._own_session:
+            return {}
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        found = self._environments.get(where)
+        if found is None:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            found = {"proxies": requests.utils.get_environ_proxies(url), "verify": bundle}
+            self._environments[where] = found
+        return found
 
     # -- errors -------------------------------------------------------------------------
     def timeout_error(self) -> ExternalTimeout:
@@ -295,6 +314,7 @@ class HttpClient:
                 timeout=(remaining, remaining),
                 stream=True,
                 allow_redirects=False,
+                **self._environment(url),
             )
         except requests.Timeout:
             raise _Timeout() from None

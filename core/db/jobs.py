@@ -92,13 +92,6 @@ class JobRows:
             stmt = stmt.where(Job.kind == kind)
         return list(self.session.scalars(stmt))
 
-    def count_active(self, started_by: str) -> int:
-        """Queued or running jobs started by ``started_by`` (the scheduler's bound)."""
-        stmt = select(func.count(Job.id)).where(
-            Job.active_key.is_not(None), Job.started_by == started_by
-        )
-        return int(self.session.scalar(stmt) or 0)
-
     def claim(self, job_id: int, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Start (or take over) the job for ``holder``: only when it is queued, or running
         with a lease that ran out (its worker died). False when someone else has it or it
@@ -225,6 +218,16 @@ class StalePreview:
 
 
 @dataclass(frozen=True)
+class ActiveRef:
+    """A queued or running job: its organization, the work it does (``active_key``) and
+    who started it."""
+
+    org_id: int
+    active_key: str
+    started_by: str | None
+
+
+@dataclass(frozen=True)
 class WarmRef:
     """A preview an organization chose to keep warm, refreshed every ``every_minutes``;
     ``since``: when the choice was saved or last resumed (failures before it do not back
@@ -257,6 +260,15 @@ class JobSweep:
             .execution_options(cross_org=True)
         )
         return [JobRef(org, job) for org, job in self.session.execute(stmt)]
+
+    def active(self) -> list[ActiveRef]:
+        """Every queued or running job of every organization."""
+        stmt = (
+            select(Job.org_id, Job.active_key, Job.started_by)
+            .where(Job.active_key.is_not(None))
+            .execution_options(cross_org=True)
+        )
+        return [ActiveRef(o, k, b) for o, k, b in self.session.execute(stmt) if k is not None]
 
     def previews(self) -> list[StalePreview]:
         """Every preview computed (or tried) at least once: when its newest good snapshot was

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core.db.models import PreviewCache, PreviewRecord
-from core.db.scope import current_org, own_rows
+from core.db.scope import OrgScope, current_org, org_scope
+from core.db.tenancy import ORG_KEY
 from core.delta import CHANGE_KINDS
 
 KINDS = CHANGE_KINDS
@@ -37,6 +38,15 @@ def _search_text(record: Mapping[str, Any]) -> str:
     source = record.get("after", record)
     parts = [str(source.get(f) or "") for f in SEARCH_FIELDS]
     return " ".join(p for p in parts if p).lower()
+
+
+def _insert_records(session: Session, scope: OrgScope, rows: list[dict[str, Any]]) -> None:
+    """Insert a chunk of a snapshot's records, each of ``scope``'s organization. A Core
+    insert: the ORM's bulk insert spends as much again on bookkeeping per row that these
+    plain rows do not need (a third of storing a snapshot of 1,000 records)."""
+    for row in rows:
+        row[ORG_KEY] = scope.org_id
+    session.execute(insert(cast(Table, PreviewRecord.__table__)), rows)
 
 
 class SnapshotRows:
@@ -114,6 +124,7 @@ class SnapshotRows:
             expires_at=expires_at,
             scope=dict(scope) if scope else None,
         )
+        scope_of_rows = org_scope(self.session)
         batch: list[dict[str, Any]] = []
         positions = dict.fromkeys(KINDS, 0)
         for rec in records:
@@ -130,10 +141,10 @@ class SnapshotRows:
             )
             positions[rec.kind] += 1
             if len(batch) >= CHUNK:
-                self.session.execute(insert(PreviewRecord), list(own_rows(self.session, batch)))
+                _insert_records(self.session, scope_of_rows, batch)
                 batch = []
         if batch:
-            self.session.execute(insert(PreviewRecord), list(own_rows(self.session, batch)))
+            _insert_records(self.session, scope_of_rows, batch)
         if (
             sum(positions.values()) >= ANALYZE_AFTER
             and self.session.get_bind().dialect.name == "postgresql"

@@ -450,17 +450,32 @@ class JobService:
         """Queue refreshes of the previews ``warm_candidates`` chooses, by the scheduler, at
         most ``per_org`` queued or running at once per organization; the jobs queued."""
         queued: list[JobView] = []
+        candidates = self.warm_candidates(ahead, backoff)
+        if not candidates:
+            return queued
+        # one look at the active jobs of every organization: a preview already being
+        # refreshed is left alone, and so is an organization without room (every tick, while
+        # refreshes run, most are)
+        with system_session(self.sessions) as s:
+            active = JobSweep(s).active()
+        running = {(a.org_id, a.active_key) for a in active}
+        busy: dict[int, int] = {}
+        for a in active:
+            if a.started_by == SCHEDULER:
+                busy[a.org_id] = busy.get(a.org_id, 0) + 1
         by_org: dict[int, list[WarmCandidate]] = {}
-        for c in self.warm_candidates(ahead, backoff):
-            by_org.setdefault(c.org_id, []).append(c)
-        for org_id, candidates in by_org.items():
+        for c in candidates:
+            if (c.org_id, c.target.key("refresh")) not in running:
+                by_org.setdefault(c.org_id, []).append(c)
+        for org_id, waiting in by_org.items():
+            room = per_org - busy.get(org_id, 0)
+            if room <= 0:
+                continue
             try:
                 actor = self.accounts.scheduler(org_id)
             except NotFoundError:
                 continue
-            with tenant_session(self.sessions, org_id) as s:
-                room = per_org - JobRows(s).count_active(SCHEDULER)
-            for c in candidates:
+            for c in waiting:
                 if room <= 0:
                     break
                 job, created = self.enqueue(actor, "refresh", c.target, permission=permission)

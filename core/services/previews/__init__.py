@@ -387,7 +387,8 @@ class DeltaDetectionService:
                 "recordsDone": p.records_done,
                 "changes": p.changes,
             }
-            ctx.progress(p.phase, p.fraction, {k: v for k, v in detail.items() if v})
+            if p.phase != "done":  # finishing the job writes "done" (one write fewer)
+                ctx.progress(p.phase, p.fraction, {k: v for k, v in detail.items() if v})
             if listener is not None:
                 listener(p)
 
