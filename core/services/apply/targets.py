@@ -179,12 +179,9 @@ class _DatabaseBatch:
             row: FoundRow | None = found.get(key) if key else None
             if row is None:
                 continue
+            # canonical values are JSON already (text, whole numbers, None)
             canon = {**row.canonical, "external_id": external_id}
-            image = {
-                "external_id": external_id,
-                "key": to_json(row.key),
-                **{f: to_json(canon.get(f)) for f in self.fields},
-            }
+            image = {**canon, "key": to_json(row.key)}
             out[external_id] = Current(row.key, canon, image, row.active)
         return out
 
