@@ -36,7 +36,7 @@ from core.localdb.writer import FoundRow, LocalWriter, WriteBatch, WriteOptions
 from core.services.write_back import WHERE_TO_SWITCH, write_settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Current:
     """A local record as a batch meets it: how the target names it (``ref``), its canonical
     values, its before-image as the journal keeps it, and whether it is active (a row marked
@@ -180,7 +180,7 @@ class _DatabaseBatch:
             if row is None:
                 continue
             # canonical values are JSON already (text, whole numbers, None)
-            canon = {**row.canonical, "external_id": external_id}
+            canon = {"external_id": external_id, **row.canonical}
             image = {**canon, "key": to_json(row.key)}
             out[external_id] = Current(row.key, canon, image, row.active)
         return out
