@@ -66,8 +66,8 @@ class WriteOptions:
 @dataclass(frozen=True, slots=True)
 class FoundRow:
     """A row of the mapped table as an apply meets it: its key as stored (what writes name
-    it by), the mapped fields' values in canonical form, and whether it is active (always,
-    without an active column)."""
+    it by), the mapped fields' values in canonical form (``external_id``: the key the engine
+    matches on), and whether it is active (always, without an active column)."""
 
     key: Any
     canonical: dict[str, Any]
@@ -413,7 +413,7 @@ class WriteBatch:
             is_active = True
             if active:
                 is_active = str(row[-1]).strip().lower() in ACTIVE_WORDS
-            found[str(record.pop("external_id"))] = FoundRow(row[0], record, is_active)
+            found[str(record["external_id"])] = FoundRow(row[0], record, is_active)
         return found
 
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:

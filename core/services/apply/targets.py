@@ -179,8 +179,10 @@ class _DatabaseBatch:
             row: FoundRow | None = found.get(key) if key else None
             if row is None:
                 continue
+            canon = row.canonical  # matching by id, the engine's key is the external id
+            if canon["external_id"] != external_id:
+                canon = {**canon, "external_id": external_id}
             # canonical values are JSON already (text, whole numbers, None)
-            canon = {"external_id": external_id, **row.canonical}
             image = {**canon, "key": to_json(row.key)}
             out[external_id] = Current(row.key, canon, image, row.active)
         return out
