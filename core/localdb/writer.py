@@ -14,7 +14,7 @@ whose write-back an admin switched on. It may use its own user and password (``w
 Values come in canonical form (money as text, timestamps ISO in UTC) and are handed to the
 driver as parameters; the database converts them to its column types. On PostgreSQL a batch
 is a few set-based statements (``= ANY(array)`` reads and deletes, one ``UPDATE … FROM
-(VALUES …)`` per set of columns: one statement per row cost 2,000 round trips' worth of
+unnest(arrays)`` per set of columns: one statement per row cost 2,000 statements' worth of
 server work a batch); MariaDB and SQLite run ``executemany``.
 """
 
@@ -50,8 +50,6 @@ from core.localdb.values import Layout, canonical_chunk
 ACTIVE_WORDS: Final = ("1", "t", "true", "y", "yes")
 #: Keys per ``IN (...)`` of a read or a delete (MariaDB and SQLite).
 IN_CHUNK: Final = 500
-#: Rows per ``UPDATE … FROM (VALUES …)`` statement (PostgreSQL).
-VALUES_PAGE: Final = 5000
 _TEXT_CAST: Final = {"postgresql": "TEXT", "mysql": "CHAR", "sqlite": "TEXT"}
 
 
@@ -81,6 +79,11 @@ def active_filter(dialect: Dialect, column: str, alias: str = "src") -> str:
     return (
         f"lower(CAST({alias}.{dialect.quote(column)} AS {_TEXT_CAST[dialect.kind]})) IN ({words})"
     )
+
+
+def _texts(values: Sequence[Any]) -> list[str | None]:
+    """Values as text (PostgreSQL casts them to their columns' types)."""
+    return [v if v is None or type(v) is str else as_text(v) for v in values]
 
 
 def db_value(entity_type: str, field: str, value: Any) -> Any:
@@ -457,28 +460,30 @@ class WriteBatch:
             if fields:
                 self._set(
                     [column_of[f] for f in fields],
-                    [(k, *(db_value(entity, f, v.get(f)) for f in fields)) for k, v in group],
+                    [k for k, _ in group],
+                    [[db_value(entity, f, v.get(f)) for _, v in group] for f in fields],
                 )
 
     def set_active(self, keys: Sequence[Any], active: bool) -> None:
         """Mark rows (by stored key) active or inactive."""
         column = self.options.active_column
         assert column is not None
-        flag = self._flag(active)
-        self._set([column], [(k, flag) for k in keys])
+        self._set([column], keys, [[self._flag(active)] * len(keys)])
 
-    def _set(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Set ``columns`` of the rows named by stored key: ``rows`` are (key, value per
-        column). PostgreSQL: ``UPDATE … FROM (VALUES …)``, each value as text cast to its
-        column's type; the others: one prepared UPDATE per row."""
-        if not rows:
+    def _set(
+        self, columns: Sequence[str], keys: Sequence[Any], values: Sequence[Sequence[Any]]
+    ) -> None:
+        """Set ``columns`` of the rows named by stored ``keys`` (``values``: one list per
+        column, in the keys' order). PostgreSQL: one ``UPDATE … FROM unnest(…)`` of text
+        arrays, each value cast to its column's type; the others: one UPDATE per row."""
+        if not keys:
             return
         key_column = self._q(self.mapping.key_column)
         if not self.pg:
             sets = ", ".join(f"{self._q(c)} = {self.p}" for c in columns)
             self._many(
                 f"UPDATE {self.table} SET {sets} WHERE {key_column} = {self.p}",
-                [[*row[1:], row[0]] for row in rows],
+                [[*row[1:], row[0]] for row in zip(keys, *values, strict=True)],
             )
             return
         types = self._types()
@@ -486,18 +491,12 @@ class WriteBatch:
             f"{self._q(c)} = CAST(v.c{i} AS {types[c]})" for i, c in enumerate(columns)
         )
         names = ", ".join(["k", *(f"c{i}" for i in range(len(columns)))])
-        sql = (
-            f"UPDATE {self.table} AS dst SET {sets} FROM (VALUES %s) AS v({names}) "
-            f"WHERE dst.{key_column} = CAST(v.k AS {types[self.mapping.key_column]})"
+        arrays = ", ".join(["%s::text[]"] * (len(columns) + 1))
+        self._execute(
+            f"UPDATE {self.table} AS dst SET {sets} FROM unnest({arrays}) AS v({names}) "
+            f"WHERE dst.{key_column} = CAST(v.k AS {types[self.mapping.key_column]})",
+            [_texts(column) for column in (keys, *values)],
         )
-        cur = self.conn.cursor()
-        try:
-            # all text: the VALUES columns are text whatever the rows hold, then cast
-            psycopg2.extras.execute_values(
-                cur, sql, [tuple(as_text(x) for x in row) for row in rows], page_size=VALUES_PAGE
-            )
-        finally:
-            cur.close()
 
     def delete(self, keys: Sequence[Any]) -> None:
         """Delete rows by stored key (PostgreSQL: ``= ANY(array)``; the others: ``IN``
@@ -506,7 +505,7 @@ class WriteBatch:
             return
         key_column = self._q(self.mapping.key_column)
         if self.pg:
-            part = [as_text(k) for k in keys]
+            part = _texts(keys)
             self._execute(
                 f"DELETE FROM {self.table} WHERE {key_column} = ANY({self._key_array()})", [part]
             )
