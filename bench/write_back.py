@@ -134,7 +134,7 @@ def _store_snapshot(
 ) -> None:
     """The preview's snapshot, stored as a refresh stores it. The comparison's result (some
     300,000 Python objects) is let go before the apply, as a worker applying a run does not
-    hold it: left alive, the garbage collector walked it ~5 times an apply (2-3 s)."""
+    hold it."""
     result = diff(
         ENTITY,
         canonical_frame("local", ENTITY, pl.DataFrame(external)),
