@@ -125,6 +125,26 @@ def _floor(
         conn.close()
 
 
+def _store_snapshot(
+    services: Any,
+    admin: Any,
+    key: PreviewKey,
+    local: list[dict[str, Any]],
+    external: list[dict[str, Any]],
+) -> None:
+    """The preview's snapshot, stored as a refresh stores it. The comparison's result (some
+    300,000 Python objects) is let go before the apply, as a worker applying a run does not
+    hold it."""
+    result = diff(
+        ENTITY,
+        canonical_frame("local", ENTITY, pl.DataFrame(external)),
+        canonical_frame("local", ENTITY, pl.DataFrame(local)),
+    )
+    services.previews.snapshots.store_ready(
+        admin, key, result, 0, local={"kind": "database", "match": "id"}
+    )
+
+
 def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
     local, external = _sides(args)
     _fill(dsn, local)
@@ -149,14 +169,12 @@ def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
             services.selective.save_selective_config(
                 admin, SOURCE, ENTITY, include_new=True, include_updated=True, include_deleted=True
             )
-            result = diff(
-                ENTITY,
-                canonical_frame("local", ENTITY, pl.DataFrame(external)),
-                canonical_frame("local", ENTITY, pl.DataFrame(local)),
-            )
-            key = PreviewKey(admin.org_id, connector.id, SOURCE, ENTITY)
-            services.previews.snapshots.store_ready(
-                admin, key, result, 0, local={"kind": "database", "match": "id"}
+            _store_snapshot(
+                services,
+                admin,
+                PreviewKey(admin.org_id, connector.id, SOURCE, ENTITY),
+                local,
+                external,
             )
             with PeakRss() as mem:
                 t0 = time.perf_counter()

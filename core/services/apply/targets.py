@@ -36,7 +36,7 @@ from core.localdb.writer import FoundRow, LocalWriter, WriteBatch, WriteOptions
 from core.services.write_back import WHERE_TO_SWITCH, write_settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Current:
     """A local record as a batch meets it: how the target names it (``ref``), its canonical
     values, its before-image as the journal keeps it, and whether it is active (a row marked
@@ -179,12 +179,11 @@ class _DatabaseBatch:
             row: FoundRow | None = found.get(key) if key else None
             if row is None:
                 continue
-            canon = {**row.canonical, "external_id": external_id}
-            image = {
-                "external_id": external_id,
-                "key": to_json(row.key),
-                **{f: to_json(canon.get(f)) for f in self.fields},
-            }
+            canon = row.canonical  # matching by id, the engine's key is the external id
+            if canon["external_id"] != external_id:
+                canon = {**canon, "external_id": external_id}
+            # canonical values are JSON already (text, whole numbers, None)
+            image = {**canon, "key": to_json(row.key)}
             out[external_id] = Current(row.key, canon, image, row.active)
         return out
 
