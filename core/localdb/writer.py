@@ -523,8 +523,12 @@ class WriteBatch:
             cur.close()
 
     def _flag(self, active: bool) -> Any:
-        # PostgreSQL's boolean columns want a boolean; the others store 1 and 0.
-        return active if self.dialect.kind == "postgresql" else int(active)
+        """The "active" column's value: a boolean for PostgreSQL's boolean columns, else 1
+        or 0 (integers, MariaDB's TINYINT, SQLite; a text column reads "1" as active)."""
+        column = self.options.active_column
+        if self.pg and column is not None and self._types().get(column) == "boolean":
+            return active
+        return int(active)
 
 
 class LocalWriter:

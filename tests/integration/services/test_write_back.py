@@ -37,22 +37,26 @@ _ACTIVE = {
     "mysql": "is_active TINYINT NOT NULL DEFAULT 1",
     "sqlite": "is_active INTEGER NOT NULL DEFAULT 1",
 }
+#: an "active" column of 1s and 0s, as many schemas keep one on PostgreSQL too
+_ACTIVE_NUMBER = "is_active INTEGER NOT NULL DEFAULT 1"
 
 
 def _sql(value: Any) -> str:
     return "NULL" if value is None else "'" + str(value).replace("'", "''") + "'"
 
 
-def org_table(services: Any, org_id: int, crm: Crm, *, extra: str = "") -> str:
+def org_table(services: Any, org_id: int, crm: Crm, *, active: str = "") -> str:
     """The demo's local customers copied into a new table of the organization's database
-    (its own key numbering, its own column names); returns the table's name."""
+    (its own key numbering, its own column names; an "active" column when ``active`` says
+    of what kind: "native" or "number"); returns the table's name."""
     with tenant_session(services.sessions, org_id) as s:
         rows = list(LocalRecords(s).iter_rows(SOURCE, ENTITY))
     table = crm.table(f"wb_{uuid.uuid4().hex[:8]}")
     columns = ", ".join(f"{c} VARCHAR(300)" for c in COLUMNS.values())
     crm.admin(
         f"CREATE TABLE {table} ({_PK[crm.kind]}, woo_id VARCHAR(64), {columns}"
-        f"{', ' + _ACTIVE[crm.kind] if 'active' in extra else ''})"
+        + {"": "", "native": f", {_ACTIVE[crm.kind]}", "number": f", {_ACTIVE_NUMBER}"}[active]
+        + ")"
     )
     values = ", ".join(
         "(" + ", ".join([_sql(r["external_id"]), *(_sql(r[f]) for f in COLUMNS)]) + ")"
@@ -71,8 +75,8 @@ def by_woo_id(crm: Crm, table: str) -> dict[str, dict[str, Any]]:
     return {r[0]: dict(zip(DUMPED, r, strict=True)) for r in dump(crm, table)}
 
 
-def mapped(services: Any, actor: Any, crm: Crm, *, active: bool = False) -> str:
-    table = org_table(services, actor.org_id, crm, extra="active" if active else "")
+def mapped(services: Any, actor: Any, crm: Crm, *, active: str = "") -> str:
+    table = org_table(services, actor.org_id, crm, active=active)
     services.local_data.set_database(actor, crm.settings)
     services.local_data.save_mapping(
         actor, LocalMapping.create(SOURCE, ENTITY, table=table, match="id:woo_id", columns=COLUMNS)
@@ -179,8 +183,9 @@ def test_apply_conflict_and_undo_in_your_database(services, demo_org, crm, sandb
     assert "write_back_switched" in actions and "apply" in actions and "undo" in actions
 
 
-def test_deleted_records_are_marked_inactive_and_undo_reactivates(services, demo_org, crm):
-    table = mapped(services, demo_org, crm, active=True)
+@pytest.mark.parametrize("active", ["native", "number"])
+def test_deleted_records_are_marked_inactive_and_undo_reactivates(services, demo_org, crm, active):
+    table = mapped(services, demo_org, crm, active=active)
     services.selective.save_selective_config(
         demo_org, SOURCE, ENTITY, include_new=False, include_updated=False, include_deleted=True
     )
@@ -193,20 +198,19 @@ def test_deleted_records_are_marked_inactive_and_undo_reactivates(services, demo
     count = len(dump(crm, table))
     done = services.apply.execute(demo_org, services.apply.start(demo_org, SOURCE, ENTITY).id)
     assert done.counts["deleted"] == len(deleted)
-    inactive = [
-        str(r[0]) for r in crm.admin(f"SELECT woo_id FROM {table} WHERE is_active = {_false(crm)}")
-    ]
+    off = f"is_active = {_false(crm, active)}"
+    inactive = [str(r[0]) for r in crm.admin(f"SELECT woo_id FROM {table} WHERE {off}")]
     assert sorted(inactive) == deleted and len(dump(crm, table)) == count  # kept, inactive
     # the preview no longer counts them (inactive rows are not read)
     assert preview(services, demo_org).counts["deleted"] == 0
 
     services.apply.undo(demo_org, done.id)
-    assert crm.scalar(f"SELECT count(*) FROM {table} WHERE is_active = {_false(crm)}") == 0
+    assert crm.scalar(f"SELECT count(*) FROM {table} WHERE {off}") == 0
     assert preview(services, demo_org).counts["deleted"] == len(deleted)
 
 
-def _false(crm: Crm) -> str:
-    return "FALSE" if crm.kind == "postgresql" else "0"
+def _false(crm: Crm, active: str) -> str:
+    return "FALSE" if crm.kind == "postgresql" and active == "native" else "0"
 
 
 def test_a_crash_between_the_two_commits_resumes_without_writing_twice(
