@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import sources
 from core.db.clock import utcnow
+from core.db.engine import refresh_statistics
 from core.db.models import LOCAL_MODELS
 from core.db.scope import OrgScope, org_scope, own_rows
 from core.delta import COMPARABLE_FIELDS, RecordError
@@ -77,7 +78,7 @@ class LocalRecords:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
         total = 0
-        batch: list[dict[str, Any]] = []
+        batch: dict[str, dict[str, Any]] = {}  # by external id: the last record of one wins
 
         def flush() -> None:
             stmt = insert(model)
@@ -85,15 +86,19 @@ class LocalRecords:
                 index_elements=["org_id", "source", "external_id"],
                 set_={f: getattr(stmt.excluded, f) for f in (*fields, "updated_at")},
             )
-            self.session.execute(
-                stmt.execution_options(render_nulls=True), list(own_rows(self.session, batch))
-            )
+            if dialect == "postgresql":
+                # with RETURNING, SQLAlchemy sends the rows as multi-row VALUES pages; without
+                # it, an ON CONFLICT upsert is one statement per row (SQLAlchemy issue 13130):
+                # 101,000 customers took 15 s instead of ~2 s
+                stmt = stmt.returning(model.id)
+            rows = list(own_rows(self.session, list(batch.values())))
+            self.session.execute(stmt.execution_options(render_nulls=True), rows)
             batch.clear()
 
         for rec in records:
             row = {f: _to_db(f, rec.get(f)) for f in fields}
             row.update(source=source, external_id=str(rec["external_id"]), updated_at=now)
-            batch.append(row)
+            batch[row["external_id"]] = row
             total += 1
             if len(batch) >= CHUNK:
                 flush()
@@ -185,6 +190,11 @@ class LocalRecords:
             )
             removed += result.rowcount or 0  # type: ignore[attr-defined]
         return removed
+
+    def refresh_statistics(self, entity_type: str) -> None:
+        """Fresh planner statistics of the entity's table when they are missing or stale
+        (PostgreSQL; ``core.db.engine.refresh_statistics``), before batches of lookups by id."""
+        refresh_statistics(self.session, _model(entity_type).__tablename__)
 
     def count(self, source: str, entity_type: str) -> int:
         model = _model(entity_type)
