@@ -282,18 +282,18 @@ def _update_by_id(
     ]
     table = model.__tablename__
     if dialect.name == "postgresql":
-        from psycopg2.extras import execute_values
-
-        sets = ", ".join(
-            f"{c} = v.{c}::{t.compile(dialect=dialect)}"
-            for c, t in zip(columns, types, strict=True)
+        # one array per column, unnested by the server: the driver adapts each list at once
+        # (a VALUES list is adapted a row at a time, from Python)
+        arrays = ", ".join(
+            ["%s::integer[]", *(f"%s::{t.compile(dialect=dialect)}[]" for t in types)]
         )
+        sets = ", ".join(f"{c} = v.{c}" for c in columns)
         sql = (
-            f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v(id, {', '.join(columns)}) "
-            f"WHERE t.id = v.id AND t.{scope.sql}"
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
+            f"AS v(id, {', '.join(columns)}) WHERE t.id = v.id AND t.{scope.sql}"
         )
         with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-            execute_values(cur, sql, values, page_size=len(values))
+            cur.execute(sql, [list(column) for column in zip(*values, strict=True)])
     else:
         sets = ", ".join(f"{c} = ?" for c in columns)
         sql = f"UPDATE {table} SET {sets} WHERE id = ? AND {scope.sql}"

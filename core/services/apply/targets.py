@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from core.db.apply_runs import JournalWork
 from core.db.local_data import LocalDataStore
-from core.db.local_records import LocalRecords, to_db, to_json
+from core.db.local_records import MONEY, LocalRecords, to_db, to_json
 from core.db.vault import Vault
 from core.delta import COMPARABLE_FIELDS, canonical_frame
 from core.delta.natural import NATURAL_KEYS
@@ -76,6 +76,10 @@ class LocalTarget(Protocol):
     def batch(self, s: Session) -> Any: ...  # a context manager yielding a TargetBatch
 
 
+#: Local columns whose values are not JSON's own (amounts, times)
+_TYPED = frozenset({*MONEY, "created_at"})
+
+
 def canonical(entity_type: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Local rows as JSON keeps them (``stored_json``) in canonical form, by external id.
 
@@ -104,7 +108,10 @@ def _json_text(value: Any) -> str | None:
 def stored_json(entity_type: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A local row (``id``, ``external_id``, fields) as JSON keeps it (the before-image)."""
     names = ("id", "external_id", *COMPARABLE_FIELDS[entity_type])
-    return {n: to_json(row.get(n)) for n in names if n in row}
+    image = {n: row[n] for n in names if n in row}
+    for name in _TYPED.intersection(image):  # the only values JSON keeps otherwise
+        image[name] = to_json(image[name])
+    return image
 
 
 # ------------------------------------------------------------------------- the built-in store
