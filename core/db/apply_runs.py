@@ -270,17 +270,15 @@ class ApplyRunRows:
             for w in work
         ]
         if dialect.name == "postgresql":
-            # one array per column, unnested by the server (as LocalRecords.update_rows)
-            arrays = ", ".join(
-                ["%s::integer[]", *(f"%s::{_PG_TYPE.get(c, 'text')}[]" for c in columns)]
-            )
-            sets = ", ".join(f"{c} = v.{c}" for c in columns)
+            from psycopg2.extras import execute_values
+
+            sets = ", ".join(f"{c} = v.{c}::{_PG_TYPE.get(c, 'text')}" for c in columns)
             sql = (
-                f"UPDATE sync_apply_journal AS j SET {sets} FROM unnest({arrays}) "
+                f"UPDATE sync_apply_journal AS j SET {sets} FROM (VALUES %s) "
                 f"AS v(id, {', '.join(columns)}) WHERE j.id = v.id AND j.{scope.sql}"
             )
             with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+                execute_values(cur, sql, rows, page_size=len(rows))
         else:
             sets = ", ".join(f"{c} = ?" for c in columns)
             sql = f"UPDATE sync_apply_journal SET {sets} WHERE id = ? AND {scope.sql}"

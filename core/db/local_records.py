@@ -78,7 +78,7 @@ class LocalRecords:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
         total = 0
-        batch: dict[str, dict[str, Any]] = {}  # by external id: the last record of one wins
+        batch: list[dict[str, Any]] = []
 
         def flush() -> None:
             stmt = insert(model)
@@ -86,18 +86,15 @@ class LocalRecords:
                 index_elements=["org_id", "source", "external_id"],
                 set_={f: getattr(stmt.excluded, f) for f in (*fields, "updated_at")},
             )
-            # with RETURNING, SQLAlchemy sends the rows as multi-row VALUES pages; without it,
-            # an ON CONFLICT upsert is one statement per row on PostgreSQL (SQLAlchemy issue
-            # 13130: 101,000 customers were 101,000 statements)
-            sent = stmt.returning(model.id) if dialect == "postgresql" else stmt
-            rows = list(own_rows(self.session, list(batch.values())))
-            self.session.execute(sent.execution_options(render_nulls=True), rows)
+            self.session.execute(
+                stmt.execution_options(render_nulls=True), list(own_rows(self.session, batch))
+            )
             batch.clear()
 
         for rec in records:
             row = {f: _to_db(f, rec.get(f)) for f in fields}
             row.update(source=source, external_id=str(rec["external_id"]), updated_at=now)
-            batch[row["external_id"]] = row
+            batch.append(row)
             total += 1
             if len(batch) >= CHUNK:
                 flush()
@@ -281,18 +278,18 @@ def _update_by_id(
     ]
     table = model.__tablename__
     if dialect.name == "postgresql":
-        # one array per column, unnested by the server: the driver adapts each list at once
-        # (a VALUES list is adapted a row at a time, from Python)
-        arrays = ", ".join(
-            ["%s::integer[]", *(f"%s::{t.compile(dialect=dialect)}[]" for t in types)]
+        from psycopg2.extras import execute_values
+
+        sets = ", ".join(
+            f"{c} = v.{c}::{t.compile(dialect=dialect)}"
+            for c, t in zip(columns, types, strict=True)
         )
-        sets = ", ".join(f"{c} = v.{c}" for c in columns)
         sql = (
-            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) "
-            f"AS v(id, {', '.join(columns)}) WHERE t.id = v.id AND t.{scope.sql}"
+            f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v(id, {', '.join(columns)}) "
+            f"WHERE t.id = v.id AND t.{scope.sql}"
         )
         with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(sql, [list(column) for column in zip(*values, strict=True)])
+            execute_values(cur, sql, values, page_size=len(values))
     else:
         sets = ", ".join(f"{c} = ?" for c in columns)
         sql = f"UPDATE {table} SET {sets} WHERE id = ? AND {scope.sql}"
