@@ -76,7 +76,7 @@ class LocalTarget(Protocol):
     def batch(self, s: Session) -> Any: ...  # a context manager yielding a TargetBatch
 
 
-#: Local columns whose values are not JSON's own (amounts, times)
+#: Local columns whose stored values ``to_json`` changes (amounts, times)
 _TYPED = frozenset({*MONEY, "created_at"})
 
 
@@ -84,8 +84,8 @@ def canonical(entity_type: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, 
     """Local rows as JSON keeps them (``stored_json``) in canonical form, by external id.
 
     Normalized as columns, as a refresh normalizes the local table (``LocalRecords``' CSV
-    reads: text, amounts and times as text, stock as whole numbers, lines as JSON text):
-    several times faster than a record at a time, and the same values as the preview's."""
+    reads: text, amounts and times as text, stock as whole numbers, lines as JSON text): the
+    same path as the preview's local side, and faster than a record at a time."""
     listed = list(rows)
     if not listed:
         return {}
@@ -109,7 +109,7 @@ def stored_json(entity_type: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A local row (``id``, ``external_id``, fields) as JSON keeps it (the before-image)."""
     names = ("id", "external_id", *COMPARABLE_FIELDS[entity_type])
     image = {n: row[n] for n in names if n in row}
-    for name in _TYPED.intersection(image):  # the only values JSON keeps otherwise
+    for name in _TYPED.intersection(image):
         image[name] = to_json(image[name])
     return image
 
