@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import sources
 from core.db.clock import utcnow
+from core.db.engine import refresh_statistics
 from core.db.models import LOCAL_MODELS
 from core.db.scope import OrgScope, org_scope, own_rows
 from core.delta import COMPARABLE_FIELDS, RecordError
@@ -185,6 +186,11 @@ class LocalRecords:
             )
             removed += result.rowcount or 0  # type: ignore[attr-defined]
         return removed
+
+    def refresh_statistics(self, entity_type: str) -> None:
+        """Fresh planner statistics of the entity's table when they are missing or stale
+        (PostgreSQL; ``core.db.engine.refresh_statistics``), before batches of lookups by id."""
+        refresh_statistics(self.session, _model(entity_type).__tablename__)
 
     def count(self, source: str, entity_type: str) -> int:
         model = _model(entity_type)

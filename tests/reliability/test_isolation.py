@@ -32,6 +32,7 @@ NOT_TENANT_DATA = {
     ("core/services/health.py", "check"): "SELECT 1",
     ("core/db/previews.py", "add_ready"): "ANALYZE: the planner's statistics, no rows read",
     ("core/db/engine.py", "favour_index_lookups"): "a planner setting of the transaction",
+    ("core/db/engine.py", "refresh_statistics"): "ANALYZE: the planner's statistics, no rows read",
 }
 #: Methods that run SQL the ORM's tenancy events never see, and SQLAlchemy's raw constructs.
 RAW_METHODS = {"exec_driver_sql", "copy_expert", "cursor"}

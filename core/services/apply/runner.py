@@ -50,7 +50,7 @@ def same(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, fields: Seque
     """True when two canonical records agree on ``fields``."""
     if a is None or b is None:
         return a is b
-    return all(a.get(f) == b.get(f) for f in fields)
+    return list(map(a.get, fields)) == list(map(b.get, fields))
 
 
 def shown(record: Mapping[str, Any] | None, fields: Sequence[str]) -> dict[str, Any] | None:

@@ -22,11 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+import polars as pl
 from sqlalchemy.orm import Session
 
 from core.db.apply_runs import JournalWork
 from core.db.local_data import LocalDataStore
-from core.db.local_records import LocalRecords, to_db, to_json
+from core.db.local_records import MONEY, LocalRecords, to_db, to_json
 from core.db.vault import Vault
 from core.delta import COMPARABLE_FIELDS, canonical_frame
 from core.delta.natural import NATURAL_KEYS
@@ -74,18 +76,42 @@ class LocalTarget(Protocol):
     def batch(self, s: Session) -> Any: ...  # a context manager yielding a TargetBatch
 
 
+#: Local columns whose stored values ``to_json`` changes (amounts, times)
+_TYPED = frozenset({*MONEY, "created_at"})
+
+
 def canonical(entity_type: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Local rows (as stored, or as JSON keeps them) in canonical form, by external id."""
-    listed = [dict(r) for r in rows]
+    """Local rows as JSON keeps them (``stored_json``) in canonical form, by external id.
+
+    Normalized as columns, as a refresh normalizes the local table (``LocalRecords``' CSV
+    reads: text, amounts and times as text, stock as whole numbers, lines as JSON text): the
+    same path as the preview's local side, and faster than a record at a time."""
+    listed = list(rows)
     if not listed:
         return {}
-    return {r["external_id"]: r for r in canonical_frame("local", entity_type, listed).to_dicts()}
+    names = ("external_id", *COMPARABLE_FIELDS[entity_type])
+    columns: dict[str, list[Any]] = {n: [r.get(n) for r in listed] for n in names}
+    columns["external_id"] = [str(v) for v in columns["external_id"]]
+    if "lines" in columns:
+        columns["lines"] = [_json_text(v) for v in columns["lines"]]
+    schema = {n: pl.Int64 if n == "stock_quantity" else pl.String for n in names}
+    data = pl.DataFrame(columns, schema=schema, strict=False)
+    return {r["external_id"]: r for r in canonical_frame("local", entity_type, data).to_dicts()}
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def stored_json(entity_type: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A local row (``id``, ``external_id``, fields) as JSON keeps it (the before-image)."""
     names = ("id", "external_id", *COMPARABLE_FIELDS[entity_type])
-    return {n: to_json(row.get(n)) for n in names if n in row}
+    image = {n: row[n] for n in names if n in row}
+    for name in _TYPED.intersection(image):
+        image[name] = to_json(image[name])
+    return image
 
 
 # ------------------------------------------------------------------------- the built-in store
@@ -100,11 +126,9 @@ class _BuiltinBatch:
 
     def read(self, jobs: Sequence[JournalWork]) -> dict[str, Current]:
         rows = self.local.rows_by_ids(self.source, self.entity_type, [j.external_id for j in jobs])
-        canon = canonical(self.entity_type, rows.values())
-        return {
-            key: Current(row["id"], canon[key], stored_json(self.entity_type, row))
-            for key, row in rows.items()
-        }
+        images = {key: stored_json(self.entity_type, row) for key, row in rows.items()}
+        canon = canonical(self.entity_type, images.values())
+        return {key: Current(row["id"], canon[key], images[key]) for key, row in rows.items()}
 
     def _db(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {f: to_db(f, values.get(f)) for f in self.fields}
@@ -144,9 +168,13 @@ class BuiltinTarget:
         self.source = source
         self.entity_type = entity_type
         self.fields = COMPARABLE_FIELDS[entity_type]
+        self._checked = False
 
     @contextmanager
     def batch(self, s: Session) -> Iterator[_BuiltinBatch]:
+        if not self._checked:  # once per run's execution (or undo): the batches look ids up
+            LocalRecords(s).refresh_statistics(self.entity_type)
+            self._checked = True
         yield _BuiltinBatch(s, self.source, self.entity_type)
 
 
