@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import orjson
 import polars as pl
 
 from core.delta import COMPARABLE_FIELDS
+from core.worker import freeze_startup_objects
 
 FIELDS = COMPARABLE_FIELDS["customers"]
 CITIES = ["Paris", "Lyon", "Berlin", "München", "Zürich", "San Francisco", "Austin", "Porto"]
 STATES = ["CA", "TX", "NY", "BY", "ZH", "RJ", "IDF", "ARA"]
 COUNTRIES = ["US", "DE", "FR", "CH", "BR", "PT"]
+
+
+@contextmanager
+def as_in_a_worker() -> Iterator[None]:
+    """The garbage collector as a worker's while the block runs: a worker freezes what its
+    start-up made (``core.worker``) and holds no benchmark data, so what this process made
+    before the block (the services, the synthetic sides kept for the floor) is kept out of
+    the full collections the block sets off."""
+    freeze_startup_objects()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+GC_AS_IS = "time the apply and undo with this process's collector as it is (not as a worker's)"
+
+
+def collector(args: Any) -> AbstractContextManager[None]:
+    """``as_in_a_worker`` unless the benchmark was asked for ``--gc-as-is``."""
+    return nullcontext() if args.gc_as_is else as_in_a_worker()
 
 
 def peak_rss_mb() -> float:

@@ -1,7 +1,7 @@
 """Apply benchmark: writing a preview's changes to the built-in store, beside a reference.
 
     python -m bench.apply [--records 20000] [--updates 10000] [--creates 1000] [--deletes 1000]
-                          [--batch 2000] [--only sqlite|postgres]
+                          [--batch 2000] [--only sqlite|postgres] [--gc-as-is]
 
 For SQLite (a temporary file) and PostgreSQL (a fresh database on 127.0.0.1:5432): the
 built-in store holds --records synthetic customers; the "external" side is the same records
@@ -15,7 +15,9 @@ with --updates of them changed (city and phone), --deletes removed and --creates
 - floor: ``LocalRecords.upsert`` of the same changed records (the demo's bulk upsert: one
   statement per 5,000 rows, no checks, no journal).
 
-Each prints seconds, records per second and the growth of the process's peak memory.
+Each prints seconds, records per second and the growth of the process's peak memory. The
+apply and its undo run with the garbage collector as a worker's (``as_in_a_worker``: what the
+benchmark made before is out of its full collections); ``--gc-as-is`` times them without.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import polars as pl
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from bench._common import _customers
+from bench._common import GC_AS_IS, _customers, collector
 from bench.preview import PeakRss
 from core.bootstrap import Services, build_services
 from core.config import load_settings
@@ -134,7 +136,7 @@ def _run(name: str, url: str, args: argparse.Namespace) -> None:
                 include_updated=True,
                 include_deleted=True,
             )
-            with PeakRss() as mem:
+            with PeakRss() as mem, collector(args):
                 t0 = time.perf_counter()
                 run = services.apply.start(admin, SOURCE, ENTITY)
                 started_s = time.perf_counter() - t0
@@ -150,9 +152,11 @@ def _run(name: str, url: str, args: argparse.Namespace) -> None:
                 mem,
             )
 
-            undone_t0 = time.perf_counter()
-            services.apply.undo(admin, run.id)
-            _line(name, "undo of that run", changes, time.perf_counter() - undone_t0, None)
+            with collector(args):
+                undone_t0 = time.perf_counter()
+                services.apply.undo(admin, run.id)
+                undo_s = time.perf_counter() - undone_t0
+            _line(name, "undo of that run", changes, undo_s, None)
 
             # floor: the bulk upsert of the same changed records
             changed = [r for r in external if int(r["external_id"]) > args.records][:]
@@ -180,6 +184,7 @@ def main() -> None:
     parser.add_argument("--deletes", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--gc-as-is", action="store_true", help=GC_AS_IS)
     args = parser.parse_args()
     assert args.updates + args.deletes <= args.records, "more changes than records"
     print(

@@ -2,7 +2,7 @@
 the floor of the same writes without any check or journal (the reference).
 
     python -m bench.write_back [--records 110000] [--updates 100000] [--creates 1000]
-                               [--deletes 1000] [--batch 2000]
+                               [--deletes 1000] [--batch 2000] [--gc-as-is]
 
 Our database is an SQLite file; the organization's database a fresh PostgreSQL database on
 127.0.0.1:5432 with ``crm.customers`` (its own key numbering, its own column names) holding
@@ -14,7 +14,8 @@ rows, batched INSERT/UPDATE/DELETE, then the journal in SQLite) is timed with th
 the process's peak memory; then its undo. The floor, after the undo: the same creates,
 updates and deletes written straight to the table in pages of --batch rows (one transaction
 each: ``UPDATE … FROM (VALUES …)``, a multi-row INSERT, ``DELETE … = ANY``), with no read, no
-comparison and no journal.
+comparison and no journal. The apply and its undo run with the garbage collector as a
+worker's (see ``bench.apply``); ``--gc-as-is`` times them without.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 from sqlalchemy import create_engine, text
 
+from bench._common import GC_AS_IS, collector
 from bench.apply import ENTITY, PG_ADMIN, SOURCE, _bench_org, _line, _services, _sides
 from bench.preview import PeakRss
 from core.db.local_records import LocalRecords
@@ -176,7 +178,7 @@ def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
                 local,
                 external,
             )
-            with PeakRss() as mem:
+            with PeakRss() as mem, collector(args):
                 t0 = time.perf_counter()
                 run = services.apply.start(admin, SOURCE, ENTITY)
                 started_s = time.perf_counter() - t0
@@ -191,9 +193,11 @@ def _run(args: argparse.Namespace, dsn: dict[str, str]) -> None:
                 apply_s,
                 mem,
             )
-            t0 = time.perf_counter()
-            services.apply.undo(admin, run.id)
-            _line("PostgreSQL", "undo of that run", changes, time.perf_counter() - t0, None)
+            with collector(args):
+                t0 = time.perf_counter()
+                services.apply.undo(admin, run.id)
+                undo_s = time.perf_counter() - t0
+            _line("PostgreSQL", "undo of that run", changes, undo_s, None)
             with tenant_session(services.sessions, admin.org_id) as s:
                 assert LocalRecords(s).count(SOURCE, ENTITY) == 0  # the built-in store: untouched
             t0 = time.perf_counter()
@@ -216,6 +220,7 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=1_000)
     parser.add_argument("--deletes", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--gc-as-is", action="store_true", help=GC_AS_IS)
     args = parser.parse_args()
     assert args.updates + args.deletes <= args.records, "more changes than records"
     print(

@@ -59,7 +59,7 @@ def _scheduler(services: Services, worker_id: str, threads: int, stop: threading
             return
 
 
-def _freeze_startup_objects() -> None:
+def freeze_startup_objects() -> None:
     """Keep the objects made at start-up (modules, the services, ~170,000 of them) out of the
     garbage collector's reach: they live as long as the process, and each full collection,
     which the records of a few refreshes set off, would walk them all (about a fifth of the
@@ -73,7 +73,7 @@ def run_worker(settings: Settings, threads: int) -> int:
     services = build_services(settings)
     jobs = services.jobs
     assert jobs.queue is not None
-    _freeze_startup_objects()
+    freeze_startup_objects()
     worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     stop = threading.Event()
     scheduler = threading.Thread(
