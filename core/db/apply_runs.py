@@ -249,9 +249,9 @@ class ApplyRunRows:
         return [_work(row) for row in rows]
 
     def mark(self, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
-        """Write these columns of each journal row back: on PostgreSQL one UPDATE … FROM
-        (VALUES …) for all of them, on SQLite one prepared UPDATE run for each (the
-        driver's executemany, in C)."""
+        """Write these columns of each journal row back: on PostgreSQL one UPDATE for all of
+        them, their values sent as one JSON document (``json_to_recordset``); on SQLite one
+        prepared UPDATE run for each (the driver's executemany, in C)."""
         if work:
             self._mark(org_scope(self.session), work, columns)
 
@@ -261,28 +261,30 @@ class ApplyRunRows:
         for column in columns:  # the names are written into the SQL: the journal's own
             if column not in ApplyJournal.__mapper__.columns or column in ("id", "org_id"):
                 raise ValueError(f"not a journal column: {column}")
-        converters = [_converter(c, dialect) for c in columns]
-        rows = [
-            (
-                w.id,
-                *(convert(getattr(w, c)) for c, convert in zip(columns, converters, strict=True)),
-            )
-            for w in work
-        ]
         if dialect.name == "postgresql":
-            from psycopg2.extras import execute_values
-
-            sets = ", ".join(f"{c} = v.{c}::{_PG_TYPE.get(c, 'text')}" for c in columns)
+            # One parameter that orjson writes in C: binding each value of a VALUES list
+            # (psycopg2 quotes them one by one in Python) cost more than the UPDATE itself.
+            doc = orjson.dumps(
+                [{"id": w.id, **{c: getattr(w, c) for c in columns}} for w in work],
+                option=orjson.OPT_NAIVE_UTC,  # a naive time is UTC (UtcDateTime)
+            )
+            shape = ", ".join(f"{c} {_PG_TYPE.get(c, 'text')}" for c in columns)
+            sets = ", ".join(f"{c} = v.{c}" for c in columns)
             sql = (
-                f"UPDATE sync_apply_journal AS j SET {sets} FROM (VALUES %s) "
-                f"AS v(id, {', '.join(columns)}) WHERE j.id = v.id AND j.{scope.sql}"
+                f"UPDATE sync_apply_journal AS j SET {sets} "
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {shape}) "
+                f"WHERE j.id = v.id AND j.{scope.sql}"
             )
             with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-                execute_values(cur, sql, rows, page_size=len(rows))
-        else:
-            sets = ", ".join(f"{c} = ?" for c in columns)
-            sql = f"UPDATE sync_apply_journal SET {sets} WHERE id = ? AND {scope.sql}"
-            conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in rows])
+                cur.execute(sql, (doc.decode(),))
+            return
+        converters = [_converter(c, dialect) for c in columns]
+        pairs = list(zip(columns, converters, strict=True))
+        rows = [(*(convert(getattr(w, c)) for c, convert in pairs), w.id) for w in work]
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        conn.exec_driver_sql(
+            f"UPDATE sync_apply_journal SET {sets} WHERE id = ? AND {scope.sql}", rows
+        )
 
     def undo_counts(self, run_id: int) -> dict[str, int]:
         """Undone and refused operations of a run."""

@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import JSON, String, any_, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core import sources
@@ -130,17 +131,23 @@ class LocalRecords:
         self, source: str, entity_type: str, external_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """The local rows with these external ids (row ``id``, ``external_id`` and the
-        canonical fields as stored), by external id; one statement per CHUNK ids."""
+        canonical fields as stored), by external id; one statement per CHUNK ids (on
+        PostgreSQL the ids as one array: no bind parameter each to render and quote)."""
         model = _model(entity_type)
         cols = [model.id, model.external_id, *(getattr(model, f) for f in FIELDS[entity_type])]
+        names = [c.key for c in cols]
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         found: dict[str, dict[str, Any]] = {}
         ids = list(external_ids)
         for start in range(0, len(ids), CHUNK):
-            stmt = select(*cols).where(
-                model.source == source, model.external_id.in_(ids[start : start + CHUNK])
+            chunk = ids[start : start + CHUNK]
+            wanted = (
+                model.external_id == any_(literal(chunk, ARRAY(String)))
+                if postgres
+                else model.external_id.in_(chunk)
             )
-            for row in self.session.execute(stmt):
-                found[row.external_id] = dict(row._mapping)
+            for row in self.session.execute(select(*cols).where(model.source == source, wanted)):
+                found[row[1]] = dict(zip(names, row, strict=True))
         return found
 
     def insert_rows(self, source: str, entity_type: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -264,36 +271,63 @@ def _update_by_id(
     dialect = conn.dialect
     columns = [*names, "updated_at"]
     types = [getattr(model, c).type for c in columns]
-    binds = [t.bind_processor(dialect) for t in types]
     now = utcnow()
-    values = [
-        (
-            row["id"],
-            *(
-                (bind(v) if bind is not None and v is not None else v)
-                for bind, v in zip(binds, [*(row.get(n) for n in names), now], strict=True)
-            ),
-        )
-        for row in rows
-    ]
     table = model.__tablename__
     if dialect.name == "postgresql":
-        from psycopg2.extras import execute_values
-
+        # The values go as one JSON document that orjson writes in C (binding each value of
+        # a VALUES list, quoted one by one in Python, cost as much as the UPDATE); each is
+        # read as text and cast as before, to its column's type.
+        # a JSON column's value goes as its JSON text (what its bind processor would send)
+        nested = [n for n in names if isinstance(getattr(model, n).type, JSON)]
+        doc = orjson.dumps(
+            [
+                {
+                    "id": row["id"],
+                    **{n: row.get(n) for n in names},
+                    **{n: _json_text(row.get(n)) for n in nested},
+                    "updated_at": now,
+                }
+                for row in rows
+            ],
+            default=_json_default,
+        )
+        shape = ", ".join(f"{c} text" for c in columns)
         sets = ", ".join(
             f"{c} = v.{c}::{t.compile(dialect=dialect)}"
             for c, t in zip(columns, types, strict=True)
         )
         sql = (
-            f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v(id, {', '.join(columns)}) "
+            f"UPDATE {table} AS t SET {sets} "
+            f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {shape}) "
             f"WHERE t.id = v.id AND t.{scope.sql}"
         )
         with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-            execute_values(cur, sql, values, page_size=len(values))
-    else:
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        sql = f"UPDATE {table} SET {sets} WHERE id = ? AND {scope.sql}"
-        conn.exec_driver_sql(sql, [(*v[1:], v[0]) for v in values])
+            cur.execute(sql, (doc.decode(),))
+        return
+    binds = [t.bind_processor(dialect) for t in types]
+    values = [
+        (
+            *(
+                (bind(v) if bind is not None and v is not None else v)
+                for bind, v in zip(binds, [*(row.get(n) for n in names), now], strict=True)
+            ),
+            row["id"],
+        )
+        for row in rows
+    ]
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ? AND {scope.sql}", values)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=_json_default).decode()
+
+
+def _json_default(value: Any) -> Any:
+    """Amounts as their exact text (orjson writes no Decimal)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 @dataclass(frozen=True)
