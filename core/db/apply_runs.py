@@ -13,20 +13,23 @@ from sqlalchemy import ColumnElement, Text, cast, func, or_, select, text, updat
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from core.db.models import ApplyJournal, ApplyRun, PreviewRecord
+from core.db.engine import refresh_statistics
+from core.db.models import ApplyJournal, ApplyResult, ApplyRun, PreviewRecord
 from core.db.scope import OrgScope, org_scope
 
 CHUNK = 1_000  # external ids per statement
 ANALYZE_AFTER = 5_000  # journal rows
-#: PostgreSQL types of the journal columns ``mark`` writes (the others are text).
+#: The results' JSON columns (written as JSON text on SQLite).
+JSON_COLUMNS = frozenset({"before", "after", "found", "undo_found"})
+#: The outcome columns ``record`` writes; their PostgreSQL types (the others are text).
+OUTCOME = ("state", "before", "after", "found", "message", "applied_at")
+UNDO_OUTCOME = ("undo_state", "undo_found")
 _PG_TYPE = {
     "applied_at": "timestamptz",
-    **{c: "jsonb" for c in ("planned", "before", "after", "found", "undo_found")},
+    **{c: "jsonb" for c in ("before", "after", "found", "undo_found")},
 }
 #: A snapshot's kind of record -> the journal's operation (as core/services/apply/views.py).
 OPERATION_OF = {"new": "create", "updated": "update", "deleted": "delete"}
-#: The journal's JSON columns (written as JSON text by ``mark``).
-JSON_COLUMNS = frozenset({"planned", "before", "after", "found", "undo_found"})
 
 # A journal row's ``planned`` value built from a snapshot record (sync_preview_record's
 # ``record`` and ``changes``), as core/services/apply/runner.py reads it.
@@ -72,28 +75,39 @@ class JournalWork:
 
 # The JSON columns are read as text and decoded by orjson (several times faster than the
 # standard library's decoder, which the JSON type uses).
-_WORK = (
+_TO_DO = (
     ApplyJournal.id,
     ApplyJournal.op,
     ApplyJournal.external_id,
-    ApplyJournal.state,
     cast(ApplyJournal.planned, Text),
-    cast(ApplyJournal.before, Text),
-    cast(ApplyJournal.after, Text),
 )
+_DONE = (*_TO_DO, ApplyResult.state, cast(ApplyResult.before, Text), cast(ApplyResult.after, Text))
 
 
-def _work(row: Any) -> JournalWork:
-    id_, op, external_id, state, planned, before, after = row
-    return JournalWork(
-        id_,
-        op,
-        external_id,
-        state,
-        orjson.loads(planned) if planned is not None else {},
-        orjson.loads(before) if before is not None else None,
-        orjson.loads(after) if after is not None else None,
+def _loads(value: str | None) -> Any:
+    return orjson.loads(value) if value is not None else None
+
+
+def _to_do(row: Any) -> JournalWork:
+    id_, op, external_id, planned = row
+    return JournalWork(id_, op, external_id, "pending", _loads(planned) or {}, None, None)
+
+
+def _done(row: Any) -> JournalWork:
+    id_, op, external_id, planned, state, before, after = row
+    planned_ = _loads(planned) or {}
+    return JournalWork(id_, op, external_id, state, planned_, _loads(before), _loads(after))
+
+
+def _json_rows(work: Sequence[JournalWork], columns: Sequence[str]) -> str:
+    """The rows' ``id`` and ``columns`` as one JSON document, the one parameter of a
+    statement on PostgreSQL: orjson writes it in C (binding each value of a VALUES list,
+    quoted one by one in Python by psycopg2, cost more than the statement)."""
+    doc = orjson.dumps(
+        [{"id": w.id, **{c: getattr(w, c) for c in columns}} for w in work],
+        option=orjson.OPT_NAIVE_UTC,  # a naive time is UTC (UtcDateTime)
     )
+    return doc.decode()
 
 
 def _json_text(value: Any) -> str | None:
@@ -101,11 +115,11 @@ def _json_text(value: Any) -> str | None:
 
 
 def _converter(column: str, dialect: Dialect) -> Callable[[Any], Any]:
-    """How ``mark`` binds one column's value: JSON as text, times as the column type
+    """How a result's column is bound on SQLite: JSON as text, times as the column type
     stores them, the rest as it is."""
     if column in JSON_COLUMNS:
         return _json_text
-    processor = getattr(ApplyJournal, column).type.bind_processor(dialect)
+    processor = getattr(ApplyResult, column).type.bind_processor(dialect)
     return processor if processor is not None else (lambda value: value)
 
 
@@ -210,8 +224,8 @@ class ApplyRunRows:
                 params["exclude"] = orjson.dumps(list(exclude)).decode()
         op = "CASE kind " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in OPERATION_OF.items())
         sql = (
-            "INSERT INTO sync_apply_journal (org_id, run_id, op, external_id, state, planned) "
-            f"SELECT {int(scope.org_id)}, :run_id, {op} END, external_id, 'pending', {build} "
+            "INSERT INTO sync_apply_journal (org_id, run_id, op, external_id, planned) "
+            f"SELECT {int(scope.org_id)}, :run_id, {op} END, external_id, {build} "
             f"FROM sync_preview_record WHERE {where} ORDER BY kind, position"
         )
         result = self.session.execute(text(sql), params)
@@ -224,74 +238,97 @@ class ApplyRunRows:
 
     # --- executing and undoing -------------------------------------------------------------
 
-    def pending(self, run_id: int, limit: int, after: int | None = None) -> list[JournalWork]:
-        """The next operations not applied yet, in the journal's order (plain rows: no ORM
-        objects to track, the outcomes are written back by ``mark``). ``after``: the last
-        journal id the caller handled (none before it is pending any more), so that a batch
-        does not walk past every row done already."""
-        query = select(*_WORK).where(ApplyJournal.run_id == run_id, ApplyJournal.state == "pending")
-        if after is not None:
-            query = query.where(ApplyJournal.id > after)
+    def pending(self, run: ApplyRun, limit: int) -> list[JournalWork]:
+        """The run's next operations to do, in the journal's order: those after the last
+        one handled (``done_through``, written with their results in one transaction; plain
+        rows: no ORM objects to track)."""
+        query = select(*_TO_DO).where(ApplyJournal.run_id == run.id)
+        if run.done_through is not None:
+            query = query.where(ApplyJournal.id > run.done_through)
         rows = self.session.execute(query.order_by(ApplyJournal.id).limit(limit))
-        return [_work(row) for row in rows]
+        return [_to_do(row) for row in rows]
 
     def to_undo(self, run_id: int, limit: int, before: int | None = None) -> list[JournalWork]:
         """The next applied operations not undone yet, newest first (``before``: the last
-        journal id the caller handled, as ``pending``'s ``after``)."""
-        query = select(*_WORK).where(
-            ApplyJournal.run_id == run_id,
-            ApplyJournal.state == "done",
-            ApplyJournal.undo_state.is_(None),
+        journal id the caller handled, none before its first batch: then the results'
+        planner statistics are refreshed when stale, as the apply left them)."""
+        if before is None:
+            refresh_statistics(self.session, "sync_apply_result")
+        query = (
+            select(*_DONE)
+            .join(ApplyResult, ApplyResult.journal_id == ApplyJournal.id)
+            .where(
+                ApplyJournal.run_id == run_id,
+                ApplyResult.state == "done",
+                ApplyResult.undo_state.is_(None),
+            )
         )
         if before is not None:
             query = query.where(ApplyJournal.id < before)
         rows = self.session.execute(query.order_by(ApplyJournal.id.desc()).limit(limit))
-        return [_work(row) for row in rows]
+        return [_done(row) for row in rows]
 
-    def mark(self, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
-        """Write these columns of each journal row back: on PostgreSQL one UPDATE for all of
-        them, their values sent as one JSON document (``json_to_recordset``); on SQLite one
-        prepared UPDATE run for each (the driver's executemany, in C)."""
-        if work:
-            self._mark(org_scope(self.session), work, columns)
-
-    def _mark(self, scope: OrgScope, work: Sequence[JournalWork], columns: Sequence[str]) -> None:
+    def record(self, work: Sequence[JournalWork]) -> None:
+        """Insert the outcome of each of these journal rows (``OUTCOME``): on PostgreSQL
+        one INSERT for all of them, their values sent as one JSON document
+        (``jsonb_to_recordset``); on SQLite one prepared INSERT run for each (the driver's
+        executemany, in C)."""
+        if not work:
+            return
+        scope = org_scope(self.session)
         conn = self.session.connection()
-        dialect = conn.dialect
-        for column in columns:  # the names are written into the SQL: the journal's own
-            if column not in ApplyJournal.__mapper__.columns or column in ("id", "org_id"):
-                raise ValueError(f"not a journal column: {column}")
-        if dialect.name == "postgresql":
-            # One parameter that orjson writes in C: binding each value of a VALUES list
-            # (psycopg2 quotes them one by one in Python) cost more than the UPDATE itself.
-            doc = orjson.dumps(
-                [{"id": w.id, **{c: getattr(w, c) for c in columns}} for w in work],
-                option=orjson.OPT_NAIVE_UTC,  # a naive time is UTC (UtcDateTime)
-            )
-            shape = ", ".join(f"{c} {_PG_TYPE.get(c, 'text')}" for c in columns)
-            sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        names = ", ".join(OUTCOME)
+        if conn.dialect.name == "postgresql":
+            shape = ", ".join(f"{c} {_PG_TYPE.get(c, 'text')}" for c in OUTCOME)
             sql = (
-                f"UPDATE sync_apply_journal AS j SET {sets} "
-                f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {shape}) "
-                f"WHERE j.id = v.id AND j.{scope.sql}"
+                f"INSERT INTO sync_apply_result (journal_id, org_id, {names}) "
+                f"SELECT v.id, {int(scope.org_id)}, {names} "
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v(id integer, {shape})"
             )
             with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute(sql, (doc.decode(),))
+                cur.execute(sql, (_json_rows(work, OUTCOME),))
             return
-        converters = [_converter(c, dialect) for c in columns]
-        pairs = list(zip(columns, converters, strict=True))
-        rows = [(*(convert(getattr(w, c)) for c, convert in pairs), w.id) for w in work]
-        sets = ", ".join(f"{c} = ?" for c in columns)
+        pairs = [(c, _converter(c, conn.dialect)) for c in OUTCOME]
+        rows = [
+            (w.id, scope.org_id, *(convert(getattr(w, c)) for c, convert in pairs)) for w in work
+        ]
+        marks = ", ".join("?" for _ in range(len(OUTCOME) + 2))
         conn.exec_driver_sql(
-            f"UPDATE sync_apply_journal SET {sets} WHERE id = ? AND {scope.sql}", rows
+            f"INSERT INTO sync_apply_result (journal_id, org_id, {names}) VALUES ({marks})", rows
+        )
+
+    def record_undo(self, work: Sequence[JournalWork]) -> None:
+        """Write the undo's outcome (``UNDO_OUTCOME``) into these journal rows' results, as
+        ``record`` sends its values."""
+        if not work:
+            return
+        scope = org_scope(self.session)
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            shape = ", ".join(f"{c} {_PG_TYPE.get(c, 'text')}" for c in UNDO_OUTCOME)
+            sets = ", ".join(f"{c} = v.{c}" for c in UNDO_OUTCOME)
+            sql = (
+                f"UPDATE sync_apply_result AS r SET {sets} "
+                f"FROM jsonb_to_recordset(%s::jsonb) AS v(id integer, {shape}) "
+                f"WHERE r.journal_id = v.id AND r.{scope.sql}"
+            )
+            with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute(sql, (_json_rows(work, UNDO_OUTCOME),))
+            return
+        pairs = [(c, _converter(c, conn.dialect)) for c in UNDO_OUTCOME]
+        rows = [(*(convert(getattr(w, c)) for c, convert in pairs), w.id) for w in work]
+        sets = ", ".join(f"{c} = ?" for c in UNDO_OUTCOME)
+        conn.exec_driver_sql(
+            f"UPDATE sync_apply_result SET {sets} WHERE journal_id = ? AND {scope.sql}", rows
         )
 
     def undo_counts(self, run_id: int) -> dict[str, int]:
         """Undone and refused operations of a run."""
         rows = self.session.execute(
-            select(ApplyJournal.undo_state, func.count())
-            .where(ApplyJournal.run_id == run_id, ApplyJournal.undo_state.is_not(None))
-            .group_by(ApplyJournal.undo_state)
+            select(ApplyResult.undo_state, func.count())
+            .join(ApplyJournal, ApplyJournal.id == ApplyResult.journal_id)
+            .where(ApplyJournal.run_id == run_id, ApplyResult.undo_state.is_not(None))
+            .group_by(ApplyResult.undo_state)
         )
         counts = {"restored": 0, "conflicts": 0}
         for state, n in rows:
@@ -306,15 +343,21 @@ class ApplyRunRows:
         search: str = "",
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[ApplyJournal], int]:
-        """A page of a run's journal (of some states, or whose external id contains
-        ``search``, or undo conflicts when ``states`` holds "undo_conflict"), and the total."""
-        stmt = select(ApplyJournal).where(ApplyJournal.run_id == run_id)
+    ) -> tuple[list[tuple[ApplyJournal, ApplyResult | None]], int]:
+        """A page of a run's journal rows with their results (of some states, "pending"
+        for rows without one, or whose external id contains ``search``, or undo conflicts
+        when ``states`` holds "undo_conflict"), and the total."""
+        stmt = (
+            select(ApplyJournal, ApplyResult)
+            .outerjoin(ApplyResult, ApplyResult.journal_id == ApplyJournal.id)
+            .where(ApplyJournal.run_id == run_id)
+        )
         if states:
             wanted = [s for s in states if s != "undo_conflict"]
-            either: list[ColumnElement[bool]] = [ApplyJournal.state.in_(wanted)] if wanted else []
+            state = func.coalesce(ApplyResult.state, "pending")
+            either: list[ColumnElement[bool]] = [state.in_(wanted)] if wanted else []
             if "undo_conflict" in states:
-                either.append(ApplyJournal.undo_state == "conflict")
+                either.append(ApplyResult.undo_state == "conflict")
             stmt = stmt.where(or_(*either))
         if search.strip():
             term = search.strip()
@@ -322,5 +365,5 @@ class ApplyRunRows:
                 term = term.replace(ch, "\\" + ch)
             stmt = stmt.where(ApplyJournal.external_id.like(f"%{term}%", escape="\\"))
         total = int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        rows = self.session.scalars(stmt.order_by(ApplyJournal.id).limit(limit).offset(offset))
-        return list(rows), total
+        rows = self.session.execute(stmt.order_by(ApplyJournal.id).limit(limit).offset(offset))
+        return [(journal, result) for journal, result in rows], total

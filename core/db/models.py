@@ -495,6 +495,9 @@ class ApplyRun(TenantMixin, Base):
     excluded: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
+    #: the last journal id handled: batches take the journal in id order and record all of
+    #: their rows in one transaction, so the rows handled are those up to it
+    done_through: Mapped[int | None] = mapped_column(Integer)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[int] = mapped_column(Integer, default=0)
@@ -513,18 +516,18 @@ class ApplyRun(TenantMixin, Base):
 
 
 class ApplyJournal(TenantMixin, Base):
-    """One planned record operation of a run, and what became of it (the run's journal).
+    """One planned record operation of a run (the run's journal), written when the run is
+    planned; what became of it is its ``ApplyResult``, written once by the batch that
+    handled it (a journal row without one is still to do).
 
     ``planned``: the snapshot's view of the record (``before`` and ``after`` canonical values,
-    ``changes``); ``before``: the local row as it was just before the write (the before-image
-    undo restores, with its ``id``); ``after``: the values written; ``found``: the local
-    values met instead of the snapshot's (a conflict) or at undo (an undo conflict).
+    ``changes``).
     """
 
     __tablename__ = "sync_apply_journal"
     __table_args__ = (
         UniqueConstraint("run_id", "external_id"),
-        Index("ix_apply_journal_work", "run_id", "state", "id"),
+        Index("ix_apply_journal_run", "run_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -534,10 +537,26 @@ class ApplyJournal(TenantMixin, Base):
     run: Mapped[ApplyRun] = relationship()
     op: Mapped[str] = mapped_column(String(8))  # create | update | delete
     external_id: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(
-        String(16), default="pending"
-    )  # pending|done|conflict|skipped
     planned: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ApplyResult(TenantMixin, Base):
+    """What became of one journal row: inserted by the batch that handled it, in the same
+    transaction as its writes to the built-in store (a second table, not columns of the
+    journal: rewriting each journal row with its planned values cost more than the writes).
+
+    ``state``: done | conflict | skipped; ``before``: the local row as it was just before the
+    write (the before-image undo restores, with its ``id``); ``after``: the values written;
+    ``found``: the local values met instead of the snapshot's (a conflict) or at undo (an
+    undo conflict, ``undo_found``). ``journal_id`` names its journal row without a foreign
+    key (checking one locked each journal row and cost as much as the rewrite); results go
+    with their organization, and a run is never deleted on its own.
+    """
+
+    __tablename__ = "sync_apply_result"
+
+    journal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(16))
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     found: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
@@ -619,6 +638,7 @@ TENANT_MODELS: tuple[type[Base], ...] = (
     Job,
     ApplyRun,
     ApplyJournal,
+    ApplyResult,
     WarmChoice,
     LocalWriteBack,
 )

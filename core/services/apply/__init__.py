@@ -239,7 +239,6 @@ class ApplyService:
         stop = cancelled or _never
         started = time.perf_counter()
         target: LocalTarget | None = None
-        position = Position()
         try:
             while True:
                 if stop():
@@ -253,7 +252,7 @@ class ApplyService:
                         run.started_at = run.started_at or self.clock()
                         run.error = None
                     target = target or self._target(s, run)
-                    done = apply_batch(s, run, target, self.batch_size, self.clock(), position)
+                    done = apply_batch(s, run, target, self.batch_size, self.clock())
                     view = run_view(run) if done else self._finish(s, run, actor, started)
                 report("applying" if done else "done", view.fraction)
                 if not done:
@@ -532,7 +531,7 @@ class ApplyService:
             found, total = rows.journal(
                 run_id, states=states, search=search, limit=limit, offset=offset
             )
-            return JournalPage([journal_entry(r) for r in found], total, offset, limit)
+            return JournalPage([journal_entry(j, r) for j, r in found], total, offset, limit)
 
 
 def _applied(

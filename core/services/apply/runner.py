@@ -1,21 +1,22 @@
 """Executing and undoing a run: batches of journal rows, each batch in one transaction.
 
 A batch claims the run (its row is written first, so two workers of one run take turns),
-reads the next operations not done yet and the local rows they touch from the run's local
-target (``targets.py``: the built-in store or the organization's database), compares each
-local row with the snapshot's view of it, writes what may be written with one statement per
-kind of write, and marks the journal rows.
+reads the next operations not done yet (the journal rows after the run's ``done_through``)
+and the local rows they touch from the run's local target (``targets.py``: the built-in
+store or the organization's database), compares each local row with the snapshot's view of
+it, writes what may be written with one statement per kind of write, and records each
+journal row's result (``sync_apply_result``) and the last journal id handled on the run.
 
-**Built-in store**: the writes and the journal marks are one transaction of our database. A
-process killed between batches leaves every batch either wholly applied and marked, or not at
-all: running the run again continues with the next one and never applies a record twice.
+**Built-in store**: the writes and the results are one transaction of our database. A
+process killed between batches leaves every batch either wholly applied and recorded, or not
+at all: running the run again continues with the next one and never applies a record twice.
 
 **The organization's database**: its writes are one transaction *there*, committed before the
-journal marks are written in our database (two databases, no two-phase commit). A process
-killed between the two commits leaves a batch written but its journal rows pending; running
-the run again re-reads those rows from the organization's database, finds the values the run
+results are written in our database (two databases, no two-phase commit). A process killed
+between the two commits leaves a batch written but its journal rows still to do; running the
+run again re-reads those rows from the organization's database, finds the values the run
 wanted (a created row present with them, an updated row holding them, a deleted row gone or
-marked inactive), and marks them *skipped*: never written twice, never a conflict wrongly.
+marked inactive), and records them *skipped*: never written twice, never a conflict wrongly.
 
 **No lost updates.** A local row whose compared values are not those the snapshot saw
 (someone changed it since the preview) is not written: its journal row becomes a conflict
@@ -148,8 +149,8 @@ def plan_batch(
 
 @dataclass
 class Position:
-    """Where a loop of batches is in the journal: the last journal id it handled (None
-    before its first batch: a resumed run starts by looking at the whole journal)."""
+    """Where an undo's loop of batches is in the journal: the last journal id it handled
+    (None before its first batch: a resumed undo starts by looking at the whole journal)."""
 
     last_id: int | None = None
 
@@ -160,17 +161,14 @@ def apply_batch(
     target: LocalTarget,
     batch_size: int,
     now: datetime,
-    position: Position | None = None,
 ) -> int:
     """Apply the run's next batch: the target's writes in one transaction (our session's, or
-    the organization's database's, committed first), then the journal marks and the run's
-    counts in ``s``; returns how many operations it handled (0: nothing was left)."""
+    the organization's database's, committed first), then the results and the run's counts
+    in ``s``; returns how many operations it handled (0: nothing was left)."""
     favour_index_lookups(s)
-    at = position or Position()
-    jobs = ApplyRunRows(s).pending(run.id, batch_size, after=at.last_id)
+    jobs = ApplyRunRows(s).pending(run, batch_size)
     if not jobs:
         return 0
-    at.last_id = jobs[-1].id
     fields = list(run.planned.get("compared") or COMPARABLE_FIELDS[run.entity_type])
     with target.batch(s) as local:
         current = local.read(jobs)
@@ -180,7 +178,8 @@ def apply_batch(
         local.remove(t.removes)
     # The target's transaction is committed here; a crash before ``s`` commits is resumed
     # as the module docstring says.
-    ApplyRunRows(s).mark(jobs, ("state", "before", "after", "found", "message", "applied_at"))
+    ApplyRunRows(s).record(jobs)
+    run.done_through = jobs[-1].id
     run.created += t.created
     run.updated += t.updated
     run.deleted += t.deleted
@@ -202,7 +201,7 @@ def undo_batch(
     position: Position | None = None,
 ) -> int:
     """Undo the run's next batch of applied operations (newest first): the target's writes in
-    one transaction, then the journal marks in ``s``; returns how many it handled (0:
+    one transaction, then the undo's outcomes in ``s``; returns how many it handled (0:
     nothing was left)."""
     favour_index_lookups(s)
     at = position or Position()
@@ -244,6 +243,6 @@ def undo_batch(
         local.restore(restores)
         local.update(updates)
         local.delete(deletes)
-    ApplyRunRows(s).mark(jobs, ("undo_state", "undo_found"))
+    ApplyRunRows(s).record_undo(jobs)
     s.flush()
     return len(jobs)

@@ -1,11 +1,11 @@
 """Where an apply writes: one interface, two local targets.
 
 - ``BuiltinTarget``: our own customers, products and orders tables (``core.db.local_records``),
-  written in the apply's own session: the batch's writes and its journal marks commit
+  written in the apply's own session: the batch's writes and its results commit
   together.
 - ``DatabaseTarget``: the organization's own database, through the mapping the preview used
   and only when an admin switched its write-back on (``core.localdb.writer``). A batch is one
-  transaction there, committed *before* the journal marks are written in our database (see
+  transaction there, committed *before* the results are written in our database (see
   ``runner.py`` for why that order is safe).
 
 A batch (``with target.batch(session) as b``) reads the rows of its journal rows by key

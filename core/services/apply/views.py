@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.db.models import ApplyJournal, ApplyRun
+from core.db.models import ApplyJournal, ApplyResult, ApplyRun
 
 #: Where a run writes, in words ("… customers in the built-in store").
 TARGET_LABEL = {"builtin": "the built-in store", "database": "your database"}
@@ -223,20 +223,21 @@ class JournalEntry:
         }
 
 
-def journal_entry(row: ApplyJournal) -> JournalEntry:
+def journal_entry(row: ApplyJournal, result: ApplyResult | None) -> JournalEntry:
+    """A journal row and its result (None: not handled yet, "pending")."""
     planned = row.planned or {}
     return JournalEntry(
         op=row.op,
         external_id=row.external_id,
-        state=row.state,
-        message=row.message,
+        state=result.state if result is not None else "pending",
+        message=result.message if result is not None else None,
         expected=planned.get("before"),
         wanted=planned.get("after"),
-        before=row.before,
-        after=row.after,
-        found=row.found,
-        undo_state=row.undo_state,
-        undo_found=row.undo_found,
+        before=result.before if result is not None else None,
+        after=result.after if result is not None else None,
+        found=result.found if result is not None else None,
+        undo_state=result.undo_state if result is not None else None,
+        undo_found=result.undo_found if result is not None else None,
     )
 
 

@@ -70,7 +70,7 @@ def _row(model: type, org_id: int, n: int) -> Any:
             search_text="",
             record={},
         )
-    if model in (m.ApplyRun, m.ApplyJournal):
+    if model in (m.ApplyRun, m.ApplyJournal, m.ApplyResult):
         run = m.ApplyRun(
             **common,
             connector_id=n,
@@ -81,7 +81,10 @@ def _row(model: type, org_id: int, n: int) -> Any:
         )
         if model is m.ApplyRun:
             return run
-        return m.ApplyJournal(**common, run=run, op="create", external_id=str(n), planned={})
+        journal = m.ApplyJournal(**common, run=run, op="create", external_id=str(n), planned={})
+        if model is m.ApplyJournal:
+            return journal
+        return m.ApplyResult(**common, journal_id=1000 * org_id + n, state="done")
     if model is m.PreviewLock:
         return m.PreviewLock(
             **common,

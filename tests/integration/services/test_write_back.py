@@ -222,15 +222,15 @@ def test_a_crash_between_the_two_commits_resumes_without_writing_twice(
     run = services.apply.start(demo_org, SOURCE, ENTITY)
 
     # the organization's database commits the batch, then our database fails to mark it
-    real_mark = ApplyRunRows.mark
+    real_record = ApplyRunRows.record
 
     def crash(self, *args, **kwargs):
         raise RuntimeError("the worker died here")
 
-    monkeypatch.setattr(ApplyRunRows, "mark", crash)
+    monkeypatch.setattr(ApplyRunRows, "record", crash)
     with pytest.raises(SyncPreviewError):
         services.apply.execute(demo_org, run.id)
-    monkeypatch.setattr(ApplyRunRows, "mark", real_mark)
+    monkeypatch.setattr(ApplyRunRows, "record", real_record)
     written = by_woo_id(sqlite_crm, table)
     assert {r["external_id"] for r in records(services, demo_org, snap, "new")} <= written.keys()
 
