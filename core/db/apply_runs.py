@@ -32,23 +32,17 @@ _PG_TYPE = {
 OPERATION_OF = {"new": "create", "updated": "update", "deleted": "delete"}
 
 # A journal row's ``planned`` value built from a snapshot record (sync_preview_record's
-# ``record`` and ``changes``), as core/services/apply/runner.py reads it.
+# ``record``), as core/services/apply/runner.py reads it: an update's record as it is (its
+# ``before`` and ``after``; rebuilding it cost a fifth of the copy), the record itself as the
+# ``after`` of a create and the ``before`` of a delete. Journals copied before 2026-12-03
+# also hold an update's changed fields (``changes``).
 _PLANNED_SQLITE = (
-    "CASE kind WHEN 'updated' THEN json_object("
-    "'before', json(json_extract(record, '$.before')), "
-    "'after', json(json_extract(record, '$.after')), "
-    "'changes', CASE WHEN json_type(changes) = 'array' THEN json(("
-    "SELECT json_group_array(json_extract(c.value, '$.field')) FROM json_each(changes) AS c"
-    ")) ELSE json('[]') END) "
+    "CASE kind WHEN 'updated' THEN json(record) "
     "WHEN 'new' THEN json_object('after', json(record)) "
     "ELSE json_object('before', json(record)) END"
 )
 _PLANNED_PG = (
-    "CASE kind WHEN 'updated' THEN jsonb_build_object("
-    "'before', record -> 'before', 'after', record -> 'after', "
-    "'changes', CASE WHEN jsonb_typeof(changes) = 'array' THEN COALESCE(("
-    "SELECT jsonb_agg(c -> 'field') FROM jsonb_array_elements(changes) AS c"
-    "), '[]'::jsonb) ELSE '[]'::jsonb END) "
+    "CASE kind WHEN 'updated' THEN record "
     "WHEN 'new' THEN jsonb_build_object('after', record) "
     "ELSE jsonb_build_object('before', record) END"
 )
@@ -203,10 +197,8 @@ class ApplyRunRows:
     ) -> int:
         """Copy the snapshot's records of these kinds (minus ``exclude``) into the run's
         journal as planned operations, in the snapshot's order, with one INSERT … SELECT:
-        the database builds each ``planned`` value from the stored record (``before`` and
-        ``after``, and the changed fields' names, of an update; the record itself as the
-        ``after`` of a create and the ``before`` of a delete), so that no row travels
-        through Python. Returns how many."""
+        the database builds each ``planned`` value from the stored record (``_PLANNED_PG``),
+        so that no row travels through Python. Returns how many."""
         wanted = [k for k in OPERATION_OF if k in kinds]
         if not wanted:
             return 0

@@ -125,7 +125,12 @@ def plan_batch(
                         j, shown(found, fields), "The local record changed after the preview.", t
                     )
                 continue
-            changed = [f for f in j.planned.get("changes") or fields if f in written]
+            # the fields the snapshot found changed: those whose canonical values differ,
+            # as the engine compares them (journals before 2026-12-03 list them)
+            listed = j.planned.get("changes")
+            before = expected or {}
+            differ = listed or [f for f in fields if before.get(f) != wanted.get(f)]
+            changed = [f for f in differ if f in written]
             values = {f: wanted.get(f) for f in changed}
             t.updates.append((cur, values))
             j.before = cur.image
